@@ -1,0 +1,1 @@
+"""The checker: exploration, properties, reports and the command line."""

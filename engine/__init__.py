@@ -1,0 +1,1 @@
+"""The engine: executes the spec's rows. Importable as a reference implementation."""

@@ -1,0 +1,316 @@
+"""Configurations: the cloud a run starts from and what may happen to it.
+
+A configuration is TOML (``[options]``, ``[[flavors]]``, ``[[hosts]]``, ``[[instances]]``,
+``[quota]``, ``[actions]``, ``[faults]``, ``[periodic]``, ``[check]``). Presets ship with the
+checker; :func:`load_config` reads a file. A mistake raises :class:`ConfigError` with one line
+naming the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from nova_resize.spec.options import DEFAULTS
+from nova_resize.spec.states import ACTIVE, ERROR, STOPPED
+
+
+class ConfigError(ValueError):
+    """A user's configuration or variant is malformed; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Flavor:
+    name: str
+    id: int
+    vcpus: int
+    memory_mb: int
+    root_gb: int
+    disabled: bool = False
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    name: str
+    vcpus: int = 16
+    memory_mb: int = 16384
+    disk_gb: int = 200
+    up: bool = True
+
+
+@dataclass(frozen=True)
+class InstanceConfig:
+    name: str
+    host: str
+    flavor: str
+    vm_state: str = ACTIVE
+    locked: bool = False
+
+
+ACTION_KEYS = ("resize", "migrate", "confirm_resize", "revert_resize", "delete", "stop", "start")
+FAULT_KEYS = ("driver", "claim_refused", "no_valid_host", "crash", "lose", "timeout")
+PERIODIC_KEYS = ("update_available_resource", "poll_unconfirmed_resizes")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A cloud and its allowed behaviour."""
+
+    name: str = "custom"
+    flavors: tuple[Flavor, ...] = ()
+    hosts: tuple[HostConfig, ...] = ()
+    instances: tuple[InstanceConfig, ...] = ()
+    quota: tuple[tuple[str, int], ...] = (("instances", 10), ("cores", 20), ("ram", 51200))
+    options: tuple[tuple[str, Any], ...] = ()
+    actions: tuple[tuple[str, int], ...] = ()
+    resize_flavors: tuple[str, ...] = ()
+    faults: tuple[tuple[str, int], ...] = ()
+    periodic: tuple[tuple[str, bool], ...] = ()
+    check: tuple[tuple[str, Any], ...] = field(default=())
+    source: str = "<built-in>"
+
+    def option(self, name: str) -> Any:
+        for k, v in self.options:
+            if k == name:
+                return v
+        return DEFAULTS[name]
+
+    def flavor(self, name: str) -> Flavor:
+        for f in self.flavors:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def check_option(self, name: str, default: Any = None) -> Any:
+        for k, v in self.check:
+            if k == name:
+                return v
+        return default
+
+    def periodic_enabled(self, name: str) -> bool:
+        return dict(self.periodic).get(name, False)
+
+    def with_options(self, **options: Any) -> Config:
+        merged = dict(self.options)
+        merged.update(options)
+        return replace(self, options=tuple(sorted(merged.items())))
+
+
+def _err(source: str, key: str, expected: str, found: Any) -> ConfigError:
+    return ConfigError(f"{source}: {key}: expected {expected}, found {found!r}")
+
+
+def _typed(source: str, key: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    if isinstance(value, bool) and kind is int:
+        raise _err(source, key, what, value)
+    if not isinstance(value, kind):
+        raise _err(source, key, what, value)
+    return value
+
+
+def _table(source: str, key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _err(source, key, "a table", value)
+    return value
+
+
+def _known(source: str, prefix: str, table: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    for k in table:
+        if k not in allowed:
+            raise ConfigError(
+                f"{source}: {prefix}{k}: unknown key (expected one of {', '.join(allowed)})"
+            )
+
+
+def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
+    """Build a :class:`Config` from parsed TOML, validating every key."""
+    top = ("name", "options", "flavors", "hosts", "instances", "quota", "actions", "faults")
+    top = (*top, "periodic", "check")
+    _known(source, "", data, top)
+    name = _typed(source, "name", data.get("name", name), str, "a string")
+
+    options_t = _table(source, "options", data.get("options", {}))
+    _known(source, "options.", options_t, tuple(DEFAULTS))
+    options = []
+    for k, v in options_t.items():
+        default = DEFAULTS[k]
+        kind = type(default)
+        _typed(source, f"options.{k}", v, kind, kind.__name__)
+        if isinstance(default, int) and not isinstance(default, bool) and v < 0:
+            raise _err(source, f"options.{k}", "a non-negative integer", v)
+        options.append((k, v))
+
+    flavors = []
+    fl = data.get("flavors", [])
+    if not isinstance(fl, list) or not fl:
+        raise _err(source, "flavors", "a non-empty array of tables [[flavors]]", fl)
+    for i, f in enumerate(fl):
+        key = f"flavors[{i}]"
+        f = _table(source, key, f)
+        _known(source, key + ".", f, ("name", "id", "vcpus", "memory_mb", "root_gb", "disabled"))
+        for req in ("name", "vcpus", "memory_mb", "root_gb"):
+            if req not in f:
+                raise _err(source, f"{key}.{req}", "a value", None)
+        fname = _typed(source, f"{key}.name", f["name"], str, "a string")
+        nums = {}
+        for n in ("vcpus", "memory_mb", "root_gb"):
+            nums[n] = _typed(source, f"{key}.{n}", f[n], int, "a non-negative integer")
+            if nums[n] < 0:
+                raise _err(source, f"{key}.{n}", "a non-negative integer", nums[n])
+        fid = _typed(source, f"{key}.id", f.get("id", i + 1), int, "an integer")
+        disabled = _typed(source, f"{key}.disabled", f.get("disabled", False), bool, "a boolean")
+        flavors.append(Flavor(fname, fid, nums["vcpus"], nums["memory_mb"], nums["root_gb"],
+                              disabled))
+    names = [f.name for f in flavors]
+    if len(set(names)) != len(names):
+        raise _err(source, "flavors", "distinct flavor names", names)
+    ids = [f.id for f in flavors]
+    if len(set(ids)) != len(ids):
+        raise _err(source, "flavors", "distinct flavor ids", ids)
+
+    hosts = []
+    hl = data.get("hosts", [])
+    if not isinstance(hl, list) or not hl:
+        raise _err(source, "hosts", "a non-empty array of tables [[hosts]]", hl)
+    for i, h in enumerate(hl):
+        key = f"hosts[{i}]"
+        h = _table(source, key, h)
+        _known(source, key + ".", h, ("name", "vcpus", "memory_mb", "disk_gb", "up"))
+        if "name" not in h:
+            raise _err(source, f"{key}.name", "a value", None)
+        hname = _typed(source, f"{key}.name", h["name"], str, "a string")
+        if hname in ("api", "conductor") or not hname:
+            raise _err(source, f"{key}.name", "a host name other than api/conductor", hname)
+        nums = {}
+        for n, d in (("vcpus", 16), ("memory_mb", 16384), ("disk_gb", 200)):
+            nums[n] = _typed(source, f"{key}.{n}", h.get(n, d), int, "a non-negative integer")
+            if nums[n] < 0:
+                raise _err(source, f"{key}.{n}", "a non-negative integer", nums[n])
+        up = _typed(source, f"{key}.up", h.get("up", True), bool, "a boolean")
+        hosts.append(HostConfig(hname, nums["vcpus"], nums["memory_mb"], nums["disk_gb"], up))
+    hnames = [h.name for h in hosts]
+    if len(set(hnames)) != len(hnames):
+        raise _err(source, "hosts", "distinct host names", hnames)
+
+    instances = []
+    il = data.get("instances", [])
+    if not isinstance(il, list) or not il:
+        raise _err(source, "instances", "a non-empty array of tables [[instances]]", il)
+    for i, inst in enumerate(il):
+        key = f"instances[{i}]"
+        inst = _table(source, key, inst)
+        _known(source, key + ".", inst, ("name", "host", "flavor", "vm_state", "locked"))
+        for req in ("name", "host", "flavor"):
+            if req not in inst:
+                raise _err(source, f"{key}.{req}", "a value", None)
+        iname = _typed(source, f"{key}.name", inst["name"], str, "a string")
+        ihost = _typed(source, f"{key}.host", inst["host"], str, "a string")
+        if ihost not in hnames:
+            raise _err(source, f"{key}.host", f"one of the hosts {hnames}", ihost)
+        iflavor = _typed(source, f"{key}.flavor", inst["flavor"], str, "a string")
+        if iflavor not in names:
+            raise _err(source, f"{key}.flavor", f"one of the flavors {names}", iflavor)
+        vm = _typed(source, f"{key}.vm_state", inst.get("vm_state", ACTIVE), str, "a string")
+        if vm not in (ACTIVE, STOPPED, ERROR):
+            raise _err(source, f"{key}.vm_state", "active, stopped or error", vm)
+        locked = _typed(source, f"{key}.locked", inst.get("locked", False), bool, "a boolean")
+        instances.append(InstanceConfig(iname, ihost, iflavor, vm, locked))
+    inames = [i.name for i in instances]
+    if len(set(inames)) != len(inames):
+        raise _err(source, "instances", "distinct instance names", inames)
+
+    quota_t = _table(source, "quota", data.get("quota", {}))
+    _known(source, "quota.", quota_t, ("instances", "cores", "ram"))
+    quota = dict(Config().quota)
+    for k, v in quota_t.items():
+        quota[k] = _typed(source, f"quota.{k}", v, int, "an integer (-1 for unlimited)")
+
+    actions_t = _table(source, "actions", data.get("actions", {}))
+    _known(source, "actions.", actions_t, (*ACTION_KEYS, "resize_flavors"))
+    actions = []
+    for k in ACTION_KEYS:
+        if k in actions_t:
+            v = _typed(source, f"actions.{k}", actions_t[k], int, "a non-negative integer")
+            if v < 0:
+                raise _err(source, f"actions.{k}", "a non-negative integer", v)
+            actions.append((k, v))
+    rf = actions_t.get("resize_flavors", [])
+    if not isinstance(rf, list) or not all(isinstance(x, str) for x in rf):
+        raise _err(source, "actions.resize_flavors", "an array of flavor names", rf)
+    for x in rf:
+        if x not in names:
+            raise _err(source, "actions.resize_flavors", f"flavors among {names}", x)
+    if dict(actions).get("resize", 0) and not rf:
+        raise _err(source, "actions.resize_flavors", "at least one flavor when resize > 0", rf)
+
+    faults_t = _table(source, "faults", data.get("faults", {}))
+    _known(source, "faults.", faults_t, FAULT_KEYS)
+    faults = []
+    for k, v in faults_t.items():
+        v = _typed(source, f"faults.{k}", v, int, "a non-negative integer")
+        if v < 0:
+            raise _err(source, f"faults.{k}", "a non-negative integer", v)
+        faults.append((k, v))
+
+    periodic_t = _table(source, "periodic", data.get("periodic", {}))
+    _known(source, "periodic.", periodic_t, PERIODIC_KEYS)
+    periodic = []
+    for k, v in periodic_t.items():
+        periodic.append((k, _typed(source, f"periodic.{k}", v, bool, "a boolean")))
+    if dict(periodic).get("poll_unconfirmed_resizes") and not dict(options).get(
+        "resize_confirm_window", 0
+    ):
+        raise _err(
+            source,
+            "periodic.poll_unconfirmed_resizes",
+            "options.resize_confirm_window > 0 (Nova disables the task at 0)",
+            True,
+        )
+
+    check_t = _table(source, "check", data.get("check", {}))
+    _known(source, "check.", check_t, ("fifo", "max_states", "max_depth", "max_seconds"))
+    check = []
+    for k, v in check_t.items():
+        if k == "fifo":
+            check.append((k, _typed(source, "check.fifo", v, bool, "a boolean")))
+        else:
+            v = _typed(source, f"check.{k}", v, int, "a positive integer")
+            if v <= 0:
+                raise _err(source, f"check.{k}", "a positive integer", v)
+            check.append((k, v))
+
+    return Config(
+        name=name,
+        flavors=tuple(flavors),
+        hosts=tuple(hosts),
+        instances=tuple(instances),
+        quota=tuple(sorted(quota.items())),
+        options=tuple(sorted(options)),
+        actions=tuple(actions),
+        resize_flavors=tuple(rf),
+        faults=tuple(sorted(faults)),
+        periodic=tuple(sorted(periodic)),
+        check=tuple(sorted(check)),
+        source=source,
+    )
+
+
+def parse_toml_text(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read a configuration file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not UTF-8 text") from None
+    return parse_config(parse_toml_text(text, str(p)), str(p), p.stem)

@@ -1,0 +1,339 @@
+"""What each kind of effect does to the world (nova_resize.spec.model documents the meaning).
+
+Object semantics follow Nova (reference §2.1-2.2): a handler works on its own copy of the
+instance and migration; ``Instance.save`` writes only what the handler changed, object fields
+first and unconditionally, the columns under the ``expected_task_state`` compare-and-swap; a
+failed save leaves its changes dirty; ``Migration.save`` is last-writer-wins.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from nova_resize.spec import model as m
+from nova_resize.spec.states import DELETING, PRE_MIGRATING
+
+from . import quota
+from .refs import SpecError, resolve, value
+from .tx import Event, NovaError, Tx, WFrame
+from .world import INSTANCE_FIELDS, OBJECT_FIELDS, Instance, Message, Migration
+
+if TYPE_CHECKING:
+    from .core import Engine
+
+
+class Refused(Exception):
+    """An API request refused (an HTTP error) before it changed anything."""
+
+    def __init__(self, exc: str, http: int) -> None:
+        super().__init__(exc)
+        self.exc = exc
+        self.http = http
+
+
+def apply(eng: Engine, tx: Tx, fr: WFrame, eff: Any, row: m.Row) -> None:
+    """Apply one effect of ``row`` for frame ``fr``; raises :class:`NovaError` or
+    :class:`Refused`."""
+    kind = type(eff)
+    if kind is m.Set:
+        _set(eng, tx, fr, eff)
+    elif kind is m.SaveInstance:
+        save_instance(eng, tx, fr, eff.guard, row.id)
+    elif kind is m.SaveMigration:
+        _save_migration(tx, fr, row.id)
+    elif kind is m.Send:
+        _send(eng, tx, fr, eff)
+    elif kind is m.Quota:
+        _quota(eng, tx, fr, eff, row.id)
+    elif kind is m.Claim:
+        _claim(eng, tx, fr, eff)
+    elif kind is m.Driver:
+        _driver(eng, tx, fr, eff)
+    elif kind is m.Raise:
+        raise NovaError(value(eng, tx, fr, eff.exc))
+    elif kind is m.Refuse:
+        raise Refused(eff.exc, eff.http)
+    elif kind is m.Reread:
+        _reread(tx, fr, eff.target)
+    elif kind is m.LookupMigration:
+        _lookup(tx, fr, eff.statuses)
+    elif kind is m.CreateMigration:
+        _create_migration(eng, tx, fr, eff, row.id)
+    elif kind is m.FreshSave:
+        _fresh_save(eng, tx, fr, eff, row.id)
+    elif kind is m.Lock:
+        fr.lock = eff.op == "acquire"
+    elif kind is m.Destroy:
+        i = tx.inst_index(fr.instance.name)
+        tx.instances[i] = tx.instances[i]._replace(deleted=True)
+    elif kind is m.SelectDestination:
+        _select(eng, tx, fr)
+    elif kind is m.Spawn:
+        _spawn(eng, tx, fr, eff)
+    elif kind is m.Goto:
+        fr.handler = eff.handler
+        fr.label = eff.label
+        if eff.chain is not None:
+            fr.override = eff.chain
+    elif kind is m.Service:
+        h = tx.host(fr.service)
+        assert h is not None
+        tx.set_host(h._replace(status=eff.op))
+    else:
+        raise SpecError(f"row {row.id}: unknown effect {eff!r}")
+
+
+# ---- instance and migration objects -----------------------------------------------------
+
+
+def _set(eng: Engine, tx: Tx, fr: WFrame, eff: m.Set) -> None:
+    v = value(eng, tx, fr, eff.value)
+    if eff.target == "local":
+        fr.locals[eff.name] = v
+    elif eff.target == "instance":
+        fr.instance = fr.instance._replace(**{eff.name: v})
+        fr.dirty.add(eff.name)
+    elif eff.target == "migration":
+        if fr.migration is None:
+            raise SpecError(f"Set migration.{eff.name}: the handler has no migration")
+        fr.migration = fr.migration._replace(**{eff.name: v})
+        fr.mig_dirty.add(eff.name)
+    else:
+        raise SpecError(f"Set: unknown target {eff.target}")
+
+
+def save_instance(eng: Engine, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] | None,
+                  row: str) -> None:
+    """Instance.save(expected_task_state=guard)."""
+    if not fr.dirty:
+        return  # nothing changed: no UPDATE, and so no guard check either
+    i = tx.inst_index(fr.instance.name)
+    db = tx.instances[i]
+    if db.deleted:
+        raise NovaError("InstanceNotFound")
+    obj = [f for f in fr.dirty if f in OBJECT_FIELDS]
+    if obj:
+        db = db._replace(**{f: getattr(fr.instance, f) for f in obj})
+        tx.instances[i] = db
+        fr.dirty.difference_update(obj)
+    cols = [f for f in fr.dirty]
+    if guard is not None and db.task_state not in guard:
+        tx.events.append(Event("guard_refused", row, (db.task_state, guard)))
+        if db.task_state == DELETING:
+            raise NovaError("UnexpectedDeletingTaskStateError")
+        raise NovaError("UnexpectedTaskStateError")
+    if "task_state" in cols and guard is None:
+        new = fr.instance.task_state
+        if db.task_state != fr.seen_task and db.task_state != new:
+            tx.events.append(Event("lost_update", row, (db.task_state, new, fr.seen_task)))
+    before = db
+    if cols:
+        db = db._replace(**{f: getattr(fr.instance, f) for f in cols})
+        tx.instances[i] = db
+    tx.events.append(Event("instance_write", row, (before, db)))
+    fr.instance = db
+    fr.dirty.clear()
+    fr.seen_task = db.task_state
+
+
+def _fresh_save(eng: Engine, tx: Tx, fr: WFrame, eff: m.FreshSave, row: str) -> None:
+    i = tx.inst_index(fr.instance.name)
+    db = tx.instances[i]
+    if db.deleted:
+        raise NovaError("InstanceNotFound")
+    fields = {k: value(eng, tx, fr, v) for k, v in eff.fields}
+    if "task_state" in fields:
+        new = fields["task_state"]
+        if db.task_state != fr.seen_task and db.task_state != new:
+            tx.events.append(Event("lost_update", row, (db.task_state, new, fr.seen_task)))
+    after = db._replace(**fields)
+    tx.instances[i] = after
+    tx.events.append(Event("instance_write", row, (db, after)))
+
+
+def _save_migration(tx: Tx, fr: WFrame, row: str) -> None:
+    if fr.migration is None:
+        raise SpecError(f"{row}: SaveMigration without a migration")
+    db = tx.migrations[fr.migration.id]
+    if fr.mig_dirty:
+        after = db._replace(**{f: getattr(fr.migration, f) for f in fr.mig_dirty})
+        tx.migrations[db.id] = after
+        tx.events.append(Event("migration_write", row, (db, after)))
+        db = after
+    fr.migration = db
+    fr.mig_dirty.clear()
+
+
+def _reread(tx: Tx, fr: WFrame, target: str) -> None:
+    if target == "instance":
+        db = tx.instances[tx.inst_index(fr.instance.name)]
+        found = not db.deleted
+        if found:
+            fr.instance = db
+            fr.dirty.clear()
+            fr.seen_task = db.task_state
+        fr.locals["instance_found"] = found
+    elif target == "migration":
+        if fr.migration is None:
+            raise SpecError("Reread migration without a migration")
+        fr.migration = tx.migrations[fr.migration.id]
+        fr.mig_dirty.clear()
+        fr.locals["migration_found"] = True
+    else:
+        raise SpecError(f"Reread: unknown target {target}")
+
+
+def _lookup(tx: Tx, fr: WFrame, statuses: tuple[str, ...]) -> None:
+    name = fr.instance.name
+    for status in statuses:
+        for mig in tx.migrations:
+            if mig.instance == name and mig.status == status:
+                fr.migration = mig
+                fr.mig_dirty.clear()
+                fr.locals["migration_found"] = True
+                return
+    fr.locals["migration_found"] = False
+
+
+def _create_migration(eng: Engine, tx: Tx, fr: WFrame, eff: m.CreateMigration, row: str) -> None:
+    new_flavor = resolve(eng, tx, fr, eff.new_flavor)
+    old_flavor = fr.instance.flavor
+    mtype = "resize" if eng.flavors[old_flavor].id != eng.flavors[new_flavor].id else "migration"
+    mig = Migration(
+        len(tx.migrations),
+        fr.instance.name,
+        fr.instance.host or "",
+        fr.service,
+        old_flavor,
+        new_flavor,
+        PRE_MIGRATING,
+        mtype,
+    )
+    tx.migrations.append(mig)
+    tx.events.append(Event("migration_write", row, (None, mig)))
+    fr.migration = mig
+    fr.mig_dirty.clear()
+
+
+# ---- messages ---------------------------------------------------------------------------
+
+
+def _send(eng: Engine, tx: Tx, fr: WFrame, eff: m.Send) -> None:
+    target = eff.target if eff.target == "conductor" else resolve(eng, tx, fr, eff.target)
+    if target is None:
+        raise NovaError("InstanceNotReady")
+    args = tuple(sorted((k, value(eng, tx, fr, v)) for k, v in eff.args))
+    reply_to = fr.id if eff.wait else None
+    tx.messages.append(Message(eff.kind, eff.method, target, fr.instance, fr.migration, args,
+                               reply_to))
+    if eff.wait:
+        fr.waiting = True
+        fr.locals.pop("reply", None)
+
+
+# ---- quota ------------------------------------------------------------------------------
+
+
+def _quota(eng: Engine, tx: Tx, fr: WFrame, eff: m.Quota, row: str) -> None:
+    if eff.op == "reserve":
+        spec = eng.quota_deltas[eff.delta or ""]
+        new = resolve(eng, tx, fr, spec.new) if spec.new else None
+        old = resolve(eng, tx, fr, spec.old)
+        ds = quota.deltas(eng, spec, new, old)
+        fr.locals[eff.var] = quota.reserve(eng, tx, ds, row)
+    elif eff.op in ("commit", "rollback"):
+        quota.resolve(tx, fr.locals.get(eff.var), eff.op == "commit", row)
+    else:
+        raise SpecError(f"{row}: unknown quota op {eff.op}")
+
+
+# ---- resource tracker and hypervisor ------------------------------------------------------
+
+
+def _claim(eng: Engine, tx: Tx, fr: WFrame, eff: m.Claim) -> None:
+    res = eng.resources
+    host = resolve(eng, tx, fr, eff.host)
+    if eff.op == "resize_claim":
+        assert fr.migration is not None
+        # MoveClaim accounts the copy as it is at claim time (new_flavor is stashed by then).
+        res.resize_claim(tx, host, fr.instance, fr.migration)
+    elif eff.op == "drop_move_claim":
+        flavor = resolve(eng, tx, fr, eff.flavor) if eff.flavor else None
+        res.drop_move_claim(tx, host, fr.instance, fr.migration, flavor, eff.prefix or "new_")
+    elif eff.op == "update_usage":
+        res.update_usage(tx, fr.service, fr.instance)
+    elif eff.op == "audit":
+        res.audit(tx, host)
+    else:
+        raise SpecError(f"unknown claim op {eff.op}")
+
+
+def _driver(eng: Engine, tx: Tx, fr: WFrame, eff: m.Driver) -> None:
+    name = fr.instance.name
+    host = resolve(eng, tx, fr, eff.host)
+    h = tx.host(host)
+    if h is None:
+        raise SpecError(f"driver op on unknown host {host}")
+    if eff.op == "power_off":
+        h = h._replace(running=h.running - {name})
+        tx.set_host(h)
+        if eff.to is not None:
+            dest = tx.host(resolve(eng, tx, fr, eff.to))
+            if dest is None:
+                raise NovaError("Exception")
+            if name not in h.disks:
+                raise NovaError("InstanceDiskMissing")
+            tx.set_host(dest._replace(disks=dest.disks | {name}))
+    elif eff.op == "spawn":
+        if name not in h.disks:
+            raise NovaError("InstanceDiskMissing")
+        if value(eng, tx, fr, eff.power_on):
+            tx.set_host(h._replace(running=h.running | {name}))
+    elif eff.op == "destroy_guest":
+        keep = value(eng, tx, fr, eff.keep_disk)
+        tx.set_host(
+            h._replace(running=h.running - {name}, disks=h.disks if keep else h.disks - {name})
+        )
+    elif eff.op == "destroy_disk":
+        tx.set_host(h._replace(disks=h.disks - {name}))
+    else:
+        raise SpecError(f"unknown driver op {eff.op}")
+
+
+# ---- scheduling and service start ---------------------------------------------------------
+
+
+def _select(eng: Engine, tx: Tx, fr: WFrame) -> None:
+    flavor = fr.locals.get("flavor")
+    ignore = fr.locals.get("ignore_hosts")
+    ignore_t: tuple[str, ...] = (ignore,) if isinstance(ignore, str) else tuple(ignore or ())
+    tried = tuple(fr.locals.get("tried") or ())
+    hosts = eng.resources.candidates(tx, flavor, ignore_t, tried)
+    if not hosts:
+        raise NovaError("NoValidHost")
+    choice = fr.locals.pop("choice", 0)
+    host = hosts[choice % len(hosts)]
+    fr.locals["host"] = host
+    if fr.locals.get("attempts") is not None:
+        fr.locals["tried"] = (*tried, host)
+
+
+def _spawn(eng: Engine, tx: Tx, fr: WFrame, eff: m.Spawn) -> None:
+    for inst in tx.instances:
+        if inst.deleted or inst.host != fr.service:
+            continue
+        new_frame(eng, tx, fr.service, eff.handler, eff.handler, inst, None, {}, None)
+
+
+def new_frame(eng: Engine, tx: Tx, service: str, method: str, handler: str, inst: Instance,
+              mig: Migration | None, locals_: dict[str, Any], reply_to: int | None) -> WFrame:
+    h = eng.spec.handler(handler)
+    fr = WFrame(
+        tx.new_frame_id(), service, method, handler, h.entry, inst, set(), inst.task_state,
+        mig, set(), dict(locals_), None, None, None, False, reply_to, False,
+    )
+    tx.frames[fr.id] = fr
+    return fr
+
+
+__all__ = ["INSTANCE_FIELDS", "Refused", "apply", "new_frame", "save_instance"]

@@ -1,0 +1,27 @@
+"""Built-in configurations (TOML files beside this module)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from ..config import Config, ConfigError, parse_config, parse_toml_text
+
+
+def preset_names() -> list[str]:
+    return sorted(
+        p.name.removesuffix(".toml")
+        for p in resources.files(__package__).iterdir()
+        if p.name.endswith(".toml")
+    )
+
+
+def load_preset(name: str) -> Config:
+    """A built-in configuration by name."""
+    if name not in preset_names():
+        raise ConfigError(
+            f"--config {name}: no such preset (expected one of {', '.join(preset_names())} or a "
+            f"TOML file)"
+        )
+    text = resources.files(__package__).joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    source = f"<preset {name}>"
+    return parse_config(parse_toml_text(text, source), source, name)

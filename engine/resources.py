@@ -1,0 +1,190 @@
+"""The resource tracker and the scheduler's filters, as the spec's resource-tracker table and
+filter list describe them (nova_resize.spec.resource_tracker, nova_resize.spec.conductor)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nova_resize.spec.states import DELETED, MIGRATION_NOT_IN_PROGRESS
+
+from .tx import Tx
+from .world import Host, Instance, Migration
+
+if TYPE_CHECKING:
+    from .core import Engine
+
+Usage = tuple[int, int, int]
+
+
+class Resources:
+    """Resource accounting for one engine (its flavors and host capacities)."""
+
+    def __init__(self, eng: Engine) -> None:
+        self.eng = eng
+        spec = eng.spec
+        self.resize_states = {vm: tasks for vm, tasks in spec.resize_states}
+        self.rules = {r.direction: r for r in spec.usage_rules}
+        self.trackable = frozenset(spec.trackable_migration_types)
+        self.stashed = frozenset(spec.stashed_flavor_migration_types)
+        self.capacity = {h.name: (h.vcpus, h.memory_mb, h.disk_gb) for h in eng.config.hosts}
+
+    # ---- flavors ---------------------------------------------------------------------------
+    def usage_of(self, flavor: str | None) -> Usage:
+        if flavor is None:
+            return (0, 0, 0)
+        f = self.eng.flavors[flavor]
+        return (f.vcpus, f.memory_mb, f.root_gb)
+
+    @staticmethod
+    def add(a: Usage, b: Usage, sign: int = 1) -> Usage:
+        return (a[0] + sign * b[0], a[1] + sign * b[1], a[2] + sign * b[2])
+
+    # ---- what the scheduler and MoveClaim test ------------------------------------------------
+    def fits(self, tx: Tx, flavor: str, host_name: str) -> bool:
+        """RamFilter/DiskFilter and MoveClaim._claim_test: the flavor's memory and disk fit in
+        the host's limits minus the tracker's usage (vCPUs are not limited by default)."""
+        h = tx.host(host_name)
+        if h is None:
+            return False
+        cap = self.capacity[host_name]
+        need = self.usage_of(flavor)
+        return h.usage[1] + need[1] <= cap[1] and h.usage[2] + need[2] <= cap[2]
+
+    def candidates(self, tx: Tx, flavor: str, ignore: tuple[str, ...], tried: tuple[str, ...]
+                   ) -> list[str]:
+        """The hosts passing the scheduler filters, in name order."""
+        out = []
+        for h in tx.hosts:
+            if h.name in ignore or h.name in tried or h.status != "up":
+                continue
+            if not self.fits(tx, flavor, h.name):
+                continue
+            out.append(h.name)
+        return out
+
+    # ---- resource tracker ------------------------------------------------------------------
+    def in_resize_state(self, inst: Instance) -> bool:
+        if inst.vm_state not in self.resize_states:
+            return False
+        tasks = self.resize_states[inst.vm_state]
+        return tasks is None or inst.task_state in tasks
+
+    def migration_flavor(self, host: str, inst: Instance, mig: Migration,
+                         tracked_instance: bool) -> str | None:
+        """_update_usage_from_migration: which flavor the migration holds on ``host``."""
+        if mig.migration_type not in self.trackable:
+            return None
+        incoming = mig.dest_compute == host
+        outbound = mig.source_compute == host
+        if incoming and outbound:
+            prefix = "new_" if inst.flavor == mig.old_flavor else "old_"
+        elif incoming and not tracked_instance:
+            prefix = self.rules["incoming"].prefix
+        elif outbound and not tracked_instance:
+            prefix = self.rules["outbound"].prefix
+        else:
+            return None
+        return self.instance_type(inst, mig, prefix)
+
+    def instance_type(self, inst: Instance, mig: Migration | None, prefix: str) -> str | None:
+        """_get_instance_type: a stashed flavor for 'resize' migrations, else the flavor."""
+        if mig is not None and mig.migration_type in self.stashed:
+            return inst.new_flavor if prefix == "new_" else inst.old_flavor
+        return inst.flavor
+
+    def resize_claim(self, tx: Tx, host_name: str, inst: Instance, mig: Migration) -> None:
+        h = tx.host(host_name)
+        assert h is not None
+        tracked = inst.name in h.tracked_instances
+        itype = self.migration_flavor(host_name, inst, mig, tracked)
+        if itype is None:
+            return
+        tx.set_host(
+            h._replace(
+                usage=self.add(h.usage, self.usage_of(itype)),
+                tracked_migrations=self._untrack(h, inst.name) | {(inst.name, itype, mig.id)},
+            )
+        )
+
+    @staticmethod
+    def _untrack(h: Host, name: str) -> frozenset[tuple[str, str, int]]:
+        return frozenset(t for t in h.tracked_migrations if t[0] != name)
+
+    def drop_move_claim(self, tx: Tx, host_name: str, inst: Instance, mig: Migration | None,
+                        flavor: str | None, prefix: str) -> bool:
+        """Remove a tracked migration; subtract its usage only when ``flavor`` (or the stashed
+        one for ``prefix``) is the tracked flavor. Returns whether usage was subtracted."""
+        h = tx.host(host_name)
+        if h is None or h.status == "down":
+            return False
+        entry = next((t for t in h.tracked_migrations if t[0] == inst.name), None)
+        if entry is None:
+            return False
+        if flavor is None:
+            flavor = self.instance_type(inst, mig, prefix)
+        usage = h.usage
+        dropped = flavor is not None and flavor == entry[1]
+        if dropped:
+            usage = self.add(usage, self.usage_of(entry[1]), -1)
+        tx.set_host(h._replace(usage=usage, tracked_migrations=self._untrack(h, inst.name)))
+        return dropped
+
+    def update_usage(self, tx: Tx, host_name: str, inst: Instance) -> None:
+        """_update_resource_tracker -> update_usage -> _update_usage_from_instance."""
+        if inst.host != host_name:
+            return
+        h = tx.host(host_name)
+        if h is None or h.status == "down":
+            return
+        tracked = set(h.tracked_instances)
+        usage = h.usage
+        is_new = inst.name not in tracked
+        is_deleted = inst.vm_state == DELETED
+        sign = 0
+        if is_new:
+            tracked.add(inst.name)
+            sign = 1
+        if is_deleted:
+            tracked.discard(inst.name)
+            sign = -1
+        if is_new or is_deleted:
+            usage = self.add(usage, self.usage_of(inst.flavor), sign)
+        tx.set_host(h._replace(usage=usage, tracked_instances=frozenset(tracked)))
+
+    def audit_view(self, tx: Tx, host_name: str
+                   ) -> tuple[Usage, frozenset[str], frozenset[tuple[str, str, int]]]:
+        """What update_available_resource computes for a host from the database now."""
+        usage: Usage = (0, 0, 0)
+        tracked: set[str] = set()
+        for inst in tx.instances:
+            if inst.deleted or inst.host != host_name or inst.vm_state == DELETED:
+                continue
+            tracked.add(inst.name)
+            usage = self.add(usage, self.usage_of(inst.flavor))
+        latest: dict[str, Migration] = {}
+        by_name = {i.name: i for i in tx.instances}
+        for mig in tx.migrations:
+            if mig.status in MIGRATION_NOT_IN_PROGRESS:
+                continue
+            if host_name not in (mig.source_compute, mig.dest_compute):
+                continue
+            inst = by_name[mig.instance]
+            if inst.deleted or not self.in_resize_state(inst):
+                continue
+            # "most recently updated": the model orders migrations by creation.
+            latest[mig.instance] = mig
+        migs: set[tuple[str, str, int]] = set()
+        for name, mig in sorted(latest.items()):
+            inst = by_name[name]
+            itype = self.migration_flavor(host_name, inst, mig, name in tracked)
+            if itype is None:
+                continue
+            usage = self.add(usage, self.usage_of(itype))
+            migs.add((name, itype, mig.id))
+        return usage, frozenset(tracked), frozenset(migs)
+
+    def audit(self, tx: Tx, host_name: str) -> None:
+        h = tx.host(host_name)
+        assert h is not None
+        usage, tracked, migs = self.audit_view(tx, host_name)
+        tx.set_host(h._replace(usage=usage, tracked_instances=tracked, tracked_migrations=migs))

@@ -1,0 +1,174 @@
+"""A step in progress: a mutable working copy of the parts of the world a step changes.
+
+The step function copies the world into a :class:`Tx`, lets rows act on it, and freezes it back
+into a :class:`~nova_resize.engine.world.World`. Nothing outside a step ever sees a Tx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .world import Frame, Host, Instance, Message, Migration, Quota, Reservation, World
+
+
+class NovaError(Exception):
+    """An exception raised by a row's effect, by its Nova class name."""
+
+    def __init__(self, exc: str) -> None:
+        super().__init__(exc)
+        self.exc = exc
+
+
+@dataclass
+class WFrame:
+    """A running handler being stepped (the mutable form of :class:`Frame`)."""
+
+    id: int
+    service: str
+    method: str
+    handler: str
+    label: str
+    instance: Instance
+    dirty: set[str]
+    seen_task: str | None
+    migration: Migration | None
+    mig_dirty: set[str]
+    locals: dict[str, Any]
+    exc: str | None
+    chain: tuple[str, ...] | None
+    override: tuple[str, ...] | None
+    waiting: bool
+    reply_to: int | None
+    lock: bool
+    ended: bool = False
+
+    @classmethod
+    def thaw(cls, f: Frame) -> WFrame:
+        return cls(
+            f.id,
+            f.service,
+            f.method,
+            f.handler,
+            f.label,
+            f.instance,
+            set(f.dirty),
+            f.seen_task,
+            f.migration,
+            set(f.mig_dirty),
+            dict(f.locals),
+            f.exc,
+            f.chain,
+            f.override,
+            f.waiting,
+            f.reply_to,
+            f.lock,
+        )
+
+    def freeze(self) -> Frame:
+        return Frame(
+            self.id,
+            self.service,
+            self.method,
+            self.handler,
+            self.label,
+            self.instance,
+            frozenset(self.dirty),
+            self.seen_task,
+            self.migration,
+            frozenset(self.mig_dirty),
+            tuple(sorted(self.locals.items(), key=lambda kv: kv[0])),
+            self.exc,
+            self.chain,
+            self.override,
+            self.waiting,
+            self.reply_to,
+            self.lock,
+        )
+
+
+@dataclass
+class Event:
+    """Something a step did that properties look at (an overwrite, a status move...)."""
+
+    kind: str
+    row: str
+    data: tuple[Any, ...]
+
+
+@dataclass
+class Tx:
+    """The mutable working copy of a world during one step."""
+
+    instances: list[Instance]
+    migrations: list[Migration]
+    reservations: list[Reservation]
+    in_use: list[int]
+    reserved: list[int]
+    hosts: list[Host]
+    messages: list[Message]
+    frames: dict[int, WFrame]
+    budgets: dict[str, int]
+    rows: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    notifications: list[tuple[str, str, str]] = field(default_factory=list)
+    outcome: str | None = None
+
+    @classmethod
+    def of(cls, w: World) -> Tx:
+        return cls(
+            list(w.instances),
+            list(w.migrations),
+            list(w.reservations),
+            list(w.quota.in_use),
+            list(w.quota.reserved),
+            list(w.hosts),
+            list(w.messages),
+            {f.id: WFrame.thaw(f) for f in w.frames},
+            dict(w.budgets),
+        )
+
+    def freeze(self) -> World:
+        return World(
+            tuple(self.instances),
+            tuple(self.migrations),
+            tuple(self.reservations),
+            Quota(tuple(self.in_use), tuple(self.reserved)),  # type: ignore[arg-type]
+            tuple(self.hosts),
+            tuple(self.messages),
+            tuple(self.frames[k].freeze() for k in sorted(self.frames)),
+            tuple(sorted(self.budgets.items())),
+        )
+
+    # ---- lookups -------------------------------------------------------------------------
+    def inst_index(self, name: str) -> int:
+        for i, inst in enumerate(self.instances):
+            if inst.name == name:
+                return i
+        raise KeyError(name)
+
+    def host_index(self, name: str) -> int:
+        for i, h in enumerate(self.hosts):
+            if h.name == name:
+                return i
+        raise KeyError(name)
+
+    def host(self, name: str | None) -> Host | None:
+        if name is None:
+            return None
+        for h in self.hosts:
+            if h.name == name:
+                return h
+        return None
+
+    def set_host(self, host: Host) -> None:
+        self.hosts[self.host_index(host.name)] = host
+
+    def new_frame_id(self) -> int:
+        used = set(self.frames)
+        used.update(m.reply_to for m in self.messages if m.reply_to is not None)
+        used.update(f.reply_to for f in self.frames.values() if f.reply_to is not None)
+        i = 0
+        while i in used:
+            i += 1
+        return i

@@ -1,0 +1,133 @@
+"""The world state: one immutable, hashable value (DESIGN.md, "The model").
+
+Every record is a NamedTuple, so a state hashes and compares as nested tuples. Field names follow
+Nova's (``vm_state``, ``task_state``, ``old_vm_state``, ``source_compute``...).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+
+class Instance(NamedTuple):
+    """An instance row (and, in a handler, Nova's in-memory Instance object)."""
+
+    name: str
+    vm_state: str
+    task_state: str | None
+    power_state: int
+    host: str | None
+    flavor: str
+    old_flavor: str | None
+    new_flavor: str | None
+    old_vm_state: str | None  # system_metadata['old_vm_state']
+    launched: bool
+    locked: bool
+    deleted: bool  # the row is destroyed: reads and saves raise InstanceNotFound
+
+
+INSTANCE_FIELDS: tuple[str, ...] = Instance._fields
+INSTANCE_INDEX: dict[str, int] = {f: i for i, f in enumerate(INSTANCE_FIELDS)}
+# Instance.save writes these object fields (instance_extra) first and outside the
+# compare-and-swap; the rest are columns of the guarded UPDATE.
+OBJECT_FIELDS: frozenset[str] = frozenset({"flavor", "old_flavor", "new_flavor"})
+
+
+class Migration(NamedTuple):
+    """A migration row (and a handler's in-memory Migration object)."""
+
+    id: int
+    instance: str
+    source_compute: str
+    dest_compute: str
+    old_flavor: str
+    new_flavor: str
+    status: str
+    migration_type: str
+
+
+MIGRATION_INDEX: dict[str, int] = {f: i for i, f in enumerate(Migration._fields)}
+
+
+class Reservation(NamedTuple):
+    """A quota reservation: its deltas and whether it is pending, committed or rolled back."""
+
+    id: int
+    deltas: tuple[tuple[str, int], ...]
+    status: str  # pending | committed | rolled_back
+    row: str  # the row that reserved it
+
+
+class Quota(NamedTuple):
+    """The project's quota usage: ``in_use`` and ``reserved`` per resource (instances, cores,
+    ram)."""
+
+    in_use: tuple[int, int, int]
+    reserved: tuple[int, int, int]
+
+
+class Host(NamedTuple):
+    """A compute host: its service status, its resource tracker and its hypervisor."""
+
+    name: str
+    status: str  # up | down | init
+    usage: tuple[int, int, int]  # resource tracker usage: vcpus, memory_mb, root_gb
+    tracked_instances: frozenset[str]
+    tracked_migrations: frozenset[tuple[str, str, int]]  # (instance, flavor, migration id)
+    disks: frozenset[str]  # instances whose disk is on this host
+    running: frozenset[str]  # instances whose guest runs on this host
+
+
+class Message(NamedTuple):
+    """An in-flight RPC message: what the sender's objects were when it was sent."""
+
+    kind: str  # cast | call
+    method: str
+    target: str  # a host name or 'conductor'
+    instance: Instance
+    migration: Migration | None
+    args: tuple[tuple[str, Any], ...]
+    reply_to: int | None  # the waiting caller's frame id
+
+
+class Frame(NamedTuple):
+    """A running handler: which service is in which handler at which label, with its objects."""
+
+    id: int
+    service: str  # a host name, 'api' or 'conductor'
+    method: str  # the operation or RPC method that started it
+    handler: str  # whose rows run now (an error handler while raising)
+    label: str
+    instance: Instance  # the handler's copy
+    dirty: frozenset[str]
+    seen_task: str | None  # task_state when the copy was last read from the database
+    migration: Migration | None
+    mig_dirty: frozenset[str]
+    locals: tuple[tuple[str, Any], ...]
+    exc: str | None
+    chain: tuple[str, ...] | None  # remaining error handlers while raising, None in the body
+    override: tuple[str, ...] | None  # error chain replacing the handler's (after a Goto)
+    waiting: bool
+    reply_to: int | None
+    lock: bool
+
+
+class World(NamedTuple):
+    """Everything: database rows, quota, hosts, the bus, running handlers, remaining budgets."""
+
+    instances: tuple[Instance, ...]
+    migrations: tuple[Migration, ...]
+    reservations: tuple[Reservation, ...]
+    quota: Quota
+    hosts: tuple[Host, ...]
+    messages: tuple[Message, ...]
+    frames: tuple[Frame, ...]
+    budgets: tuple[tuple[str, int], ...]
+
+
+def local(frame: Frame, name: str, default: Any = None) -> Any:
+    """A frame local by name."""
+    for k, v in frame.locals:
+        if k == name:
+            return v
+    return default
