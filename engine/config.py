@@ -102,6 +102,10 @@ def _err(source: str, key: str, expected: str, found: Any) -> ConfigError:
     return ConfigError(f"{source}: {key}: expected {expected}, found {found!r}")
 
 
+def _missing(source: str, key: str, expected: str) -> ConfigError:
+    return ConfigError(f"{source}: {key}: missing (expected {expected})")
+
+
 def _typed(source: str, key: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
     if isinstance(value, bool) and kind is int:
         raise _err(source, key, what, value)
@@ -152,7 +156,8 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         _known(source, key + ".", f, ("name", "id", "vcpus", "memory_mb", "root_gb", "disabled"))
         for req in ("name", "vcpus", "memory_mb", "root_gb"):
             if req not in f:
-                raise _err(source, f"{key}.{req}", "a value", None)
+                raise _missing(source, f"{key}.{req}", "a string" if req == "name" else
+                               "a non-negative integer")
         fname = _typed(source, f"{key}.name", f["name"], str, "a string")
         nums = {}
         for n in ("vcpus", "memory_mb", "root_gb"):
@@ -179,7 +184,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         h = _table(source, key, h)
         _known(source, key + ".", h, ("name", "vcpus", "memory_mb", "disk_gb", "up"))
         if "name" not in h:
-            raise _err(source, f"{key}.name", "a value", None)
+            raise _missing(source, f"{key}.name", "a string")
         hname = _typed(source, f"{key}.name", h["name"], str, "a string")
         if hname in ("api", "conductor") or not hname:
             raise _err(source, f"{key}.name", "a host name other than api/conductor", hname)
@@ -204,7 +209,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         _known(source, key + ".", inst, ("name", "host", "flavor", "vm_state", "locked"))
         for req in ("name", "host", "flavor"):
             if req not in inst:
-                raise _err(source, f"{key}.{req}", "a value", None)
+                raise _missing(source, f"{key}.{req}", "a string")
         iname = _typed(source, f"{key}.name", inst["name"], str, "a string")
         ihost = _typed(source, f"{key}.host", inst["host"], str, "a string")
         if ihost not in hnames:

@@ -122,6 +122,15 @@ class Cloud:
                 return a
         return ("run", fid, 0)
 
+    def run(self, method: str | None = None, service: str | None = None) -> StepResult:
+        """The next step of the oldest running handler (matching ``method``/``service``)."""
+        for f in self.world.frames:
+            if (method is None or f.method == method) and (service is None or f.service == service):
+                if f.waiting:
+                    raise CloudError(f"{f.method} on {f.service} is waiting for a reply")
+                return self.do(self._run_action(f.id))
+        raise CloudError(f"no running handler {method or ''} {service or ''}".strip())
+
     def fail(self, row_id: str) -> None:
         """Arm a fault row: the next time a handler reaches it, it runs instead of the normal
         row."""
