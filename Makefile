@@ -16,11 +16,11 @@ check: $(STAMP)
 	$(BIN)/nova-resize walk
 
 test: $(STAMP)
-	$(BIN)/ruff check spec engine checker tests bench nova_resize
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check spec engine checker tests bench nova_resize
+	$(BIN)/ruff check .
 
 diagrams: $(STAMP)
 	$(BIN)/nova-resize diagram --out diagrams
