@@ -109,14 +109,19 @@ def save_instance(eng: Engine, tx: Tx, fr: WFrame, guard: tuple[str | None, ...]
         return  # nothing changed: no UPDATE, and so no guard check either
     i = tx.inst_index(fr.instance.name)
     db = tx.instances[i]
+    obj = [f for f in fr.dirty if f in OBJECT_FIELDS]
+    cols = [f for f in fr.dirty if f not in OBJECT_FIELDS]
+    if obj:
+        # _save_flavor & co. update instance_extra first, whatever the guard says (on a
+        # destroyed instance the UPDATE matches no row and nothing happens)
+        if not db.deleted:
+            db = db._replace(**{f: getattr(fr.instance, f) for f in obj})
+            tx.instances[i] = db
+        fr.dirty.difference_update(obj)
+    if not cols:
+        return  # no column changed: Nova returns before the UPDATE, its guard and the refresh
     if db.deleted:
         raise NovaError("InstanceNotFound")
-    obj = [f for f in fr.dirty if f in OBJECT_FIELDS]
-    if obj:
-        db = db._replace(**{f: getattr(fr.instance, f) for f in obj})
-        tx.instances[i] = db
-        fr.dirty.difference_update(obj)
-    cols = [f for f in fr.dirty]
     if guard is not None and db.task_state not in guard:
         tx.events.append(Event("guard_refused", row, (db.task_state, guard)))
         if db.task_state == DELETING:
@@ -127,9 +132,8 @@ def save_instance(eng: Engine, tx: Tx, fr: WFrame, guard: tuple[str | None, ...]
         if db.task_state != fr.seen_task and db.task_state != new:
             tx.events.append(Event("lost_update", row, (db.task_state, new, fr.seen_task)))
     before = db
-    if cols:
-        db = db._replace(**{f: getattr(fr.instance, f) for f in cols})
-        tx.instances[i] = db
+    db = db._replace(**{f: getattr(fr.instance, f) for f in cols})
+    tx.instances[i] = db
     tx.events.append(Event("instance_write", row, (before, db)))
     fr.instance = db
     fr.dirty.clear()
