@@ -31,8 +31,8 @@ from .config import Config, Flavor
 from .effects import Refused, new_frame
 from .refs import SpecError, all_hold
 from .resources import Resources
-from .tx import NovaError, Tx, WFrame
-from .world import Host, Instance, Quota, World
+from .tx import NovaError, Tx, WFrame, get_local
+from .world import Frame, Host, Instance, Quota, World
 
 Action = tuple[Any, ...]
 
@@ -69,7 +69,10 @@ class Engine:
             r.id: any(isinstance(e, m.SelectDestination) for e in r.effects) for r in spec.rows
         }
         self.resources = Resources(self)
+        self.cond_fns: dict[m.Cond, Any] = {}
         self.host_names = tuple(h.name for h in config.hosts)
+        # Casts are delivered in any order unless [check] fifo: the bus is then a multiset.
+        self.fifo = bool(config.check_option("fifo", False))
 
     # ---- the initial state -------------------------------------------------------------------
     def initial(self) -> World:
@@ -114,7 +117,7 @@ class Engine:
         )
 
     # ---- which rows apply --------------------------------------------------------------------
-    def applicable(self, tx: Tx, fr: WFrame) -> list[m.Row]:
+    def applicable(self, tx: Tx, fr: Frame | WFrame) -> list[m.Row]:
         """The non-fault rows at the frame's label whose conditions hold (``otherwise`` rows
         only when no other does). More than one is a spec error."""
         rows = self.rows.get((fr.handler, fr.label), [])
@@ -127,7 +130,7 @@ class Engine:
             )
         return found
 
-    def faults_at(self, tx: Tx, fr: WFrame) -> list[m.Row]:
+    def faults_at(self, tx: Tx, fr: Frame | WFrame) -> list[m.Row]:
         return [
             r
             for r in self.fault_rows.get((fr.handler, fr.label), [])
@@ -192,6 +195,7 @@ class Engine:
         if fr.reply_to is not None:
             caller = tx.frames.get(fr.reply_to)
             if caller is not None and caller.waiting:
+                caller = tx.thaw(fr.reply_to)
                 caller.locals["reply"] = "ok" if ok else (fr.exc or "Exception")
                 caller.waiting = False
 
@@ -236,7 +240,7 @@ class Engine:
                     acts.append(("run", fr.id, 0))
             for r in self.faults_at(tx, fr):
                 acts.append(("fail", fr.id, r.id))
-        fifo = bool(self.config.check_option("fifo", False))
+        fifo = self.fifo
         seen_targets: set[str] = set()
         for i, msg in enumerate(w.messages):
             deliverable = msg.target == "conductor" or (
@@ -282,20 +286,20 @@ class Engine:
                 acts.append(("periodic", "poll_unconfirmed_resizes", mig.dest_compute, mig.id))
         return acts
 
-    def _choices(self, tx: Tx, fr: WFrame) -> int:
-        flavor = fr.locals.get("flavor")
-        ignore = fr.locals.get("ignore_hosts")
+    def _choices(self, tx: Tx, fr: Frame | WFrame) -> int:
+        flavor = get_local(fr, "flavor")
+        ignore = get_local(fr, "ignore_hosts")
         ignore_t = (ignore,) if isinstance(ignore, str) else tuple(ignore or ())
-        tried = tuple(fr.locals.get("tried") or ())
+        tried = tuple(get_local(fr, "tried") or ())
         return len(self.resources.candidates(tx, flavor, ignore_t, tried))
 
-    def _timeout_enabled(self, tx: Tx, fr: WFrame) -> bool:
+    def _timeout_enabled(self, tx: Tx, fr: Frame | WFrame) -> bool:
         if tx.budgets.get("fault:timeout", 0) > 0:
             return True
         return self._call_dead(tx, fr)
 
     @staticmethod
-    def _call_dead(tx: Tx, fr: WFrame) -> bool:
+    def _call_dead(tx: Tx, fr: Frame | WFrame) -> bool:
         """No one will ever answer: the request or its handler is gone, or its host is down."""
         for msg in tx.messages:
             if msg.reply_to == fr.id:
@@ -312,10 +316,10 @@ class Engine:
         kind = action[0]
         if kind == "run":
             _, fid, choice = action
-            self.run_one(tx, tx.frames[fid], choice)
+            self.run_one(tx, tx.thaw(fid), choice)
         elif kind == "fail":
             _, fid, row_id = action
-            fr = tx.frames[fid]
+            fr = tx.thaw(fid)
             row = self.spec.row(row_id)
             tx.budgets[f"fault:{row.fault}"] -= 1
             self.exec_row(tx, fr, row)
@@ -328,7 +332,7 @@ class Engine:
             tx.rows.append("rpc.message_lost")
             del tx.messages[action[1]]
         elif kind == "timeout":
-            fr = tx.frames[action[1]]
+            fr = tx.thaw(action[1])
             if not self._call_dead(tx, fr):
                 tx.budgets["fault:timeout"] -= 1
             fr.waiting = False
@@ -345,7 +349,7 @@ class Engine:
             self._periodic(tx, action)
         else:
             raise ValueError(f"unknown action {action!r}")
-        return StepResult(tx.freeze(), tx.rows, tx.events, tx.notifications, tx.outcome)
+        return StepResult(tx.freeze(self.fifo), tx.rows, tx.events, tx.notifications, tx.outcome)
 
     def _deliver(self, tx: Tx, i: int) -> None:
         msg = tx.messages.pop(i)
@@ -367,12 +371,25 @@ class Engine:
             del tx.frames[fid]
 
     def _restart(self, tx: Tx, host: str) -> None:
+        """init_host runs as one step: the service takes no RPC message before it has finished
+        (pre_start_hook, then the RPC server), and the model does not interleave other services'
+        steps with it either; faults are not injected inside it."""
         h = tx.host(host)
         assert h is not None
         tx.set_host(h._replace(status="init", tracked_migrations=frozenset()))
         tx.rows.append("compute.service.restart")
         dummy = Instance("", "", None, 0, host, "", None, None, None, False, False, False)
         fr = new_frame(self, tx, host, "init_host", "init_host", dummy, None, {}, None)
+        self.run_one(tx, fr)
+        for _ in range(10_000):
+            pending = sorted(f.id for f in tx.frames.values()
+                             if f.service == host and f.method == "init_instance")
+            if not pending:
+                break
+            child = tx.thaw(pending[0])
+            if child.waiting or not self.applicable(tx, child):
+                raise SpecError(f"init_instance blocked at {child.handler}:{child.label}")
+            self.run_one(tx, child)
         self.run_one(tx, fr)
 
     def _periodic(self, tx: Tx, action: Action) -> None:
@@ -400,7 +417,7 @@ class Engine:
         self.run_eager(tx, fr)
         if not fr.ended:
             self.run_one(tx, fr)
-        after = tx.freeze()
+        after = tx.freeze(self.fifo)
         if after._replace(budgets=w.budgets) == w:
             return StepResult(w, tx.rows, tx.events, tx.notifications,
                               tx.outcome or "refused")

@@ -331,7 +331,7 @@ def _spawn(eng: Engine, tx: Tx, fr: WFrame, eff: m.Spawn) -> None:
 
 def new_frame(eng: Engine, tx: Tx, service: str, method: str, handler: str, inst: Instance,
               mig: Migration | None, locals_: dict[str, Any], reply_to: int | None) -> WFrame:
-    h = eng.spec.handler(handler)
+    h = eng.handlers[handler]
     fr = WFrame(
         tx.new_frame_id(), service, method, handler, h.entry, inst, set(), inst.task_state,
         mig, set(), dict(locals_), None, None, None, False, reply_to, False,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nova_resize.spec.model import Append, Cond, Default, IfEq, Inc, NotEq, Ref
 
-from .tx import Tx, WFrame
+from .tx import Tx, WFrame, get_local
+from .world import Frame
 
 if TYPE_CHECKING:
     from .core import Engine
@@ -18,7 +20,7 @@ class SpecError(RuntimeError):
     """The spec asked the engine for something it cannot resolve (a bug in a table)."""
 
 
-def resolve(eng: Engine, tx: Tx, fr: WFrame, path: str) -> Any:
+def resolve(eng: Engine, tx: Tx, fr: Frame | WFrame, path: str) -> Any:
     """The value of a dotted reference (see nova_resize.spec.model)."""
     parts = path.split(".")
     head = parts[0]
@@ -42,7 +44,7 @@ def resolve(eng: Engine, tx: Tx, fr: WFrame, path: str) -> Any:
             raise SpecError(f"unknown reference {path}")
         rest = parts[3:]
     elif head == "local":
-        value = fr.locals.get(parts[1])
+        value = get_local(fr, parts[1])
         rest = parts[2:]
     elif head == "config":
         value = eng.config.option(parts[1])
@@ -62,7 +64,7 @@ def resolve(eng: Engine, tx: Tx, fr: WFrame, path: str) -> Any:
     return value
 
 
-def _self(eng: Engine, tx: Tx, fr: WFrame, what: str) -> Any:
+def _self(eng: Engine, tx: Tx, fr: Frame | WFrame, what: str) -> Any:
     if what == "host":
         return fr.service
     if what == "lock":
@@ -84,7 +86,7 @@ def _self(eng: Engine, tx: Tx, fr: WFrame, what: str) -> Any:
     raise SpecError(f"unknown reference self.{what}")
 
 
-def value(eng: Engine, tx: Tx, fr: WFrame, v: Any) -> Any:
+def value(eng: Engine, tx: Tx, fr: Frame | WFrame, v: Any) -> Any:
     """Evaluate a constant, a :class:`Ref` or a value expression."""
     if isinstance(v, Ref):
         return resolve(eng, tx, fr, v.path)
@@ -105,39 +107,93 @@ def value(eng: Engine, tx: Tx, fr: WFrame, v: Any) -> Any:
     return v
 
 
-def holds(eng: Engine, tx: Tx, fr: WFrame, c: Cond) -> bool:
+def holds(eng: Engine, tx: Tx, fr: Frame | WFrame, c: Cond) -> bool:
     """Whether one condition holds."""
+    fn = eng.cond_fns.get(c)
+    if fn is None:
+        fn = eng.cond_fns[c] = compile_cond(c)
+    return fn(eng, tx, fr)
+
+
+CondFn = Callable[["Engine", Tx, "Frame | WFrame"], bool]
+
+
+def compile_cond(c: Cond) -> CondFn:
+    """A condition as a function of (engine, step, frame)."""
     op = c.op
+    path = c.ref
+    getter = _getter(path)
+    rhs = c.value
+    const = not isinstance(rhs, (Ref, Default, NotEq, Inc, Append, IfEq))
+
+    def y(eng: Engine, tx: Tx, fr: Frame | WFrame) -> Any:
+        return rhs if const else value(eng, tx, fr, rhs)
+
     if op == "fits":
-        return eng.resources.fits(tx, resolve(eng, tx, fr, c.ref), value(eng, tx, fr, c.value))
-    x = resolve(eng, tx, fr, c.ref)
+        return lambda eng, tx, fr: eng.resources.fits(tx, getter(eng, tx, fr), y(eng, tx, fr))
     if op == "truthy":
-        return bool(x)
+        return lambda eng, tx, fr: bool(getter(eng, tx, fr))
     if op == "falsy":
-        return not x
+        return lambda eng, tx, fr: not getter(eng, tx, fr)
     if op == "up":
-        h = tx.host(x)
-        return h is not None and h.status == "up"
+        def up(eng: Engine, tx: Tx, fr: Frame | WFrame) -> bool:
+            h = tx.host(getter(eng, tx, fr))
+            return h is not None and h.status == "up"
+        return up
     if op == "down":
-        h = tx.host(x)
-        return h is None or h.status != "up"
+        def down(eng: Engine, tx: Tx, fr: Frame | WFrame) -> bool:
+            h = tx.host(getter(eng, tx, fr))
+            return h is None or h.status != "up"
+        return down
     if op == "unknown_flavor":
-        return x not in eng.flavors
-    y = value(eng, tx, fr, c.value)
+        return lambda eng, tx, fr: getter(eng, tx, fr) not in eng.flavors
     if op == "==":
-        return bool(x == y)
+        return lambda eng, tx, fr: bool(getter(eng, tx, fr) == y(eng, tx, fr))
     if op == "!=":
-        return bool(x != y)
+        return lambda eng, tx, fr: bool(getter(eng, tx, fr) != y(eng, tx, fr))
     if op == "in":
-        return x in y
+        return lambda eng, tx, fr: getter(eng, tx, fr) in y(eng, tx, fr)
     if op == "not in":
-        return x not in y
+        return lambda eng, tx, fr: getter(eng, tx, fr) not in y(eng, tx, fr)
     if op == ">":
-        return x is not None and y is not None and x > y
+        def gt(eng: Engine, tx: Tx, fr: Frame | WFrame) -> bool:
+            a, b = getter(eng, tx, fr), y(eng, tx, fr)
+            return a is not None and b is not None and a > b
+        return gt
     if op == "<=":
-        return x is None or y is None or x <= y
+        def le(eng: Engine, tx: Tx, fr: Frame | WFrame) -> bool:
+            a, b = getter(eng, tx, fr), y(eng, tx, fr)
+            return a is None or b is None or a <= b
+        return le
     raise SpecError(f"unknown condition operator {op!r}")
 
 
-def all_hold(eng: Engine, tx: Tx, fr: WFrame, conds: tuple[Cond, ...]) -> bool:
-    return all(holds(eng, tx, fr, c) for c in conds)
+def _getter(path: str) -> Callable[[Engine, Tx, Frame | WFrame], Any]:
+    parts = path.split(".")
+    if len(parts) == 2 and parts[0] == "instance":
+        field = parts[1]
+        return lambda eng, tx, fr: getattr(fr.instance, field)
+    if len(parts) == 2 and parts[0] == "local":
+        name = parts[1]
+        return lambda eng, tx, fr: get_local(fr, name)
+    if len(parts) == 2 and parts[0] == "migration":
+        field = parts[1]
+
+        def mig(eng: Engine, tx: Tx, fr: Frame | WFrame) -> Any:
+            if fr.migration is None:
+                raise SpecError(f"{path}: the handler has no migration")
+            return getattr(fr.migration, field)
+        return mig
+    if path == "exc":
+        return lambda eng, tx, fr: fr.exc
+    return lambda eng, tx, fr: resolve(eng, tx, fr, path)
+
+
+def all_hold(eng: Engine, tx: Tx, fr: Frame | WFrame, conds: tuple[Cond, ...]) -> bool:
+    for c in conds:
+        fn = eng.cond_fns.get(c)
+        if fn is None:
+            fn = eng.cond_fns[c] = compile_cond(c)
+        if not fn(eng, tx, fr):
+            return False
+    return True

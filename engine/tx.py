@@ -87,6 +87,25 @@ class WFrame:
         )
 
 
+def _frozen(f: Frame | WFrame) -> Frame:
+    return f.freeze() if isinstance(f, WFrame) else f
+
+
+def get_local(fr: Frame | WFrame, name: str, default: Any = None) -> Any:
+    """A local of a frozen or thawed frame."""
+    loc = fr.locals
+    if isinstance(loc, dict):
+        return loc.get(name, default)
+    for k, v in loc:
+        if k == name:
+            return v
+    return default
+
+
+def _message_key(m: Message) -> tuple[str, str, str, str]:
+    return (m.method, m.target, m.kind, repr(m))
+
+
 @dataclass
 class Event:
     """Something a step did that properties look at (an overwrite, a status move...)."""
@@ -107,7 +126,7 @@ class Tx:
     reserved: list[int]
     hosts: list[Host]
     messages: list[Message]
-    frames: dict[int, WFrame]
+    frames: dict[int, Frame | WFrame]
     budgets: dict[str, int]
     rows: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
@@ -124,21 +143,35 @@ class Tx:
             list(w.quota.reserved),
             list(w.hosts),
             list(w.messages),
-            {f.id: WFrame.thaw(f) for f in w.frames},
+            {f.id: f for f in w.frames},
             dict(w.budgets),
         )
 
-    def freeze(self) -> World:
+    def freeze(self, fifo: bool = False) -> World:
+        msgs = self.messages
+        if not fifo and len(msgs) > 1:
+            # without FIFO queues the bus is a multiset: one canonical order
+            msgs = sorted(msgs, key=_message_key)
         return World(
             tuple(self.instances),
             tuple(self.migrations),
             tuple(self.reservations),
             Quota(tuple(self.in_use), tuple(self.reserved)),  # type: ignore[arg-type]
             tuple(self.hosts),
-            tuple(self.messages),
-            tuple(self.frames[k].freeze() for k in sorted(self.frames)),
+            tuple(msgs),
+            tuple(_frozen(self.frames[k]) for k in sorted(self.frames)),
             tuple(sorted(self.budgets.items())),
         )
+
+    def thaw(self, fid: int) -> WFrame:
+        """The frame with id ``fid``, made mutable (frames are thawed only when a step changes
+        them)."""
+        f = self.frames[fid]
+        if isinstance(f, WFrame):
+            return f
+        wf = WFrame.thaw(f)
+        self.frames[fid] = wf
+        return wf
 
     # ---- lookups -------------------------------------------------------------------------
     def inst_index(self, name: str) -> int:
