@@ -4,6 +4,7 @@ input (with a one-line message naming the file, key or line)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -11,7 +12,11 @@ from nova_resize.engine.config import Config, ConfigError, load_config
 from nova_resize.engine.presets import load_preset, preset_names
 from nova_resize.spec import LIBERTY
 
+from . import report as reports
 from . import spec_export
+from .baseline import load_baseline
+from .explore import eprint
+from .run import check, unexplained_uncovered
 from .walk import seed_walk
 
 
@@ -52,6 +57,82 @@ def cmd_walk(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    if args.quiet or os.environ.get("CI") or not sys.stderr.isatty():
+        return None
+    return eprint
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"{path}: cannot write: {e.strerror}") from None
+
+
+def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
+    config = resolve_config(args.config)
+    known = [] if args.no_baseline else load_baseline(args.baseline)
+    strategy = strategy or args.strategy
+    progress = _progress(args)
+    kwargs = {}
+    if strategy == "simulate":
+        kwargs = {"runs": args.runs, "depth": args.depth, "seed": args.seed}
+    res = check(config, args.variant, known, strategy=strategy,
+                max_states=args.max_states, max_depth=getattr(args, "max_depth", None),
+                max_seconds=args.max_seconds, progress=progress, **kwargs)
+    if progress is not None:
+        sys.stderr.write("\r\x1b[2K")
+    rep = res.report
+    if args.json:
+        _write(args.json, reports.to_json_text(rep))
+    if args.junit:
+        _write(args.junit, reports.to_junit(rep))
+    if not args.quiet:
+        sys.stdout.write(reports.text(rep, res.spec, max_traces=None if args.all_traces else 5))
+    new = rep.new_findings
+    missing = unexplained_uncovered(rep) if args.require_coverage else []
+    print(f"{len(rep.findings)} findings, {len(new)} not in the baseline; "
+          f"{rep.ex.distinct_states:,} states, {rep.ex.transitions:,} transitions in "
+          f"{rep.ex.seconds:.1f}s" + ("" if rep.ex.complete else f" (PARTIAL: "
+                                      f"{rep.ex.stop_reason})"))
+    if missing:
+        print(f"rows never executed without a stated reason: {', '.join(missing)}")
+    return 1 if new or missing else 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    return cmd_check(args, "simulate")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", default="ci", help="preset name or TOML file (default: ci)")
+    p.add_argument("--variant", action="append", default=[], metavar="FILE",
+                   help="a spec overlay (repeatable)")
+    p.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here")
+    p.add_argument("--baseline", metavar="FILE",
+                   help="known findings (default: the bundled Liberty baseline)")
+    p.add_argument("--no-baseline", action="store_true", help="report every finding as new")
+    p.add_argument("--quiet", action="store_true", help="no progress, only the summary line")
+    p.add_argument("--all-traces", action="store_true",
+                   help="print the traces of baseline findings too")
+    p.add_argument("--max-states", type=_positive, metavar="N")
+    p.add_argument("--max-seconds", type=_positive, metavar="S")
+    p.add_argument("--require-coverage", action="store_true",
+                   help="fail if a spec row is never executed without a stated reason")
+
+
+def _positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, found {v}")
+    return v
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="nova-resize",
@@ -70,6 +151,20 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--flavor", help="flavor to resize to (default: actions.resize_flavors[0])")
     w.add_argument("--quiet", action="store_true", help="print only the summary line")
     w.set_defaults(func=cmd_walk)
+
+    c = sub.add_parser("check", help="explore every interleaving and check the properties")
+    _common(c)
+    c.add_argument("--strategy", choices=("bfs", "dfs"), default="bfs")
+    c.add_argument("--max-depth", type=_positive, metavar="N")
+    c.set_defaults(func=cmd_check)
+
+    m = sub.add_parser("simulate", help="random walks (seeded) for configurations too large "
+                       "to exhaust")
+    _common(m)
+    m.add_argument("--runs", type=_positive, default=1000)
+    m.add_argument("--depth", type=_positive, default=80)
+    m.add_argument("--seed", type=int, default=0)
+    m.set_defaults(func=cmd_simulate)
     return p
 
 

@@ -24,7 +24,14 @@ from typing import Any
 
 from nova_resize.spec import END, LIBERTY, RAISE, Spec
 from nova_resize.spec import model as m
-from nova_resize.spec.states import FINISHED, RUNNING, SHUTDOWN, STOPPED
+from nova_resize.spec.states import (
+    FINISHED,
+    RESIZE_TASK_STATES,
+    RESIZED,
+    RUNNING,
+    SHUTDOWN,
+    STOPPED,
+)
 
 from . import effects
 from .config import Config, Flavor
@@ -32,7 +39,7 @@ from .effects import Refused, new_frame
 from .refs import SpecError, all_hold
 from .resources import Resources
 from .tx import NovaError, Tx, WFrame, get_local
-from .world import Frame, Host, Instance, Quota, World
+from .world import Frame, Host, Instance, Quota, Requests, World
 
 Action = tuple[Any, ...]
 
@@ -114,6 +121,7 @@ class Engine:
             (),
             (),
             tuple(sorted(budgets)),
+            tuple(Requests(ic.name, None, False) for ic in cfg.instances),
         )
 
     # ---- which rows apply --------------------------------------------------------------------
@@ -423,7 +431,19 @@ class Engine:
                               tx.outcome or "refused")
         budgets = dict(after.budgets)
         budgets[f"op:{op}"] = budgets.get(f"op:{op}", 1) - 1
-        after = after._replace(budgets=tuple(sorted(budgets.items())))
+        requests = []
+        for r in after.requests:
+            if r.name == name:
+                if op in ("resize", "migrate"):
+                    r = r._replace(pre_resize_vm_state=inst.vm_state)
+                elif op in ("stop", "start"):
+                    r = r._replace(pre_resize_vm_state=None)
+                elif op == "delete" and (inst.vm_state == RESIZED
+                                         or inst.task_state in RESIZE_TASK_STATES):
+                    # delete-completes concerns deletes of resizing or resized instances
+                    r = r._replace(delete_requested=True)
+            requests.append(r)
+        after = after._replace(budgets=tuple(sorted(budgets.items())), requests=tuple(requests))
         return StepResult(after, tx.rows, tx.events, tx.notifications, tx.outcome or "accepted")
 
     def api_refusal(self, tx: Tx, opd: m.ApiOperation, name: str, arg: Any) -> str | None:
@@ -449,8 +469,8 @@ class Engine:
         return None
 
     def quiescent(self, w: World) -> bool:
-        """No message in flight and no handler running."""
-        return not w.messages and not w.frames
+        """No message in flight, no handler running, every compute service up."""
+        return not w.messages and not w.frames and all(h.status == "up" for h in w.hosts)
 
 
 def describe(w: World, action: Action) -> str:

@@ -127,10 +127,9 @@ def save_instance(eng: Engine, tx: Tx, fr: WFrame, guard: tuple[str | None, ...]
         if db.task_state == DELETING:
             raise NovaError("UnexpectedDeletingTaskStateError")
         raise NovaError("UnexpectedTaskStateError")
-    if "task_state" in cols and guard is None:
-        new = fr.instance.task_state
-        if db.task_state != fr.seen_task and db.task_state != new:
-            tx.events.append(Event("lost_update", row, (db.task_state, new, fr.seen_task)))
+    if "task_state" in cols and guard is None and db.task_state != fr.instance.task_state:
+        tx.events.append(Event("unguarded_task_write", row,
+                               (db.task_state, fr.instance.task_state, fr.seen_task, fr.method)))
     before = db
     db = db._replace(**{f: getattr(fr.instance, f) for f in cols})
     tx.instances[i] = db
@@ -146,10 +145,9 @@ def _fresh_save(eng: Engine, tx: Tx, fr: WFrame, eff: m.FreshSave, row: str) -> 
     if db.deleted:
         raise NovaError("InstanceNotFound")
     fields = {k: value(eng, tx, fr, v) for k, v in eff.fields}
-    if "task_state" in fields:
-        new = fields["task_state"]
-        if db.task_state != fr.seen_task and db.task_state != new:
-            tx.events.append(Event("lost_update", row, (db.task_state, new, fr.seen_task)))
+    if "task_state" in fields and db.task_state != fields["task_state"]:
+        tx.events.append(Event("unguarded_task_write", row,
+                               (db.task_state, fields["task_state"], fr.seen_task, fr.method)))
     after = db._replace(**fields)
     tx.instances[i] = after
     tx.events.append(Event("instance_write", row, (db, after)))
@@ -268,6 +266,7 @@ def _claim(eng: Engine, tx: Tx, fr: WFrame, eff: m.Claim) -> None:
         res.update_usage(tx, fr.service, fr.instance)
     elif eff.op == "audit":
         res.audit(tx, host)
+        tx.events.append(Event("audit", "", (host,)))
     else:
         raise SpecError(f"unknown claim op {eff.op}")
 

@@ -160,6 +160,16 @@ def compile_cond(c: Cond) -> CondFn:
             a, b = getter(eng, tx, fr), y(eng, tx, fr)
             return a is not None and b is not None and a > b
         return gt
+    if op == "<":
+        def lt(eng: Engine, tx: Tx, fr: Frame | WFrame) -> bool:
+            a, b = getter(eng, tx, fr), y(eng, tx, fr)
+            return a is not None and b is not None and a < b
+        return lt
+    if op == ">=":
+        def ge(eng: Engine, tx: Tx, fr: Frame | WFrame) -> bool:
+            a, b = getter(eng, tx, fr), y(eng, tx, fr)
+            return a is not None and b is not None and a >= b
+        return ge
     if op == "<=":
         def le(eng: Engine, tx: Tx, fr: Frame | WFrame) -> bool:
             a, b = getter(eng, tx, fr), y(eng, tx, fr)

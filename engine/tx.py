@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .world import Frame, Host, Instance, Message, Migration, Quota, Reservation, World
+from .world import Frame, Host, Instance, Message, Migration, Quota, Requests, Reservation, World
 
 
 class NovaError(Exception):
@@ -128,6 +128,7 @@ class Tx:
     messages: list[Message]
     frames: dict[int, Frame | WFrame]
     budgets: dict[str, int]
+    requests: tuple[Requests, ...]
     rows: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     notifications: list[tuple[str, str, str]] = field(default_factory=list)
@@ -145,6 +146,7 @@ class Tx:
             list(w.messages),
             {f.id: f for f in w.frames},
             dict(w.budgets),
+            w.requests,
         )
 
     def freeze(self, fifo: bool = False) -> World:
@@ -161,6 +163,7 @@ class Tx:
             tuple(msgs),
             tuple(_frozen(self.frames[k]) for k in sorted(self.frames)),
             tuple(sorted(self.budgets.items())),
+            self.requests,
         )
 
     def thaw(self, fid: int) -> WFrame:

@@ -112,8 +112,19 @@ class Frame(NamedTuple):
     lock: bool
 
 
+class Requests(NamedTuple):
+    """What users asked of an instance (observed by properties, never read by Nova's rows):
+    the vm_state when its last resize or migrate was accepted, and whether a delete was accepted
+    while it was resizing or resized."""
+
+    name: str
+    pre_resize_vm_state: str | None
+    delete_requested: bool
+
+
 class World(NamedTuple):
-    """Everything: database rows, quota, hosts, the bus, running handlers, remaining budgets."""
+    """Everything: database rows, quota, hosts, the bus, running handlers, remaining budgets,
+    and the users' accepted requests."""
 
     instances: tuple[Instance, ...]
     migrations: tuple[Migration, ...]
@@ -123,6 +134,7 @@ class World(NamedTuple):
     messages: tuple[Message, ...]
     frames: tuple[Frame, ...]
     budgets: tuple[tuple[str, int], ...]
+    requests: tuple[Requests, ...] = ()
 
 
 def local(frame: Frame, name: str, default: Any = None) -> Any:

@@ -41,7 +41,8 @@ class Ref:
 class Cond:
     """One condition of a row's ``when``: ``ref op value``.
 
-    ``op`` is one of ``==``, ``!=``, ``in``, ``not in``, ``truthy``, ``falsy``, ``>``, ``<=``;
+    ``op`` is one of ``==``, ``!=``, ``in``, ``not in``, ``truthy``, ``falsy``, ``<``, ``<=``,
+    ``>``, ``>=`` (false when either side is None);
     ``up``/``down`` (the compute service of the host ``ref`` names is up / not up);
     ``unknown_flavor`` (``ref`` names no flavor); ``fits`` (the flavor ``ref`` fits the free
     resources of the host ``value`` names, as ``MoveClaim`` tests them). ``value`` is a constant or
@@ -458,12 +459,17 @@ class UsageRule:
 
 @dataclass(frozen=True)
 class StatePair:
-    """A (vm_state, task_state) pair Nova defines on these paths and its API status."""
+    """A (vm_state, task_state) pair Nova defines on these paths and its API status.
+
+    A ``transient`` pair is one the error handlers pass through (``_set_instance_obj_error_state``
+    writes ERROR and keeps the task_state until ``reverts_task_state`` clears it): legal while a
+    handler is running, a finding when it is left at quiescence."""
 
     vm_state: str
     task_state: str | None
     status: str
     cite: str = "nova/api/openstack/common.py:status_from_state"
+    transient: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from .model import (
     Claim,
     Cond,
+    Destroy,
     Driver,
     Goto,
     Handler,
@@ -24,6 +25,7 @@ from .model import (
     Spawn,
 )
 from .states import (
+    DELETED,
     DELETING,
     ERROR,
     POWERING_OFF,
@@ -93,6 +95,17 @@ ROWS: tuple[Row, ...] = (
         ),
     ),
     Row(
+        "compute.init_instance.partial_deletion",
+        "init_instance",
+        "start",
+        MGR + "_complete_partial_deletion",
+        "vm_state deleted but the row not destroyed: instance.destroy(), reserve a new delete "
+        "(instances -1, cores, ram) and commit it",
+        when=(Cond("instance.vm_state", "==", DELETED),),
+        effects=(Destroy(), Quota("reserve", "delete"), Quota("commit")),
+        notify=("compute.instance.delete.end",),
+    ),
+    Row(
         "compute.init_instance.resize_prep",
         "init_instance",
         "start",
@@ -100,7 +113,7 @@ ROWS: tuple[Row, ...] = (
         "task_state resize_prep (vm_state not error): task_state None, unguarded save; the "
         "migration row, the reservation and any in-flight cast are left alone",
         when=(
-            Cond("instance.vm_state", "not in", (ERROR, SOFT_DELETED)),
+            Cond("instance.vm_state", "not in", (ERROR, SOFT_DELETED, DELETED)),
             Cond("instance.task_state", "==", RESIZE_PREP),
         ),
         effects=(Set("instance", "task_state", None), SaveInstance(None)),

@@ -166,7 +166,25 @@ STATE_PAIRS: tuple[StatePair, ...] = (
     StatePair(ERROR, DELETING, "ERROR", _C),
     StatePair(ERROR, None, "ERROR", _C),
     StatePair(DELETED, None, "DELETED", _C),
+    StatePair(ERROR, RESIZE_PREP, "ERROR", _C, transient=True),
+    StatePair(ERROR, RESIZE_MIGRATING, "ERROR", _C, transient=True),
+    StatePair(ERROR, RESIZE_MIGRATED, "ERROR", _C, transient=True),
+    StatePair(ERROR, RESIZE_FINISH, "ERROR", _C, transient=True),
+    StatePair(ERROR, RESIZE_REVERTING, "ERROR", _C, transient=True),
 )
+
+# Which operation a task_state belongs to: the handlers of that operation may overwrite it;
+# an unguarded save by any other handler overwriting it is reported by no-lost-update.
+TASK_OWNERS: dict[str, tuple[str, ...]] = {
+    RESIZE_PREP: ("resize", "migrate", "migrate_server", "prep_resize", "resize_instance"),
+    RESIZE_MIGRATING: ("resize_instance",),
+    RESIZE_MIGRATED: ("resize_instance", "finish_resize"),
+    RESIZE_FINISH: ("finish_resize",),
+    RESIZE_REVERTING: ("revert_resize", "finish_revert_resize"),
+    POWERING_OFF: ("stop", "stop_instance", "finish_revert_resize"),
+    POWERING_ON: ("start", "start_instance"),
+    DELETING: ("delete", "terminate_instance"),
+}
 
 
 def api_status(vm_state: str, task_state: str | None) -> str:

@@ -11,7 +11,7 @@ from nova_resize.engine.machines import Machines
 from nova_resize.spec import LIBERTY
 from nova_resize.spec.states import STATE_PAIRS
 
-LEGAL = {(p.vm_state, p.task_state) for p in STATE_PAIRS}
+LEGAL = {(p.vm_state, p.task_state) for p in STATE_PAIRS if not p.transient}
 
 CFG = config(
     hosts=3,

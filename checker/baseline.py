@@ -1,0 +1,88 @@
+"""Baselines: the known findings (real Liberty behaviour), each with a reason.
+
+A baseline is TOML::
+
+    [[finding]]
+    property = "legal-state"
+    key = "error/resize_migrating"      # exact key, or a glob with * and ?
+    reason = "error save carries the failed save's dirty task_state"
+    bug = "..."                          # optional Launchpad bug
+
+A finding is "in the baseline" when a row's property matches and its key glob matches.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from nova_resize.engine.config import ConfigError, parse_toml_text
+
+from .properties import PROPERTY_NAMES
+
+
+@dataclass(frozen=True)
+class Known:
+    prop: str
+    key: str
+    reason: str
+    bug: str | None = None
+
+    def matches(self, prop: str, key: str) -> bool:
+        return prop == self.prop and fnmatch.fnmatchcase(key, self.key)
+
+
+def parse_baseline(text: str, source: str) -> list[Known]:
+    data = parse_toml_text(text, source)
+    for k in data:
+        if k != "finding":
+            raise ConfigError(f"{source}: {k}: unknown key (expected [[finding]] tables)")
+    items = data.get("finding", [])
+    if not isinstance(items, list):
+        raise ConfigError(f"{source}: finding: expected an array of tables [[finding]]")
+    out = []
+    for n, item in enumerate(items):
+        where = f"{source}: finding[{n}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: expected a table, found {item!r}")
+        for k in item:
+            if k not in ("property", "key", "reason", "bug"):
+                raise ConfigError(f"{where}.{k}: unknown key (expected property, key, reason, "
+                                  f"bug)")
+        for k in ("property", "key", "reason"):
+            if not isinstance(item.get(k), str) or not item[k]:
+                raise ConfigError(f"{where}.{k}: expected a non-empty string, found "
+                                  f"{item.get(k)!r}")
+        if item["property"] not in PROPERTY_NAMES:
+            raise ConfigError(f"{where}.property: expected one of {', '.join(PROPERTY_NAMES)}, "
+                              f"found {item['property']!r}")
+        bug = item.get("bug")
+        if bug is not None and not isinstance(bug, str):
+            raise ConfigError(f"{where}.bug: expected a string, found {bug!r}")
+        out.append(Known(item["property"], item["key"], item["reason"], bug))
+    return out
+
+
+def load_baseline(path: str | Path | None) -> list[Known]:
+    """A baseline file, or the bundled Liberty baseline when ``path`` is None."""
+    if path is None:
+        text = resources.files("nova_resize.checker").joinpath("baseline.toml").read_text(
+            encoding="utf-8")
+        return parse_baseline(text, "<bundled baseline>")
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not UTF-8 text") from None
+    return parse_baseline(text, str(p))
+
+
+def lookup(known: list[Known], prop: str, key: str) -> Known | None:
+    for k in known:
+        if k.matches(prop, key):
+            return k
+    return None
