@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 check: $(STAMP)
-	$(BIN)/nova-resize walk
+	$(BIN)/nova-resize check
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -86,3 +86,25 @@ def lookup(known: list[Known], prop: str, key: str) -> Known | None:
         if k.matches(prop, key):
             return k
     return None
+
+
+def _q(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_baseline(entries: list[Known], header: str) -> str:
+    """A baseline file listing ``entries`` (exact keys), grouped by property."""
+    out = [header.rstrip(), ""]
+    last = None
+    for k in sorted(entries, key=lambda k: (k.prop, k.key)):
+        if k.prop != last:
+            out.append(f"# ---- {k.prop}")
+            last = k.prop
+        out.append("[[finding]]")
+        out.append(f"property = {_q(k.prop)}")
+        out.append(f"key = {_q(k.key)}")
+        out.append(f"reason = {_q(k.reason)}")
+        if k.bug:
+            out.append(f"bug = {_q(k.bug)}")
+        out.append("")
+    return "\n".join(out)

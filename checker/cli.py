@@ -14,7 +14,7 @@ from nova_resize.spec import LIBERTY
 
 from . import report as reports
 from . import spec_export
-from .baseline import load_baseline
+from .baseline import Known, load_baseline, lookup, render_baseline
 from .explore import eprint
 from .run import check, unexplained_uncovered
 from .walk import seed_walk
@@ -90,6 +90,8 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
         _write(args.junit, reports.to_junit(rep))
     if not args.quiet:
         sys.stdout.write(reports.text(rep, res.spec, max_traces=None if args.all_traces else 5))
+    if args.update_baseline:
+        _update_baseline(args.update_baseline, args.reasons, rep)
     new = rep.new_findings
     missing = unexplained_uncovered(rep) if args.require_coverage else []
     print(f"{len(rep.findings)} findings, {len(new)} not in the baseline; "
@@ -99,6 +101,29 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
     if missing:
         print(f"rows never executed without a stated reason: {', '.join(missing)}")
     return 1 if new or missing else 0
+
+
+def _update_baseline(path: str, reasons_path: str | None, rep: reports.Report) -> None:
+    """Write every finding of this run into the baseline at ``path`` (keeping its other
+    entries), each with the reason of the first pattern it matches in ``reasons_path``."""
+    existing = load_baseline(path) if Path(path).exists() else []
+    reasons = load_baseline(reasons_path) if reasons_path else existing
+    entries = {(k.prop, k.key): k for k in existing}
+    unexplained = []
+    for f, _, _, _ in rep.findings:
+        if (f.prop, f.key) in entries:
+            continue
+        k = lookup(reasons, f.prop, f.key)
+        if k is None:
+            unexplained.append(f"{f.prop}: {f.key}")
+            k = Known(f.prop, f.key, f"UNEXPLAINED: {f.message}")
+        entries[(f.prop, f.key)] = Known(f.prop, f.key, k.reason, k.bug)
+    header = ("# Known findings of nova 12.0.0 (Liberty) on the built-in configurations, written "
+              "by\n# nova-resize check --update-baseline; reasons from "
+              "checker/baseline_reasons.toml.")
+    _write(path, render_baseline(list(entries.values()), header))
+    if unexplained:
+        print(f"{len(unexplained)} findings have no reason yet: " + "; ".join(unexplained))
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -119,6 +144,10 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="print the traces of baseline findings too")
     p.add_argument("--max-states", type=_positive, metavar="N")
     p.add_argument("--max-seconds", type=_positive, metavar="S")
+    p.add_argument("--update-baseline", metavar="FILE",
+                   help="write this run's findings into the baseline FILE (exact keys)")
+    p.add_argument("--reasons", metavar="FILE",
+                   help="reason patterns for --update-baseline (default: FILE itself)")
     p.add_argument("--require-coverage", action="store_true",
                    help="fail if a spec row is never executed without a stated reason")
 

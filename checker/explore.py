@@ -197,7 +197,7 @@ class Explorer:
                 for action in eng.enabled(w):
                     res = eng.step(w, action)
                     nw = res.world
-                    if nw is w or (res.outcome or "").startswith("refused") and nw == w:
+                    if nw is w or ((res.outcome or "").startswith("refused") and nw == w):
                         continue
                     ex.transitions += 1
                     aid = action_ids.get(action)
@@ -338,4 +338,4 @@ def eprint(msg: str) -> None:
     sys.stderr.flush()
 
 
-__all__ = ["Exploration", "Explorer", "Finding", "simulate", "eprint", "Any"]
+__all__ = ["Any", "Exploration", "Explorer", "Finding", "eprint", "simulate"]

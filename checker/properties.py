@@ -74,10 +74,15 @@ class Context:
 
     @staticmethod
     def requests(w: World, name: str) -> tuple[str | None, bool]:
+        """(vm_state before the last resize, a delete was requested while resizing)."""
         for r in w.requests:
             if r.name == name:
                 return r.pre_resize_vm_state, r.delete_requested
         return None, False
+
+    @staticmethod
+    def delete_any(w: World, name: str) -> bool:
+        return any(r.name == name and r.delete_any for r in w.requests)
 
 
 def _pair(i: Instance) -> str:
@@ -128,8 +133,7 @@ def disk_never_lost(ctx: Context, w: World) -> list[Violation]:
     out = []
     hosts = {h.name: h for h in w.hosts}
     for i in ctx.live(w):
-        _, deleting = ctx.requests(w, i.name)
-        if deleting or i.task_state in (DELETING, SOFT_DELETING):
+        if ctx.delete_any(w, i.name) or i.task_state in (DELETING, SOFT_DELETING):
             continue
         h = hosts.get(i.host or "")
         if h is not None and i.name in h.disks:
@@ -205,8 +209,8 @@ def vm_state_restored(ctx: Context, w: World) -> list[Violation]:
     """A finished, failed, confirmed or reverted resize leaves the vm_state it found, or ERROR."""
     out = []
     for i in ctx.live(w):
-        pre, deleting = ctx.requests(w, i.name)
-        if pre is None or deleting or i.task_state is not None:
+        pre, _ = ctx.requests(w, i.name)
+        if pre is None or ctx.delete_any(w, i.name) or i.task_state is not None:
             continue
         if i.vm_state in (RESIZED, ERROR) or i.vm_state == pre:
             continue
@@ -363,9 +367,9 @@ def _mig_text(m: Migration | None) -> str:
 
 def occupancy(eng: Engine, w: World) -> dict[str, tuple[int, int, int]]:
     """What each host should hold. A live instance holds its flavor on its host; while its
-    latest resize is unresolved (the instance is resized or in a resize task, the migration not
-    confirmed, errored, or reverted back onto the source) the source holds the old flavor and
-    the destination the new one, as Nova's claims intend."""
+    latest resize is unresolved (the instance is resized, or not in ERROR and in a resize task;
+    the migration not confirmed, errored, or reverted back onto the source) the source holds the
+    old flavor and the destination the new one, as Nova's claims intend."""
     res = eng.resources
     out: dict[str, tuple[int, int, int]] = {}
 
@@ -378,7 +382,9 @@ def occupancy(eng: Engine, w: World) -> dict[str, tuple[int, int, int]]:
             continue
         migs = [m for m in w.migrations if m.instance == i.name]
         m = migs[-1] if migs else None
-        resizing = i.vm_state == RESIZED or i.task_state in RESIZE_TASK_STATES
+        resizing = i.vm_state == RESIZED or (
+            i.vm_state != ERROR and i.task_state in RESIZE_TASK_STATES
+        )
         unresolved = (
             m is not None
             and resizing
@@ -427,4 +433,4 @@ def applies_to(prop: Property, w: World) -> bool:
     return prop.kind == "state" or (prop.kind == "quiescent" and is_quiescent(w))
 
 
-__all__ = ["LIVENESS", "PROPERTIES", "PROPERTY_NAMES", "Context", "Property", "Tx", "Any"]
+__all__ = ["LIVENESS", "PROPERTIES", "PROPERTY_NAMES", "Any", "Context", "Property", "Tx"]

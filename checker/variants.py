@@ -34,7 +34,7 @@ Conditions are written ``"<ref> <op> <value>"`` (ops: ==, !=, <, >, <=, in, not 
 ``"<ref> is <truthy|falsy|up|down>"``; a value is a literal (None, true, a number, a quoted or
 bare string) or a reference (a path starting with instance., migration., local., db., config.,
 self.). Effects are tables with ``type`` naming a class of nova_resize.spec.model; a value
-``{ref = "path"}`` is a reference.
+``{ref = "path"}`` is a reference and the string ``"None"`` is None (TOML has no null).
 """
 
 from __future__ import annotations
@@ -97,6 +97,8 @@ def parse_cond(text: str) -> m.Cond:
 
 
 def _value(v: Any) -> Any:
+    if v == "None":  # TOML has no null
+        return None
     if isinstance(v, dict) and set(v) == {"ref"}:
         return m.Ref(str(v["ref"]))
     if isinstance(v, list):

@@ -121,7 +121,7 @@ class Engine:
             (),
             (),
             tuple(sorted(budgets)),
-            tuple(Requests(ic.name, None, False) for ic in cfg.instances),
+            tuple(Requests(ic.name, None, False, False) for ic in cfg.instances),
         )
 
     # ---- which rows apply --------------------------------------------------------------------
@@ -438,10 +438,11 @@ class Engine:
                     r = r._replace(pre_resize_vm_state=inst.vm_state)
                 elif op in ("stop", "start"):
                     r = r._replace(pre_resize_vm_state=None)
-                elif op == "delete" and (inst.vm_state == RESIZED
-                                         or inst.task_state in RESIZE_TASK_STATES):
+                elif op == "delete":
                     # delete-completes concerns deletes of resizing or resized instances
-                    r = r._replace(delete_requested=True)
+                    resizing = inst.vm_state == RESIZED or inst.task_state in RESIZE_TASK_STATES
+                    r = r._replace(delete_requested=r.delete_requested or resizing,
+                                   delete_any=True)
             requests.append(r)
         after = after._replace(budgets=tuple(sorted(budgets.items())), requests=tuple(requests))
         return StepResult(after, tx.rows, tx.events, tx.notifications, tx.outcome or "accepted")

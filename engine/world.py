@@ -119,7 +119,8 @@ class Requests(NamedTuple):
 
     name: str
     pre_resize_vm_state: str | None
-    delete_requested: bool
+    delete_requested: bool  # while it was resizing or resized
+    delete_any: bool = False  # at any time
 
 
 class World(NamedTuple):

@@ -183,7 +183,7 @@ TASK_OWNERS: dict[str, tuple[str, ...]] = {
     RESIZE_REVERTING: ("revert_resize", "finish_revert_resize"),
     POWERING_OFF: ("stop", "stop_instance", "finish_revert_resize"),
     POWERING_ON: ("start", "start_instance"),
-    DELETING: ("delete", "terminate_instance"),
+    DELETING: ("delete", "terminate_instance", "init_instance"),
 }
 
 

@@ -1,0 +1,222 @@
+"""Each property catches a violation on a deliberately broken variant of the spec, on a
+configuration where the Liberty spec does not show that violation."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from conftest import config
+from nova_resize.checker.explore import Explorer
+from nova_resize.checker.liveness import stuck_findings
+from nova_resize.checker.run import check
+from nova_resize.engine.core import Engine
+from nova_resize.spec import LIBERTY
+from nova_resize.spec.model import UsageRule
+
+RESIZE = {"resize": 1, "resize_flavors": ["medium"]}
+
+
+def findings(cfg, variant: str | None, tmp_path: Path) -> dict[str, set[str]]:
+    paths = []
+    if variant is not None:
+        p = tmp_path / "variant.toml"
+        p.write_text(variant)
+        paths.append(str(p))
+    res = check(cfg, paths, [])
+    out: dict[str, set[str]] = {}
+    for f, _, _, _ in res.report.findings:
+        out.setdefault(f.prop, set()).add(f.key)
+    assert res.report.ex.complete
+    return out
+
+
+def fires(prop: str, cfg, variant: str, tmp_path: Path) -> set[str]:
+    """The keys of ``prop`` that the variant has and Liberty has not (must be non-empty)."""
+    base = findings(cfg, None, tmp_path).get(prop, set())
+    broken = findings(cfg, variant, tmp_path).get(prop, set())
+    new = broken - base
+    assert new, f"{prop} did not catch the broken variant (Liberty: {base}, variant: {broken})"
+    return new
+
+
+def test_legal_state(tmp_path):
+    cfg = config(actions=RESIZE)
+    new = fires("legal-state", cfg, """
+[[replace]]
+row = "compute.finish_resize.resized"
+effects = [
+  {type = "Set", target = "instance", name = "vm_state", value = "stopped"},
+  {type = "Set", target = "instance", name = "task_state", value = "resize_reverting"},
+  {type = "SaveInstance", guard = ["resize_finish"]},
+]
+""", tmp_path)
+    assert "stopped/resize_reverting" in new
+
+
+def test_no_lost_update_when_the_api_save_loses_its_guard(tmp_path):
+    # two racing resize requests: with expected_task_state=[None] the second save fails
+    cfg = config(actions={"resize": 2, "resize_flavors": ["medium"]})
+    new = fires("no-lost-update", cfg, """
+[[guard]]
+row = "api.resize.save"
+expected_task_state = "none"
+""", tmp_path)
+    assert any(k.startswith("api.resize.save overwrote resize_") for k in new)
+
+
+def test_quota_resolved_once_on_a_duplicated_commit(tmp_path):
+    cfg = config(actions={**RESIZE, "confirm_resize": 1})
+    new = fires("quota-resolved-once", cfg, """
+[[replace]]
+row = "compute.finish_resize.commit"
+effects = [{type = "Quota", op = "commit"}, {type = "Quota", op = "rollback"}]
+""", tmp_path)
+    assert any("compute.finish_resize.commit after committed" in k for k in new)
+
+
+def test_quota_resolved_once_and_usage_on_a_removed_commit(tmp_path):
+    cfg = config(actions={**RESIZE, "confirm_resize": 1})
+    variant = """
+[[replace]]
+row = "compute.finish_resize.commit"
+effects = []
+"""
+    assert "pending from api.resize.reserve_upsize" in fires("quota-resolved-once", cfg, variant,
+                                                             tmp_path)
+    assert fires("quota-usage-consistent", cfg, variant, tmp_path)
+
+
+def test_claims_consistent_on_a_broken_tracker_rule(tmp_path):
+    cfg = config(actions={**RESIZE, "confirm_resize": 1},
+                 periodic={"update_available_resource": True})
+    base = _findings_with_spec(cfg, LIBERTY).get("claims-consistent", set())
+    # the outbound rule counting the new flavor instead of the old one
+    rules = tuple(dataclasses.replace(r, prefix="new_") if r.direction == "outbound" else r
+                  for r in LIBERTY.usage_rules)
+    broken = dataclasses.replace(LIBERTY, usage_rules=rules, _index={})
+    new = _findings_with_spec(cfg, broken).get("claims-consistent", set()) - base
+    assert any("over-counts: resized/None, migration finished, migration's source" in k
+               for k in new)
+    assert isinstance(rules[0], UsageRule)
+
+
+def _findings_with_spec(cfg, spec) -> dict[str, set[str]]:
+    explorer = Explorer(Engine(cfg, spec))
+    ex = explorer.run()
+    for f in stuck_findings(ex):
+        ex.findings[(f.prop, f.key)] = f
+    out: dict[str, set[str]] = {}
+    for prop, key in ex.findings:
+        out.setdefault(prop, set()).add(key)
+    return out
+
+
+def test_host_consistent(tmp_path):
+    cfg = config(hosts=3, actions=RESIZE)
+    new = fires("host-consistent", cfg, """
+[[replace]]
+row = "compute.resize_instance.task_migrated"
+effects = [
+  {type = "Set", target = "instance", name = "host", value = "host3"},
+  {type = "Set", target = "instance", name = "task_state", value = "resize_migrated"},
+  {type = "SaveInstance", guard = ["resize_migrating"]},
+  SEND,
+]
+""".replace("SEND", SEND_FINISH), tmp_path)
+    assert new
+
+
+def test_disk_never_lost(tmp_path):
+    cfg = config(actions={**RESIZE, "confirm_resize": 1})
+    new = fires("disk-never-lost", cfg, """
+[[replace]]
+row = "compute.confirm_resize.confirm_migration"
+effects = [{type = "Driver", op = "destroy_guest", host = "migration.dest_compute"}]
+""", tmp_path)
+    assert any("has no disk" in k for k in new)
+
+
+def test_migration_status_legal(tmp_path):
+    cfg = config(actions=RESIZE)
+    new = fires("migration-status-legal", cfg, """
+[[remove]]
+row = "compute.resize_instance.post_migrating"
+""", tmp_path)
+    assert "compute.finish_resize.finished: migrating -> finished" in new
+
+
+def test_migration_endpoints_fixed_liberty_and_its_fix(tmp_path):
+    # Liberty rewrites dest_compute on revert (bug 1625462); the fix variant does not
+    cfg = config(actions={**RESIZE, "revert_resize": 1})
+    liberty = findings(cfg, None, tmp_path).get("migration-endpoints-fixed", set())
+    assert liberty == {"compute.finish_revert_resize.migration_dest rewrote dest_compute"}
+    fixed = check(cfg, ["spec/variants/bug-1625462.toml"], [])
+    assert not [f for f, *_ in fixed.report.findings if f.prop == "migration-endpoints-fixed"]
+    # and a variant that rewrites the source on confirm is caught too
+    new = fires("migration-endpoints-fixed", config(actions={**RESIZE, "confirm_resize": 1}), """
+[[replace]]
+row = "compute.confirm_resize.confirmed"
+effects = [
+  {type = "Set", target = "migration", name = "status", value = "confirmed"},
+  {type = "Set", target = "migration", name = "source_compute", value = "host2"},
+  {type = "SaveMigration"},
+]
+""", tmp_path)
+    assert "compute.confirm_resize.confirmed rewrote source_compute" in new
+
+
+def test_vm_state_restored(tmp_path):
+    cfg = config(vm_state="stopped", actions={**RESIZE, "confirm_resize": 1})
+    new = fires("vm-state-restored", cfg, """
+[[replace]]
+row = "compute.confirm_resize.save_stopped"
+effects = [
+  {type = "Set", target = "instance", name = "vm_state", value = "active"},
+  {type = "Set", target = "instance", name = "task_state", value = "None"},
+  {type = "SaveInstance", guard = ["None", "deleting"]},
+]
+""", tmp_path)
+    assert "stopped -> active" in new
+
+
+def test_no_orphan(tmp_path):
+    cfg = config(actions={"delete": 1})
+    new = fires("no-orphan", cfg, """
+[[replace]]
+row = "compute.terminate_instance.shutdown"
+effects = []
+""", tmp_path)
+    assert "disk left on the instance's host" in new
+
+
+def test_delete_completes(tmp_path):
+    cfg = config(actions={**RESIZE, "delete": 1})
+    new = fires("delete-completes", cfg, """
+[[replace]]
+row = "api.delete.terminate"
+effects = []
+""", tmp_path)
+    assert new
+
+
+def test_no_stuck_resize(tmp_path):
+    cfg = config(actions=RESIZE)
+    new = fires("no-stuck-resize", cfg, """
+[[replace]]
+row = "compute.finish_resize.resized"
+effects = [{type = "Set", target = "instance", name = "launched", value = true}]
+then = "commit"
+""", tmp_path)
+    assert any(k.startswith("active/resize_finish") for k in new)
+
+
+@pytest.mark.parametrize("prop", ["legal-state", "host-consistent", "disk-never-lost",
+                                  "no-lost-update", "quota-resolved-once", "vm-state-restored",
+                                  "no-orphan", "delete-completes", "migration-status-legal"])
+def test_every_property_is_evaluated(prop, tmp_path):
+    # a property that is never evaluated would hold vacuously
+    cfg = config(actions={**RESIZE, "confirm_resize": 1, "delete": 1})
+    res = check(cfg, [], [])
+    assert res.report.ex.evaluations[prop] > 0
