@@ -113,6 +113,12 @@ def _findings_with_spec(cfg, spec) -> dict[str, set[str]]:
     return out
 
 
+SEND_FINISH = (
+    '{type = "Send", kind = "cast", method = "finish_resize", target = "migration.dest_compute",'
+    ' args = [["reservations", {ref = "local.reservations"}]]}'
+)
+
+
 def test_host_consistent(tmp_path):
     cfg = config(hosts=3, actions=RESIZE)
     new = fires("host-consistent", cfg, """
