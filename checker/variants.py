@@ -202,7 +202,11 @@ def apply_variant(spec: Spec, path: str | Path) -> Variant:
 
 
 def apply_variant_text(spec: Spec, text: str, source: str) -> Variant:
-    data = parse_toml_text(text, source)
+    return apply_variant_data(spec, parse_toml_text(text, source), source)
+
+
+def apply_variant_data(spec: Spec, data: dict[str, Any], source: str) -> Variant:
+    """Apply a parsed variant document to ``spec``."""
     allowed = ("name", "description", "remove", "guard", "move_quota", "replace", "add",
                "validation")
     for k in data:
