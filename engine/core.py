@@ -275,11 +275,13 @@ class Engine:
                 else:
                     acts.append(("api", op, inst.name, None))
         if self.config.periodic_enabled("update_available_resource"):
-            acts.extend(
-                ("periodic", "update_available_resource", h.name, None)
-                for h in w.hosts
-                if h.status == "up"
-            )
+            for h in w.hosts:
+                if h.status != "up":
+                    continue
+                # an audit that would change nothing is a self-loop: not worth enumerating
+                usage, tracked, migs = self.resources.audit_view(tx, h.name)
+                if (usage, tracked, migs) != (h.usage, h.tracked_instances, h.tracked_migrations):
+                    acts.append(("periodic", "update_available_resource", h.name, None))
         if self.config.periodic_enabled("poll_unconfirmed_resizes"):
             for mig in w.migrations:
                 h = tx.host(mig.dest_compute)

@@ -188,7 +188,7 @@ def _reread(tx: Tx, fr: WFrame, target: str) -> None:
 def _lookup(tx: Tx, fr: WFrame, statuses: tuple[str, ...]) -> None:
     name = fr.instance.name
     for status in statuses:
-        for mig in tx.migrations:
+        for mig in sorted(tx.migrations.values(), key=lambda m: m.id):
             if mig.instance == name and mig.status == status:
                 fr.migration = mig
                 fr.mig_dirty.clear()
@@ -202,7 +202,7 @@ def _create_migration(eng: Engine, tx: Tx, fr: WFrame, eff: m.CreateMigration, r
     old_flavor = fr.instance.flavor
     mtype = "resize" if eng.flavors[old_flavor].id != eng.flavors[new_flavor].id else "migration"
     mig = Migration(
-        len(tx.migrations),
+        tx.new_id(tx.migrations, fr.instance.name, "#"),
         fr.instance.name,
         fr.instance.host or "",
         fr.service,
@@ -211,7 +211,7 @@ def _create_migration(eng: Engine, tx: Tx, fr: WFrame, eff: m.CreateMigration, r
         PRE_MIGRATING,
         mtype,
     )
-    tx.migrations.append(mig)
+    tx.migrations[mig.id] = mig
     tx.events.append(Event("migration_write", row, (None, mig)))
     fr.migration = mig
     fr.mig_dirty.clear()
@@ -242,7 +242,7 @@ def _quota(eng: Engine, tx: Tx, fr: WFrame, eff: m.Quota, row: str) -> None:
         new = resolve(eng, tx, fr, spec.new) if spec.new else None
         old = resolve(eng, tx, fr, spec.old)
         ds = quota.deltas(eng, spec, new, old)
-        fr.locals[eff.var] = quota.reserve(eng, tx, ds, row)
+        fr.locals[eff.var] = quota.reserve(eng, tx, ds, row, fr.instance.name)
     elif eff.op in ("commit", "rollback"):
         quota.resolve(tx, fr.locals.get(eff.var), eff.op == "commit", row)
     else:
@@ -329,10 +329,10 @@ def _spawn(eng: Engine, tx: Tx, fr: WFrame, eff: m.Spawn) -> None:
 
 
 def new_frame(eng: Engine, tx: Tx, service: str, method: str, handler: str, inst: Instance,
-              mig: Migration | None, locals_: dict[str, Any], reply_to: int | None) -> WFrame:
+              mig: Migration | None, locals_: dict[str, Any], reply_to: str | None) -> WFrame:
     h = eng.handlers[handler]
     fr = WFrame(
-        tx.new_frame_id(), service, method, handler, h.entry, inst, set(), inst.task_state,
+        tx.new_frame_id(inst.name or service), service, method, handler, h.entry, inst, set(), inst.task_state,
         mig, set(), dict(locals_), None, None, None, False, reply_to, False,
     )
     tx.frames[fr.id] = fr

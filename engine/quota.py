@@ -35,7 +35,8 @@ def deltas(eng: Engine, spec: QuotaDelta, new: Any, old: Any) -> tuple[tuple[str
     return tuple(out)
 
 
-def reserve(eng: Engine, tx: Tx, ds: tuple[tuple[str, int], ...], row: str) -> tuple[int, ...]:
+def reserve(eng: Engine, tx: Tx, ds: tuple[tuple[str, int], ...], row: str, owner: str
+            ) -> tuple[str, ...]:
     """quota_reserve: OverQuota when a positive delta would pass the limit; positive deltas go to
     ``reserved``. An empty delta reserves nothing (reserve_quota_delta returns at once)."""
     if not ds:
@@ -51,12 +52,12 @@ def reserve(eng: Engine, tx: Tx, ds: tuple[tuple[str, int], ...], row: str) -> t
     for resource, d in ds:
         if d > 0:
             tx.reserved[RESOURCE_INDEX[resource]] += d
-    rid = len(tx.reservations)
-    tx.reservations.append(Reservation(rid, ds, "pending", row))
+    rid = tx.new_id(tx.reservations, owner, "/")
+    tx.reservations[rid] = Reservation(rid, ds, "pending", row)
     return (rid,)
 
 
-def resolve(tx: Tx, ids: tuple[int, ...] | None, commit: bool, row: str) -> None:
+def resolve(tx: Tx, ids: tuple[str, ...] | None, commit: bool, row: str) -> None:
     """reservation_commit / reservation_rollback: each pending reservation resolves once; a
     reservation already resolved is not found (read_deleted="no") and is left alone."""
     for rid in ids or ():

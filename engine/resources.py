@@ -107,7 +107,7 @@ class Resources:
         )
 
     @staticmethod
-    def _untrack(h: Host, name: str) -> frozenset[tuple[str, str, int]]:
+    def _untrack(h: Host, name: str) -> frozenset[tuple[str, str, str]]:
         return frozenset(t for t in h.tracked_migrations if t[0] != name)
 
     def drop_move_claim(self, tx: Tx, host_name: str, inst: Instance, mig: Migration | None,
@@ -152,7 +152,7 @@ class Resources:
         tx.set_host(h._replace(usage=usage, tracked_instances=frozenset(tracked)))
 
     def audit_view(self, tx: Tx, host_name: str
-                   ) -> tuple[Usage, frozenset[str], frozenset[tuple[str, str, int]]]:
+                   ) -> tuple[Usage, frozenset[str], frozenset[tuple[str, str, str]]]:
         """What update_available_resource computes for a host from the database now."""
         usage: Usage = (0, 0, 0)
         tracked: set[str] = set()
@@ -163,7 +163,7 @@ class Resources:
             usage = self.add(usage, self.usage_of(inst.flavor))
         latest: dict[str, Migration] = {}
         by_name = {i.name: i for i in tx.instances}
-        for mig in tx.migrations:
+        for mig in sorted(tx.migrations.values(), key=lambda m: m.id):
             if mig.status in MIGRATION_NOT_IN_PROGRESS:
                 continue
             if host_name not in (mig.source_compute, mig.dest_compute):
@@ -173,7 +173,7 @@ class Resources:
                 continue
             # "most recently updated": the model orders migrations by creation.
             latest[mig.instance] = mig
-        migs: set[tuple[str, str, int]] = set()
+        migs: set[tuple[str, str, str]] = set()
         for name, mig in sorted(latest.items()):
             inst = by_name[name]
             itype = self.migration_flavor(host_name, inst, mig, name in tracked)

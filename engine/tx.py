@@ -24,7 +24,7 @@ class NovaError(Exception):
 class WFrame:
     """A running handler being stepped (the mutable form of :class:`Frame`)."""
 
-    id: int
+    id: str
     service: str
     method: str
     handler: str
@@ -39,7 +39,7 @@ class WFrame:
     chain: tuple[str, ...] | None
     override: tuple[str, ...] | None
     waiting: bool
-    reply_to: int | None
+    reply_to: str | None
     lock: bool
     ended: bool = False
 
@@ -102,6 +102,13 @@ def get_local(fr: Frame | WFrame, name: str, default: Any = None) -> Any:
     return default
 
 
+def _same(old: tuple[Any, ...], new: Any) -> tuple[Any, ...]:
+    """``old`` itself when ``new`` holds the same objects, else a new tuple."""
+    if len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True)):
+        return old
+    return tuple(new)
+
+
 def _message_key(m: Message) -> tuple[str, str, str, str]:
     return (m.method, m.target, m.kind, repr(m))
 
@@ -120,26 +127,27 @@ class Tx:
     """The mutable working copy of a world during one step."""
 
     instances: list[Instance]
-    migrations: list[Migration]
-    reservations: list[Reservation]
+    migrations: dict[str, Migration]
+    reservations: dict[str, Reservation]
     in_use: list[int]
     reserved: list[int]
     hosts: list[Host]
     messages: list[Message]
-    frames: dict[int, Frame | WFrame]
+    frames: dict[str, Frame | WFrame]
     budgets: dict[str, int]
     requests: tuple[Requests, ...]
     rows: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     notifications: list[tuple[str, str, str]] = field(default_factory=list)
     outcome: str | None = None
+    origin: World | None = None
 
     @classmethod
     def of(cls, w: World) -> Tx:
-        return cls(
+        tx = cls(
             list(w.instances),
-            list(w.migrations),
-            list(w.reservations),
+            {m.id: m for m in w.migrations},
+            {r.id: r for r in w.reservations},
             list(w.quota.in_use),
             list(w.quota.reserved),
             list(w.hosts),
@@ -148,25 +156,38 @@ class Tx:
             dict(w.budgets),
             w.requests,
         )
+        tx.origin = w
+        return tx
 
     def freeze(self, fifo: bool = False) -> World:
+        """The world this step leads to. Parts the step did not change are the very tuples of
+        the world it started from, so successive states share memory."""
+        o = self.origin
         msgs = self.messages
         if not fifo and len(msgs) > 1:
             # without FIFO queues the bus is a multiset: one canonical order
             msgs = sorted(msgs, key=_message_key)
+        quota = Quota(tuple(self.in_use), tuple(self.reserved))  # type: ignore[arg-type]
+        frames = tuple(_frozen(self.frames[k]) for k in sorted(self.frames))
+        budgets = tuple(sorted(self.budgets.items()))
+        migs = [self.migrations[k] for k in sorted(self.migrations)]
+        resv = [self.reservations[k] for k in sorted(self.reservations)]
+        if o is None:
+            return World(tuple(self.instances), tuple(migs), tuple(resv),
+                         quota, tuple(self.hosts), tuple(msgs), frames, budgets, self.requests)
         return World(
-            tuple(self.instances),
-            tuple(self.migrations),
-            tuple(self.reservations),
-            Quota(tuple(self.in_use), tuple(self.reserved)),  # type: ignore[arg-type]
-            tuple(self.hosts),
-            tuple(msgs),
-            tuple(_frozen(self.frames[k]) for k in sorted(self.frames)),
-            tuple(sorted(self.budgets.items())),
+            _same(o.instances, self.instances),
+            _same(o.migrations, migs),
+            _same(o.reservations, resv),
+            o.quota if quota == o.quota else quota,
+            _same(o.hosts, self.hosts),
+            _same(o.messages, msgs),
+            _same(o.frames, frames),
+            o.budgets if budgets == o.budgets else budgets,
             self.requests,
         )
 
-    def thaw(self, fid: int) -> WFrame:
+    def thaw(self, fid: str) -> WFrame:
         """The frame with id ``fid``, made mutable (frames are thawed only when a step changes
         them)."""
         f = self.frames[fid]
@@ -200,11 +221,18 @@ class Tx:
     def set_host(self, host: Host) -> None:
         self.hosts[self.host_index(host.name)] = host
 
-    def new_frame_id(self) -> int:
+    def new_frame_id(self, owner: str) -> str:
+        """The smallest free id ``<owner>.<n>``: numbered per instance, so that handlers of
+        different instances started in either order make the same state."""
         used = set(self.frames)
         used.update(m.reply_to for m in self.messages if m.reply_to is not None)
         used.update(f.reply_to for f in self.frames.values() if f.reply_to is not None)
         i = 0
-        while i in used:
+        while f"{owner}.{i}" in used:
             i += 1
-        return i
+        return f"{owner}.{i}"
+
+    def new_id(self, table: dict[str, Any], owner: str, sep: str) -> str:
+        """The next id ``<owner><sep><n>`` (two digits, so ids sort by creation)."""
+        n = sum(1 for k in table if k.startswith(owner + sep))
+        return f"{owner}{sep}{n:02d}"

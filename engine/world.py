@@ -34,9 +34,11 @@ OBJECT_FIELDS: frozenset[str] = frozenset({"flavor", "old_flavor", "new_flavor"}
 
 
 class Migration(NamedTuple):
-    """A migration row (and a handler's in-memory Migration object)."""
+    """A migration row (and a handler's in-memory Migration object). The id is
+    ``<instance>#<n>``: numbered per instance, so that two instances' migrations created in
+    either order make the same state."""
 
-    id: int
+    id: str
     instance: str
     source_compute: str
     dest_compute: str
@@ -50,9 +52,10 @@ MIGRATION_INDEX: dict[str, int] = {f: i for i, f in enumerate(Migration._fields)
 
 
 class Reservation(NamedTuple):
-    """A quota reservation: its deltas and whether it is pending, committed or rolled back."""
+    """A quota reservation: its deltas and whether it is pending, committed or rolled back. The
+    id is ``<instance>/<n>``, numbered per instance."""
 
-    id: int
+    id: str
     deltas: tuple[tuple[str, int], ...]
     status: str  # pending | committed | rolled_back
     row: str  # the row that reserved it
@@ -73,7 +76,7 @@ class Host(NamedTuple):
     status: str  # up | down | init
     usage: tuple[int, int, int]  # resource tracker usage: vcpus, memory_mb, root_gb
     tracked_instances: frozenset[str]
-    tracked_migrations: frozenset[tuple[str, str, int]]  # (instance, flavor, migration id)
+    tracked_migrations: frozenset[tuple[str, str, str]]  # (instance, flavor, migration id)
     disks: frozenset[str]  # instances whose disk is on this host
     running: frozenset[str]  # instances whose guest runs on this host
 
@@ -87,13 +90,14 @@ class Message(NamedTuple):
     instance: Instance
     migration: Migration | None
     args: tuple[tuple[str, Any], ...]
-    reply_to: int | None  # the waiting caller's frame id
+    reply_to: str | None  # the waiting caller's frame id
 
 
 class Frame(NamedTuple):
-    """A running handler: which service is in which handler at which label, with its objects."""
+    """A running handler: which service is in which handler at which label, with its objects.
+    The id is ``<instance>.<n>`` (``<service>.<n>`` for host-wide tasks), the smallest n free."""
 
-    id: int
+    id: str
     service: str  # a host name, 'api' or 'conductor'
     method: str  # the operation or RPC method that started it
     handler: str  # whose rows run now (an error handler while raising)
@@ -108,7 +112,7 @@ class Frame(NamedTuple):
     chain: tuple[str, ...] | None  # remaining error handlers while raising, None in the body
     override: tuple[str, ...] | None  # error chain replacing the handler's (after a Goto)
     waiting: bool
-    reply_to: int | None
+    reply_to: str | None
     lock: bool
 
 

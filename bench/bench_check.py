@@ -1,0 +1,60 @@
+"""Benchmark: exhaustive checks of the built-in configurations.
+
+    python bench/bench_check.py [--configs ci,full] [--max-seconds S]
+
+Prints, per configuration: distinct states, transitions, seconds, states/s, peak memory (RSS of
+the process) and the memory per stored state. Each configuration runs in a fresh process so the
+peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+CHILD = r"""
+import json, resource, sys, time
+from nova_resize.engine.core import Engine
+from nova_resize.engine.presets import load_preset
+from nova_resize.checker.explore import Explorer
+from nova_resize.checker.liveness import stuck_findings
+name, max_seconds = sys.argv[1], float(sys.argv[2])
+rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+explorer = Explorer(Engine(load_preset(name)), max_seconds=max_seconds or None)
+ex = explorer.run()
+if ex.complete:
+    stuck_findings(ex)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"config": name, "states": ex.distinct_states, "transitions": ex.transitions,
+                  "seconds": ex.seconds, "complete": ex.complete, "stop": ex.stop_reason,
+                  "peak_rss": peak, "rss_start": rss0}))
+"""
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--configs", default="ci,full")
+    ap.add_argument("--max-seconds", type=float, default=0.0,
+                    help="bound each run (0: exhaustive)")
+    args = ap.parse_args()
+    print(f"{'config':8} {'states':>12} {'transitions':>13} {'seconds':>9} {'states/s':>10} "
+          f"{'peak MB':>9} {'B/state':>8}  complete")
+    for name in args.configs.split(","):
+        out = subprocess.run([sys.executable, "-c", CHILD, name, str(args.max_seconds)],
+                             capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            print(f"{name}: failed: {out.stderr.strip().splitlines()[-1:]}")
+            return 1
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        rate = r["states"] / r["seconds"] if r["seconds"] else 0.0
+        per = (r["peak_rss"] - r["rss_start"]) / max(r["states"], 1)
+        print(f"{name:8} {r['states']:>12,} {r['transitions']:>13,} {r['seconds']:>9.1f} "
+              f"{rate:>10,.0f} {r['peak_rss'] / 2**20:>9.0f} {per:>8.0f}  "
+              f"{'yes' if r['complete'] else 'no: ' + r['stop']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
