@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 diagrams: $(STAMP)
-	$(BIN)/nova-resize diagram --out diagrams
+	$(BIN)/nova-resize diagram --out diagrams --quiet
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_check.py

@@ -16,7 +16,7 @@ from . import report as reports
 from . import spec_export
 from .baseline import Known, load_baseline, lookup, render_baseline
 from .explore import eprint
-from .run import check, unexplained_uncovered
+from .run import build_spec, check, unexplained_uncovered
 from .walk import seed_walk
 
 
@@ -78,9 +78,14 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
     kwargs = {}
     if strategy == "simulate":
         kwargs = {"runs": args.runs, "depth": args.depth, "seed": args.seed}
+    collector = None
+    if getattr(args, "diagrams", None):
+        from .diagrams import ProjectionCollector
+
+        collector = ProjectionCollector()
     res = check(config, args.variant, known, strategy=strategy,
                 max_states=args.max_states, max_depth=getattr(args, "max_depth", None),
-                max_seconds=args.max_seconds, progress=progress, **kwargs)
+                max_seconds=args.max_seconds, progress=progress, step_hook=collector, **kwargs)
     if progress is not None:
         sys.stderr.write("\r\x1b[2K")
     rep = res.report
@@ -90,6 +95,8 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
         _write(args.junit, reports.to_junit(rep))
     if not args.quiet:
         sys.stdout.write(reports.text(rep, res.spec, max_traces=None if args.all_traces else 5))
+    if collector is not None:
+        _trace_diagrams(args.diagrams, rep, collector)
     if args.update_baseline:
         _update_baseline(args.update_baseline, args.reasons, rep)
     new = rep.new_findings
@@ -101,6 +108,19 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
     if missing:
         print(f"rows never executed without a stated reason: {', '.join(missing)}")
     return 1 if new or missing else 0
+
+
+def _trace_diagrams(out: str, rep: reports.Report, collector: object) -> None:
+    from . import diagrams
+
+    dots = {"projection": diagrams.projection_dot(
+        collector, f"{rep.config}: (vm_state/task_state [migration]) reached, with step counts")}  # type: ignore[arg-type]
+    for n, (f, steps, known, _) in enumerate(rep.findings):
+        if known and not getattr(rep, "all_traces", False):
+            continue
+        title = f"{f.prop}: {f.key} ({'baseline' if known else 'NEW'})"
+        dots[f"finding-{n:03d}"] = diagrams.trace_sequence_dot(title, steps, f"finding_{n}")
+    diagrams.write_diagrams(dots, Path(out), ["dot", "svg"])
 
 
 def _update_baseline(path: str, reasons_path: str | None, rep: reports.Report) -> None:
@@ -124,6 +144,28 @@ def _update_baseline(path: str, reasons_path: str | None, rep: reports.Report) -
     _write(path, render_baseline(list(entries.values()), header))
     if unexplained:
         print(f"{len(unexplained)} findings have no reason yet: " + "; ".join(unexplained))
+
+
+def cmd_diagram(args: argparse.Namespace) -> int:
+    from . import diagrams
+
+    spec, variants = build_spec(args.variant)
+    changed: set[str] = set()
+    if args.diff:
+        if not variants:
+            raise UsageError("--diff: expected at least one --variant to compare with Liberty")
+        for v in variants:
+            changed.update(v.changed_rows)
+    dots = diagrams.spec_diagrams(spec, changed)
+    written = diagrams.write_diagrams(dots, Path(args.out), _formats(args.format))
+    if not args.quiet:
+        for p in written:
+            print(p)
+    return 0
+
+
+def _formats(fmt: str) -> list[str]:
+    return ["dot", "svg"] if fmt == "all" else [fmt]
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -185,7 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
     _common(c)
     c.add_argument("--strategy", choices=("bfs", "dfs"), default="bfs")
     c.add_argument("--max-depth", type=_positive, metavar="N")
+    c.add_argument("--diagrams", metavar="DIR",
+                   help="draw the reached projection graph and each new finding's trace here")
     c.set_defaults(func=cmd_check)
+
+    d = sub.add_parser("diagram", help="draw the spec's state and sequence diagrams")
+    d.add_argument("--out", default="diagrams", help="output directory (default: diagrams)")
+    d.add_argument("--format", choices=("svg", "png", "dot", "all"), default="all",
+                   help="all: DOT and SVG (default)")
+    d.add_argument("--variant", action="append", default=[], metavar="FILE")
+    d.add_argument("--diff", action="store_true",
+                   help="highlight the rows the variants change")
+    d.add_argument("--quiet", action="store_true")
+    d.set_defaults(func=cmd_diagram)
 
     m = sub.add_parser("simulate", help="random walks (seeded) for configurations too large "
                        "to exhaust")

@@ -102,6 +102,7 @@ class Explorer:
         self.state_props = [p for p in PROPERTIES if p.kind == "state"]
         self.quiet_props = [p for p in PROPERTIES if p.kind == "quiescent"]
         self.trans_props = [p for p in PROPERTIES if p.kind == "transition"]
+        self.step_hook: Callable[[World, StepResult], None] | None = None
 
     # ---- evaluation -------------------------------------------------------------------------
     def _record(self, ex: Exploration, prop: str, kind: str, violations: list[tuple[str, str]],
@@ -146,6 +147,8 @@ class Explorer:
                  action_id: int, depth: int) -> None:
         for r in res.rows:
             ex.rows_executed[r] += 1
+        if self.step_hook is not None:
+            self.step_hook(before, res)
         for p in self.trans_props:
             ex.evaluations[p.name] += 1
             v = p.check(self.ctx, before, res)

@@ -52,11 +52,13 @@ def coverage_exemptions(config_name: str) -> dict[str, str]:
 def check(config: Config, variant_paths: list[str], known: list[Known],
           strategy: str = "bfs", max_states: int | None = None, max_depth: int | None = None,
           max_seconds: float | None = None, progress: Callable[[str], None] | None = None,
-          runs: int = 100, depth: int = 60, seed: int = 0) -> CheckResult:
+          runs: int = 100, depth: int = 60, seed: int = 0,
+          step_hook: Callable[..., None] | None = None) -> CheckResult:
     spec, variants = build_spec(variant_paths)
     engine = Engine(config, spec)
     explorer = Explorer(engine, max_states=max_states, max_depth=max_depth,
                         max_seconds=max_seconds, progress=progress)
+    explorer.step_hook = step_hook
     if strategy == "simulate":
         ex, walks = simulate(engine, runs, depth, seed, progress, max_seconds)
         findings = []

@@ -66,6 +66,7 @@ class Config:
     options: tuple[tuple[str, Any], ...] = ()
     actions: tuple[tuple[str, int], ...] = ()
     resize_flavors: tuple[str, ...] = ()
+    targets: tuple[tuple[str, tuple[str, ...]], ...] = ()
     faults: tuple[tuple[str, int], ...] = ()
     periodic: tuple[tuple[str, bool], ...] = ()
     check: tuple[tuple[str, Any], ...] = field(default=())
@@ -88,6 +89,13 @@ class Config:
             if k == name:
                 return v
         return default
+
+    def targets_of(self, op: str) -> tuple[str, ...] | None:
+        """The instances a user operation may target (None: all)."""
+        for k, v in self.targets:
+            if k == op:
+                return v
+        return None
 
     def periodic_enabled(self, name: str) -> bool:
         return dict(self.periodic).get(name, False)
@@ -233,7 +241,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         quota[k] = _typed(source, f"quota.{k}", v, int, "an integer (-1 for unlimited)")
 
     actions_t = _table(source, "actions", data.get("actions", {}))
-    _known(source, "actions.", actions_t, (*ACTION_KEYS, "resize_flavors"))
+    _known(source, "actions.", actions_t, (*ACTION_KEYS, "resize_flavors", "targets"))
     actions = []
     for k in ACTION_KEYS:
         if k in actions_t:
@@ -249,6 +257,15 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
             raise _err(source, "actions.resize_flavors", f"flavors among {names}", x)
     if dict(actions).get("resize", 0) and not rf:
         raise _err(source, "actions.resize_flavors", "at least one flavor when resize > 0", rf)
+
+    targets_t = _table(source, "actions.targets", actions_t.get("targets", {}))
+    _known(source, "actions.targets.", targets_t, ACTION_KEYS)
+    targets = []
+    for k, v in targets_t.items():
+        if not isinstance(v, list) or not all(isinstance(x, str) and x in inames for x in v):
+            raise _err(source, f"actions.targets.{k}", f"an array of instance names among "
+                       f"{inames}", v)
+        targets.append((k, tuple(v)))
 
     faults_t = _table(source, "faults", data.get("faults", {}))
     _known(source, "faults.", faults_t, FAULT_KEYS)
@@ -295,6 +312,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         options=tuple(sorted(options)),
         actions=tuple(actions),
         resize_flavors=tuple(rf),
+        targets=tuple(sorted(targets)),
         faults=tuple(sorted(faults)),
         periodic=tuple(sorted(periodic)),
         check=tuple(sorted(check)),

@@ -267,8 +267,9 @@ class Engine:
         for op, _ in self.config.actions:
             if tx.budgets.get(f"op:{op}", 0) <= 0:
                 continue
+            targets = self.config.targets_of(op)
             for inst in w.instances:
-                if inst.deleted:
+                if inst.deleted or (targets is not None and inst.name not in targets):
                     continue
                 if op == "resize":
                     acts.extend(("api", op, inst.name, f) for f in self.config.resize_flavors)

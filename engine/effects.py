@@ -332,8 +332,8 @@ def new_frame(eng: Engine, tx: Tx, service: str, method: str, handler: str, inst
               mig: Migration | None, locals_: dict[str, Any], reply_to: str | None) -> WFrame:
     h = eng.handlers[handler]
     fr = WFrame(
-        tx.new_frame_id(inst.name or service), service, method, handler, h.entry, inst, set(), inst.task_state,
-        mig, set(), dict(locals_), None, None, None, False, reply_to, False,
+        tx.new_frame_id(inst.name or service), service, method, handler, h.entry, inst, set(),
+        inst.task_state, mig, set(), dict(locals_), None, None, None, False, reply_to, False,
     )
     tx.frames[fr.id] = fr
     return fr

@@ -1,0 +1,75 @@
+"""Diagrams: generated from the spec, deterministic, and kept current in diagrams/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nova_resize.checker.cli import main
+from nova_resize.checker.diagrams import spec_diagrams
+from nova_resize.spec import LIBERTY
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def dots() -> dict[str, str]:
+    return spec_diagrams(LIBERTY)
+
+
+def test_the_committed_diagrams_are_current(dots):
+    # `make diagrams` regenerates them; this fails when the spec changed and they did not
+    for name, dot in dots.items():
+        committed = ROOT / "diagrams" / f"{name}.dot"
+        assert committed.exists(), f"diagrams/{name}.dot is missing: run `make diagrams`"
+        assert committed.read_text() == dot, f"diagrams/{name}.dot is stale: run `make diagrams`"
+        assert (ROOT / "diagrams" / f"{name}.svg").exists()
+
+
+def test_generation_is_deterministic(dots):
+    assert spec_diagrams(LIBERTY) == dots
+
+
+def test_the_resize_sequence_shows_lanes_messages_guards_and_faults(dots):
+    seq = dots["sequence-resize"]
+    for lane in ("nova-api", "nova-conductor", "nova-scheduler", "source nova-compute",
+                 "destination nova-compute"):
+        assert f'label="{lane}"' in seq
+    for arrow in ("cast prep_resize", "cast resize_instance", "cast finish_resize",
+                  "call migrate_server"):
+        assert arrow in seq
+    assert "expected_task_state=[resize_prep]" in seq
+    assert "✗ compute.resize_instance.migrate_disk_fails" in seq
+
+
+def test_the_state_diagram_labels_statuses_and_guards(dots):
+    st = dots["instance-states"]
+    assert "[VERIFY_RESIZE]" in st and "[REVERT_RESIZE]" in st
+    assert "resize_instance.task_migrating (exp=[resize_prep])" in st
+    assert 'style="dashed"' in dots["instance-states-errors"]
+
+
+def test_diagram_command_with_a_variant_diff(tmp_path, capsys):
+    code = main(["diagram", "--out", str(tmp_path), "--format", "dot", "--quiet",
+                 "--variant", str(ROOT / "spec/variants/bug-1625462.toml"), "--diff"])
+    assert code == 0
+    mig = (tmp_path / "migration-status.dot").read_text()
+    assert "compute.finish_revert_resize.migration_dest" not in (
+        tmp_path / "instance-states.dot").read_text()
+    assert "migration-status" in mig or mig
+
+
+def test_diff_needs_a_variant(tmp_path, capsys):
+    assert main(["diagram", "--out", str(tmp_path), "--diff"]) == 2
+
+
+def test_check_draws_finding_traces(tmp_path, capsys):
+    code = main(["check", "--config", str(ROOT / "tests/data/small.toml"), "--no-baseline",
+                 "--variant", str(ROOT / "tests/data/break-guard.toml"), "--quiet",
+                 "--diagrams", str(tmp_path)])
+    assert code == 1
+    assert (tmp_path / "projection.svg").exists()
+    traces = sorted(tmp_path.glob("finding-*.dot"))
+    assert traces and "compute.finish_resize.resized" in traces[0].read_text() or any(
+        "compute.finish_resize.resized" in t.read_text() for t in traces)
