@@ -231,7 +231,7 @@ def _edge_label(r: m.Row) -> str:
 def migration_status_dot(spec: Spec, changed: set[str] = frozenset()) -> str:
     lines = [
         "digraph migration_status {",
-        f"  graph {_attrs(label='Migration status — nova 12.0.0 (dashed: unconditional write from any status)', labelloc='t', fontname=FONT, fontsize=16, rankdir='TB')};",  # noqa: E501
+        f"  graph {_attrs(label='Migration status — nova 12.0.0: the designed edges (every write is an unconditional save, last writer wins; dashed: designed to apply from any status)', labelloc='t', fontname=FONT, fontsize=16, rankdir='TB')};",  # noqa: E501
         f"  node {_attrs(shape='box', style='rounded,filled', fillcolor='#eef', fontname=FONT, fontsize=11)};",  # noqa: E501
         f"  edge {_attrs(fontname=FONT, fontsize=9)};",
         f"  new {_attrs(label='(created)', shape='plaintext', style='')};",

@@ -50,14 +50,16 @@ def test_the_state_diagram_labels_statuses_and_guards(dots):
     assert 'style="dashed"' in dots["instance-states-errors"]
 
 
-def test_diagram_command_with_a_variant_diff(tmp_path, capsys):
+def test_diagram_command_highlights_what_a_variant_changes(tmp_path, capsys):
+    v = tmp_path / "v.toml"
+    v.write_text('[[guard]]\nrow = "compute.resize_instance.task_migrated"\n'
+                 'expected_task_state = "none"\n')
     code = main(["diagram", "--out", str(tmp_path), "--format", "dot", "--quiet",
-                 "--variant", str(ROOT / "spec/variants/bug-1625462.toml"), "--diff"])
+                 "--variant", str(v), "--diff"])
     assert code == 0
-    mig = (tmp_path / "migration-status.dot").read_text()
-    assert "compute.finish_revert_resize.migration_dest" not in (
-        tmp_path / "instance-states.dot").read_text()
-    assert "migration-status" in mig or mig
+    st = (tmp_path / "instance-states.dot").read_text()
+    line = next(ln for ln in st.splitlines() if "resize_instance.task_migrated" in ln)
+    assert 'penwidth="3"' in line and "(unguarded)" in line
 
 
 def test_diff_needs_a_variant(tmp_path, capsys):
