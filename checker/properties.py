@@ -337,27 +337,32 @@ def migration_endpoints_fixed(ctx: Context, before: World, res: StepResult) -> l
 def claims_consistent(ctx: Context, w: World) -> list[Violation]:
     """What an audit (update_available_resource) would count on each host equals what its
     instances and the unresolved resizes occupying it need: no claim leaked, doubled or
-    missing."""
+    missing. The key names each instance whose share is wrong, with its role on the host."""
     eng = ctx.engine
     out = []
-    truth = occupancy(eng, w)
+    truth: dict[str, dict[str, tuple[int, int, int]]] = {}
+    occupancy(eng, w, truth)
     tx = Tx.of(w)
     for h in w.hosts:
         if h.status != "up":
             continue
-        usage, _, _ = eng.resources.audit_view(tx, h.name)
-        want = truth.get(h.name, (0, 0, 0))
-        if usage != want:
-            diff = tuple(a - b for a, b in zip(usage, want, strict=True))
-            sign = "over" if any(d > 0 for d in diff) else "under"
-            roles = "; ".join(
-                f"{_pair(i)}, {_mig_text(ctx.latest_migration(w, i.name))}, "
-                f"{_role(h.name, i, ctx.latest_migration(w, i.name))}"
-                for i in w.instances if not i.deleted
-            ) or "no instance"
-            out.append((f"audit {sign}-counts: {roles}",
+        shares: dict[str, tuple[int, int, int]] = {}
+        usage, _, _ = eng.resources.audit_view(tx, h.name, shares)
+        want = truth.get(h.name, {})
+        wrong = []
+        for name in sorted(set(shares) | set(want)):
+            got, need = shares.get(name, (0, 0, 0)), want.get(name, (0, 0, 0))
+            if got == need:
+                continue
+            i = next(x for x in w.instances if x.name == name)
+            mig = ctx.latest_migration(w, name)
+            sign = "over" if any(a > b for a, b in zip(got, need, strict=True)) else "under"
+            wrong.append(f"{sign}-counts {_pair(i)}, {_mig_text(mig)}, {_role(h.name, i, mig)}")
+        if wrong:
+            total = tuple(sum(v[k] for v in want.values()) for k in range(3))
+            out.append(("audit " + "; ".join(wrong),
                         f"an audit of {h.name} would count {usage} but its occupants need "
-                        f"{want}"))
+                        f"{total}"))
     return out
 
 
@@ -365,7 +370,9 @@ def _mig_text(m: Migration | None) -> str:
     return f"migration {m.status}" if m is not None else "no migration"
 
 
-def occupancy(eng: Engine, w: World) -> dict[str, tuple[int, int, int]]:
+def occupancy(eng: Engine, w: World,
+              per_instance: dict[str, dict[str, tuple[int, int, int]]] | None = None
+              ) -> dict[str, tuple[int, int, int]]:
     """What each host should hold. A live instance holds its flavor on its host; while its
     latest resize is unresolved (the instance is resized, or not in ERROR and in a resize task;
     the migration not confirmed, errored, or reverted back onto the source) the source holds the
@@ -373,13 +380,18 @@ def occupancy(eng: Engine, w: World) -> dict[str, tuple[int, int, int]]:
     res = eng.resources
     out: dict[str, tuple[int, int, int]] = {}
 
+    shares = per_instance if per_instance is not None else {}
+
     def hold(host: str | None, flavor: str | None) -> None:
         if host:
             out[host] = res.add(out.get(host, (0, 0, 0)), res.usage_of(flavor))
+            d = shares.setdefault(host, {})
+            d[name] = res.add(d.get(name, (0, 0, 0)), res.usage_of(flavor))
 
     for i in w.instances:
         if i.deleted or i.vm_state == DELETED:
             continue
+        name = i.name
         migs = [m for m in w.migrations if m.instance == i.name]
         m = migs[-1] if migs else None
         resizing = i.vm_state == RESIZED or (

@@ -151,16 +151,20 @@ class Resources:
             usage = self.add(usage, self.usage_of(inst.flavor), sign)
         tx.set_host(h._replace(usage=usage, tracked_instances=frozenset(tracked)))
 
-    def audit_view(self, tx: Tx, host_name: str
+    def audit_view(self, tx: Tx, host_name: str, per_instance: dict[str, Usage] | None = None
                    ) -> tuple[Usage, frozenset[str], frozenset[tuple[str, str, str]]]:
-        """What update_available_resource computes for a host from the database now."""
+        """What update_available_resource computes for a host from the database now
+        (``per_instance``, when given, receives each instance's share)."""
         usage: Usage = (0, 0, 0)
         tracked: set[str] = set()
+        share = per_instance if per_instance is not None else {}
         for inst in tx.instances:
             if inst.deleted or inst.host != host_name or inst.vm_state == DELETED:
                 continue
             tracked.add(inst.name)
             usage = self.add(usage, self.usage_of(inst.flavor))
+            share[inst.name] = self.add(share.get(inst.name, (0, 0, 0)),
+                                        self.usage_of(inst.flavor))
         latest: dict[str, Migration] = {}
         by_name = {i.name: i for i in tx.instances}
         for mig in sorted(tx.migrations.values(), key=lambda m: m.id):
@@ -180,6 +184,7 @@ class Resources:
             if itype is None:
                 continue
             usage = self.add(usage, self.usage_of(itype))
+            share[name] = self.add(share.get(name, (0, 0, 0)), self.usage_of(itype))
             migs.add((name, itype, mig.id))
         return usage, frozenset(tracked), frozenset(migs)
 
