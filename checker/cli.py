@@ -169,7 +169,48 @@ def _formats(fmt: str) -> list[str]:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    if args.hypothesis:
+        return cmd_hypothesis(args)
     return cmd_check(args, "simulate")
+
+
+def cmd_hypothesis(args: argparse.Namespace) -> int:
+    """The Hypothesis state machine: random interleavings, shrunk to a minimal failure."""
+    from .explore import Exploration, Explorer, Finding
+    from .stateful import large_config, run_machine
+
+    config = large_config() if args.config == "hypothesis" else resolve_config(args.config)
+    spec, _ = build_spec(args.variant)
+    # random walks of larger clouds meet keys the exhaustive runs never produced: the reason
+    # patterns (globs) decide what is known, besides the exact baseline
+    known: list[Known] = []
+    if not args.no_baseline:
+        known = load_baseline(args.baseline) + (
+            load_baseline(args.reasons) if args.reasons else load_baseline_reasons())
+    out = run_machine(config, args.examples, args.steps, args.seed, spec, known)
+    if out.prop is None:
+        print(f"hypothesis: {args.examples} examples of up to {args.steps} steps on "
+              f"{config.name}: no finding outside the baseline")
+        return 0
+    from nova_resize.engine.core import Engine
+
+    explorer = Explorer(Engine(config, spec), liveness=False)
+    steps = reports.build_trace(explorer, out.actions)
+    f = Finding(out.prop, out.key or "", out.message or "", 0, None, len(steps), "hypothesis")
+    rep = reports.Report(config.name, [], "hypothesis", Exploration(config.name, "hypothesis"),
+                         [(f, steps, False, "")], [])
+    sys.stdout.write(reports.findings_text(rep))
+    return 1
+
+
+def load_baseline_reasons() -> list[Known]:
+    from importlib import resources as ir
+
+    from .baseline import parse_baseline
+
+    text = ir.files("nova_resize.checker").joinpath("baseline_reasons.toml").read_text(
+        encoding="utf-8")
+    return parse_baseline(text, "<bundled baseline reasons>")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -247,6 +288,11 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--runs", type=_positive, default=1000)
     m.add_argument("--depth", type=_positive, default=80)
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--hypothesis", action="store_true",
+                   help="use the Hypothesis state machine (shrinks a failure to a minimal "
+                   "interleaving); --config hypothesis is its 3-instance, 4-host cloud")
+    m.add_argument("--examples", type=_positive, default=200)
+    m.add_argument("--steps", type=_positive, default=100)
     m.set_defaults(func=cmd_simulate)
     return p
 

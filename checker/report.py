@@ -167,6 +167,23 @@ def text(rep: Report, spec: Spec, max_traces: int | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def findings_text(rep: Report) -> str:
+    """The findings of a report with their traces, as ``text`` prints them."""
+    lines = []
+    for f, steps, known, reason in rep.findings:
+        tag = f"baseline: {reason}" if known else "NEW"
+        lines.append(f"{f.prop}: {f.key}  [{tag}]")
+        lines.append(f"  {f.message}")
+        lines.append(f"  shortest trace ({len(steps)} steps):")
+        for s in steps:
+            lines.append(f"  {s.n:3d}. {s.actor:24s} {s.action}")
+            if s.rows:
+                lines.append(f"       rows: {', '.join(s.rows)}")
+            lines.append(f"       after: {summary_line(s.state)}")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
 def to_json(rep: Report) -> dict[str, Any]:
     ex = rep.ex
     props: dict[str, Any] = {}

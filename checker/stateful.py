@@ -14,7 +14,6 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-
 from nova_resize.engine.config import Config, parse_config
 from nova_resize.engine.core import Action, Engine
 from nova_resize.engine.world import World
@@ -203,4 +202,4 @@ def run_machine(config: Config, examples: int, steps: int, seed: int | None = No
     return Outcome()
 
 
-__all__ = ["KINDS", "Outcome", "large_config", "machine_for", "run_machine", "Any"]
+__all__ = ["KINDS", "Any", "Outcome", "large_config", "machine_for", "run_machine"]

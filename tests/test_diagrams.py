@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from nova_resize.checker.cli import main
 from nova_resize.checker.diagrams import spec_diagrams
 from nova_resize.spec import LIBERTY
@@ -73,5 +72,5 @@ def test_check_draws_finding_traces(tmp_path, capsys):
     assert code == 1
     assert (tmp_path / "projection.svg").exists()
     traces = sorted(tmp_path.glob("finding-*.dot"))
-    assert traces and "compute.finish_resize.resized" in traces[0].read_text() or any(
+    assert (traces and "compute.finish_resize.resized" in traces[0].read_text()) or any(
         "compute.finish_resize.resized" in t.read_text() for t in traces)

@@ -1,0 +1,50 @@
+"""The Hypothesis state machine: long random interleavings of a 3-instance, 4-host cloud."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nova_resize.checker.baseline import load_baseline
+from nova_resize.checker.cli import load_baseline_reasons, main
+from nova_resize.checker.run import build_spec
+from nova_resize.checker.stateful import large_config, machine_for, run_machine
+from nova_resize.engine.presets import load_preset
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_liberty_on_a_large_cloud_shows_only_known_findings():
+    # given three instances on four hosts, every operation, faults and periodic tasks
+    known = load_baseline(None) + load_baseline_reasons()
+    # when Hypothesis drives random interleavings (seeded, small budget for the suite)
+    out = run_machine(large_config(), examples=12, steps=40, seed=20261124, known=known)
+    # then every violation it meets is a known Liberty behaviour
+    assert out.prop is None, f"{out.prop}: {out.key}: {out.message} after {out.actions}"
+
+
+def test_a_broken_variant_is_found_and_shrunk():
+    spec, _ = build_spec([str(DATA / "break-guard.toml")])
+    known = load_baseline(None) + load_baseline_reasons()
+    out = run_machine(load_preset("seed"), examples=60, steps=40, seed=3, spec=spec,
+                      known=known)
+    assert out.prop == "legal-state" and out.key == "stopped/resize_reverting"
+    # shrunk to the happy path that reaches the broken row (21 steps), give or take
+    assert 15 <= len(out.actions) <= 30
+    assert out.actions[0][0] == "api"
+
+
+def test_the_machine_class_is_a_hypothesis_state_machine():
+    cls = machine_for(load_preset("seed"))
+    rules = set(vars(cls))
+    assert {"user_request", "deliver_message", "run_handler_step", "inject_failure",
+            "crash_compute", "restart_compute", "lose_message", "time_out_call",
+            "periodic_task"} <= rules
+
+
+def test_simulate_hypothesis_command(capsys):
+    code = main(["simulate", "--hypothesis", "--config", str(DATA / "small.toml"), "--variant",
+                 str(DATA / "break-guard.toml"), "--examples", "60", "--steps", "40",
+                 "--seed", "3"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "legal-state: stopped/resize_reverting  [NEW]" in out and "shortest trace" in out
