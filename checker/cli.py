@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 from nova_resize.engine.config import Config, ConfigError, load_config
@@ -168,6 +169,64 @@ def _formats(fmt: str) -> list[str]:
     return ["dot", "svg"] if fmt == "all" else [fmt]
 
 
+def cmd_prove(args: argparse.Namespace) -> int:
+    """z3 proofs over the tables; refutations not in the proofs baseline fail."""
+    import json as _json
+
+    from .proofs import prove_all
+
+    spec, variants = build_spec(args.variant)
+    t0 = time.monotonic()
+    results = prove_all(spec)
+    known = {} if args.no_baseline else load_proof_baseline(args.baseline)
+    new = []
+    for r in results:
+        if r.status != "proved" and (r.group, r.name) not in known:
+            new.append(r)
+    if not args.quiet:
+        width = max(len(f"{r.group} {r.name}") for r in results)
+        for r in results:
+            tag = ""
+            if r.status != "proved":
+                tag = "  [known: " + known[(r.group, r.name)] + "]" if (
+                    (r.group, r.name) in known) else "  [NEW]"
+            print(f"{r.status:8s} {(r.group + ' ' + r.name):{width}s}  {r.detail}{tag}")
+    counts = {s: sum(1 for r in results if r.status == s) for s in ("proved", "refuted",
+                                                                    "unknown")}
+    print(f"prove: {counts['proved']} proved, {counts['refuted']} refuted, {counts['unknown']} "
+          f"unknown, {len(new)} not in the baseline; {time.monotonic() - t0:.1f}s"
+          + (f" (variants: {', '.join(v.name for v in variants)})" if variants else ""))
+    if args.json:
+        _write(args.json, _json.dumps([r.__dict__ for r in results], indent=2))
+    return 1 if new else 0
+
+
+def load_proof_baseline(path: str | None) -> dict[tuple[str, str], str]:
+    """Known refutations of the proofs: (group, name) -> reason."""
+    from importlib import resources as ir
+
+    from nova_resize.engine.config import parse_toml_text
+
+    if path is None:
+        text = ir.files("nova_resize.checker").joinpath("proofs_baseline.toml").read_text(
+            encoding="utf-8")
+        source = "<bundled proofs baseline>"
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"{path}: cannot read: {e.strerror}") from None
+        source = path
+    data = parse_toml_text(text, source)
+    out = {}
+    for n, item in enumerate(data.get("refuted", [])):
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str)
+                                                 for k in ("group", "name", "reason")):
+            raise UsageError(f"{source}: refuted[{n}]: expected group, name and reason strings")
+        out[(item["group"], item["name"])] = item["reason"]
+    return out
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     if args.hypothesis:
         return cmd_hypothesis(args)
@@ -271,6 +330,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--diagrams", metavar="DIR",
                    help="draw the reached projection graph and each new finding's trace here")
     c.set_defaults(func=cmd_check)
+
+    pv = sub.add_parser("prove", help="z3 proofs: disjoint guards, legal results, quota "
+                        "arithmetic for all flavor sizes, induction")
+    pv.add_argument("--variant", action="append", default=[], metavar="FILE")
+    pv.add_argument("--baseline", metavar="FILE",
+                    help="known refutations (default: the bundled one)")
+    pv.add_argument("--no-baseline", action="store_true")
+    pv.add_argument("--json", metavar="FILE")
+    pv.add_argument("--quiet", action="store_true")
+    pv.set_defaults(func=cmd_prove)
 
     d = sub.add_parser("diagram", help="draw the spec's state and sequence diagrams")
     d.add_argument("--out", default="diagrams", help="output directory (default: diagrams)")
