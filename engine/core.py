@@ -38,7 +38,7 @@ from .config import Config, Flavor
 from .effects import Refused, new_frame
 from .refs import SpecError, all_hold
 from .resources import Resources
-from .tx import NovaError, Tx, WFrame, get_local
+from .tx import Event, Notification, NovaError, Tx, WFrame, get_local
 from .world import Frame, Host, Instance, Quota, Requests, World
 
 Action = tuple[Any, ...]
@@ -54,7 +54,7 @@ class StepResult:
     world: World
     rows: list[str]
     events: list[Any]
-    notifications: list[tuple[str, str, str]] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
     outcome: str | None = None
 
 
@@ -148,8 +148,8 @@ class Engine:
     # ---- running rows ------------------------------------------------------------------------
     def exec_row(self, tx: Tx, fr: WFrame, row: m.Row) -> None:
         tx.rows.append(row.id)
-        for n in row.notify:
-            tx.notifications.append((n, fr.service, row.id))
+        for n in row.notify_before:
+            tx.notifications.append(_usage(n, fr, row.id))
         before = (fr.handler, fr.label)
         try:
             for eff in row.effects:
@@ -165,6 +165,8 @@ class Engine:
             tx.outcome = f"refused: {r.exc} (HTTP {r.http})"
             self.end(tx, fr, ok=False)
             return
+        for n in row.notify:
+            tx.notifications.append(_usage(n, fr, row.id))
         if (fr.handler, fr.label) != before and any(isinstance(e, m.Goto) for e in row.effects):
             return  # a Goto chose where to continue
         self.goto(tx, fr, row.then)
@@ -197,6 +199,8 @@ class Engine:
 
     def end(self, tx: Tx, fr: WFrame, ok: bool) -> None:
         fr.ended = True
+        tx.events.append(Event("frame_end", fr.method, (fr.service, fr.instance.name, ok,
+                                                         fr.exc)))
         tx.frames.pop(fr.id, None)
         if fr.service == "api" and tx.outcome is None:
             tx.outcome = "accepted" if ok else f"error: {fr.exc}"
@@ -475,6 +479,12 @@ class Engine:
     def quiescent(self, w: World) -> bool:
         """No message in flight, no handler running, every compute service up."""
         return not w.messages and not w.frames and all(h.status == "up" for h in w.hosts)
+
+
+def _usage(event_type: str, fr: WFrame, row: str) -> Notification:
+    i = fr.instance
+    return Notification(event_type, fr.service, row, i.name, i.vm_state, i.vm_state,
+                        i.task_state, i.task_state)
 
 
 def describe(w: World, action: Action) -> str:

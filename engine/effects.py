@@ -15,7 +15,7 @@ from nova_resize.spec.states import DELETING, PRE_MIGRATING
 
 from . import quota
 from .refs import SpecError, resolve, value
-from .tx import Event, NovaError, Tx, WFrame
+from .tx import Event, Notification, NovaError, Tx, WFrame
 from .world import INSTANCE_FIELDS, OBJECT_FIELDS, Instance, Message, Migration
 
 if TYPE_CHECKING:
@@ -134,6 +134,7 @@ def save_instance(eng: Engine, tx: Tx, fr: WFrame, guard: tuple[str | None, ...]
     db = db._replace(**{f: getattr(fr.instance, f) for f in cols})
     tx.instances[i] = db
     tx.events.append(Event("instance_write", row, (before, db)))
+    _update_notification(tx, fr.service, row, before, db)
     fr.instance = db
     fr.dirty.clear()
     fr.seen_task = db.task_state
@@ -151,6 +152,16 @@ def _fresh_save(eng: Engine, tx: Tx, fr: WFrame, eff: m.FreshSave, row: str) -> 
     after = db._replace(**fields)
     tx.instances[i] = after
     tx.events.append(Event("instance_write", row, (db, after)))
+    _update_notification(tx, fr.service, row, db, after)
+
+
+def _update_notification(tx: Tx, service: str, row: str, a: Instance, b: Instance) -> None:
+    """notifications.send_update: compute.instance.update when vm_state or task_state changed
+    (notify_on_state_change = vm_and_task_state)."""
+    if (a.vm_state, a.task_state) != (b.vm_state, b.task_state):
+        tx.notifications.append(Notification("compute.instance.update", service, row, b.name,
+                                             a.vm_state, b.vm_state, a.task_state,
+                                             b.task_state))
 
 
 def _save_migration(tx: Tx, fr: WFrame, row: str) -> None:

@@ -22,6 +22,7 @@ from .config import Config
 from .core import Action, Engine, StepResult, describe
 from .machines import Machines
 from .render import nova_list
+from .tx import Notification
 from .world import Host, Instance, Migration, Reservation, World
 
 
@@ -37,7 +38,7 @@ class Record:
     text: str
     rows: list[str]
     outcome: str | None
-    notifications: list[tuple[str, str, str]] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
 
 
 class Api:

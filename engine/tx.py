@@ -7,7 +7,7 @@ into a :class:`~nova_resize.engine.world.World`. Nothing outside a step ever see
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .world import Frame, Host, Instance, Message, Migration, Quota, Requests, Reservation, World
 
@@ -113,6 +113,20 @@ def _message_key(m: Message) -> tuple[str, str, str, str]:
     return (m.method, m.target, m.kind, repr(m))
 
 
+class Notification(NamedTuple):
+    """A notification a step emits (``compute.instance.<suffix>``), with the instance's states as
+    its payload carries them (old/new for ``compute.instance.update``)."""
+
+    event_type: str
+    service: str
+    row: str
+    instance: str
+    old_state: str | None
+    state: str | None
+    old_task_state: str | None
+    new_task_state: str | None
+
+
 @dataclass
 class Event:
     """Something a step did that properties look at (an overwrite, a status move...)."""
@@ -138,7 +152,7 @@ class Tx:
     requests: tuple[Requests, ...]
     rows: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
-    notifications: list[tuple[str, str, str]] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
     outcome: str | None = None
     origin: World | None = None
 

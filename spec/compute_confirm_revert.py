@@ -139,7 +139,7 @@ ROWS: tuple[Row, ...] = (
             Set("instance", "old_vm_state", None),
             SaveInstance(None),
         ),
-        notify=("compute.instance.resize.confirm.start",),
+        notify_before=("compute.instance.resize.confirm.start",),
         then="confirm_migration",
         note="delete_flavor() saves at once, twice, then the sysmeta save: three consecutive "
         "unguarded saves of one thread that only clear the stashed values, modelled as one step.",
@@ -230,7 +230,7 @@ ROWS: tuple[Row, ...] = (
         "driver.destroy removes the new guest and, storage not shared, its disk",
         when=(Cond("migration.source_compute", "up"), Cond("config.shared_storage", "falsy")),
         effects=(Driver("destroy_guest"),),
-        notify=("compute.instance.exists",),
+        notify_before=("compute.instance.exists",),
         then="reverted",
     ),
     Row(
@@ -242,7 +242,7 @@ ROWS: tuple[Row, ...] = (
         "destroyed and its files kept",
         otherwise=True,
         effects=(Driver("destroy_guest", keep_disk=True),),
-        notify=("compute.instance.exists",),
+        notify_before=("compute.instance.exists",),
         then="reverted",
     ),
     Row(
@@ -297,7 +297,7 @@ ROWS: tuple[Row, ...] = (
             Set("instance", "new_flavor", None),
             SaveInstance(None),
         ),
-        notify=("compute.instance.resize.revert.start",),
+        notify_before=("compute.instance.resize.revert.start",),
         then="set_host",
         note="old_vm_state = sys_meta.pop('old_vm_state', ACTIVE): power_on unless it was "
         "stopped.",
@@ -310,7 +310,7 @@ ROWS: tuple[Row, ...] = (
         "old_flavor is gone (a confirm removed it): set_flavor(None) raises TypeError",
         when=(Cond("instance.old_flavor", "falsy"),),
         effects=(Raise("TypeError"),),
-        notify=("compute.instance.resize.revert.start",),
+        notify_before=("compute.instance.resize.revert.start",),
     ),
     Row(
         "compute.finish_revert_resize.set_host",
@@ -404,7 +404,8 @@ ROWS: tuple[Row, ...] = (
             Set("instance", "task_state", None),
             SaveInstance((POWERING_OFF, None)),
         ),
-        notify=("compute.instance.power_off.start", "compute.instance.power_off.end"),
+        notify_before=("compute.instance.power_off.start",),
+        notify=("compute.instance.power_off.end",),
         then="commit",
     ),
     Row(
@@ -414,6 +415,6 @@ ROWS: tuple[Row, ...] = (
         MGR + "finish_revert_resize",
         "quotas.commit() of the reverse upsize",
         effects=(Quota("commit"),),
-        notify=("compute.instance.resize.revert.end",),
+        notify_before=("compute.instance.resize.revert.end",),
     ),
 )

@@ -71,7 +71,7 @@ ROWS: tuple[Row, ...] = (
         MGR + "_shutdown_instance",
         "delete.start; the driver destroys the guest and disk on this host only",
         effects=(Driver("destroy_guest"),),
-        notify=("compute.instance.delete.start",),
+        notify_before=("compute.instance.delete.start",),
         then="save_deleted",
     ),
     Row(
@@ -144,7 +144,8 @@ ROWS: tuple[Row, ...] = (
             Set("instance", "task_state", None),
             SaveInstance((POWERING_OFF,)),
         ),
-        notify=("compute.instance.power_off.start", "compute.instance.power_off.end"),
+        notify_before=("compute.instance.power_off.start",),
+        notify=("compute.instance.power_off.end",),
         note="The driver call and the save are one step here.",
     ),
     Row(
@@ -160,7 +161,8 @@ ROWS: tuple[Row, ...] = (
             Set("instance", "task_state", None),
             SaveInstance((POWERING_OFF, None)),
         ),
-        notify=("compute.instance.power_off.start", "compute.instance.power_off.end"),
+        notify_before=("compute.instance.power_off.start",),
+        notify=("compute.instance.power_off.end",),
     ),
     # ---- start_instance -----------------------------------------------------------------------
     Row(
@@ -177,6 +179,7 @@ ROWS: tuple[Row, ...] = (
             Set("instance", "task_state", None),
             SaveInstance((POWERING_ON,)),
         ),
-        notify=("compute.instance.power_on.start", "compute.instance.power_on.end"),
+        notify_before=("compute.instance.power_on.start",),
+        notify=("compute.instance.power_on.end",),
     ),
 )

@@ -337,7 +337,8 @@ class Row:
     ``id`` is stable (variants and reports refer to it); ``cite`` names the nova 12.0.0 function.
     ``fault`` names a fault kind: such a row runs only when the checker injects that fault (it is
     the failing alternative of the rows at the same label). ``scope`` names the handler's error
-    scope that catches what this row raises. ``notify`` lists the notifications the step emits.
+    scope that catches what this row raises. ``notify`` lists the notifications the step emits
+    after its effects (not when one of them raises), ``notify_before`` those it emits first.
     ``otherwise`` marks the row taken when no other non-fault row at the label applies.
     ``on_fail`` is the label to go to when one of the row's effects raises (the exception being
     handled is kept, the new one is ``local.inner_exc``); without it the new exception propagates.
@@ -359,6 +360,7 @@ class Row:
     note: str = ""
     otherwise: bool = False
     on_fail: str | None = None
+    notify_before: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
