@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from nova_resize.engine.config import ConfigError, parse_toml_text
+from nova_resize.engine.config import escape_key as _esc
 
 from .properties import PROPERTY_NAMES
 
@@ -38,7 +39,7 @@ def parse_baseline(text: str, source: str) -> list[Known]:
     data = parse_toml_text(text, source)
     for k in data:
         if k != "finding":
-            raise ConfigError(f"{source}: {k}: unknown key (expected [[finding]] tables)")
+            raise ConfigError(f"{source}: {_esc(k)}: unknown key (expected [[finding]] tables)")
     items = data.get("finding", [])
     if not isinstance(items, list):
         raise ConfigError(f"{source}: finding: expected an array of tables [[finding]]")
@@ -49,8 +50,8 @@ def parse_baseline(text: str, source: str) -> list[Known]:
             raise ConfigError(f"{where}: expected a table, found {item!r}")
         for k in item:
             if k not in ("property", "key", "reason", "bug"):
-                raise ConfigError(f"{where}.{k}: unknown key (expected property, key, reason, "
-                                  f"bug)")
+                raise ConfigError(f"{where}.{_esc(k)}: unknown key (expected property, key, "
+                                  f"reason, bug)")
         for k in ("property", "key", "reason"):
             if not isinstance(item.get(k), str) or not item[k]:
                 raise ConfigError(f"{where}.{k}: expected a non-empty string, found "

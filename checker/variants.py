@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from nova_resize.engine.config import ConfigError, parse_toml_text
+from nova_resize.engine.config import escape_key as _esc
 from nova_resize.spec import Spec
 from nova_resize.spec import model as m
 
@@ -119,7 +120,7 @@ def parse_effect(d: Any, where: str) -> Any:
         if k == "type":
             continue
         if k not in names:
-            raise ConfigError(f"{where}.{k}: unknown field of {cls.__name__} (expected "
+            raise ConfigError(f"{where}.{_esc(k)}: unknown field of {cls.__name__} (expected "
                               f"{', '.join(sorted(names)) or 'none'})")
         if cls is m.SaveInstance and k == "guard":
             kwargs[k] = None if v in ("none", None) else tuple(None if x in ("None", None)
@@ -155,7 +156,7 @@ def _row_kwargs(d: dict[str, Any], where: str, required: bool) -> dict[str, Any]
         if k == "row":
             continue
         if k not in ROW_FIELDS:
-            raise ConfigError(f"{where}.{k}: unknown row field (expected "
+            raise ConfigError(f"{where}.{_esc(k)}: unknown row field (expected "
                               f"{', '.join(ROW_FIELDS)})")
         if k == "when":
             out[k] = _conds(v, f"{where}.when")
@@ -211,7 +212,7 @@ def apply_variant_data(spec: Spec, data: dict[str, Any], source: str) -> Variant
                "validation")
     for k in data:
         if k not in allowed:
-            raise ConfigError(f"{source}: {k}: unknown key (expected one of "
+            raise ConfigError(f"{source}: {_esc(k)}: unknown key (expected one of "
                               f"{', '.join(allowed)})")
     rows = list(spec.rows)
     ops = list(spec.operations)

@@ -106,6 +106,11 @@ class Config:
         return replace(self, options=tuple(sorted(merged.items())))
 
 
+def escape_key(k: Any) -> str:
+    """A user's key as it can be shown on one line."""
+    return str(k).encode("unicode_escape").decode("ascii")
+
+
 def _err(source: str, key: str, expected: str, found: Any) -> ConfigError:
     return ConfigError(f"{source}: {key}: expected {expected}, found {found!r}")
 
@@ -131,8 +136,9 @@ def _table(source: str, key: str, value: Any) -> dict[str, Any]:
 def _known(source: str, prefix: str, table: dict[str, Any], allowed: tuple[str, ...]) -> None:
     for k in table:
         if k not in allowed:
+            shown = escape_key(k)
             raise ConfigError(
-                f"{source}: {prefix}{k}: unknown key (expected one of {', '.join(allowed)})"
+                f"{source}: {prefix}{shown}: unknown key (expected one of {', '.join(allowed)})"
             )
 
 

@@ -167,6 +167,8 @@ class Engine:
             return
         for n in row.notify:
             tx.notifications.append(_usage(n, fr, row.id))
+        for n in row.notify_late:
+            tx.notifications.append(_usage(n, fr, row.id)._replace(late=True))
         if (fr.handler, fr.label) != before and any(isinstance(e, m.Goto) for e in row.effects):
             return  # a Goto chose where to continue
         self.goto(tx, fr, row.then)

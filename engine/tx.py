@@ -125,6 +125,7 @@ class Notification(NamedTuple):
     state: str | None
     old_task_state: str | None
     new_task_state: str | None
+    late: bool = False  # sent after the step's messages: may be seen after other hosts' events
 
 
 @dataclass

@@ -251,7 +251,9 @@ ROWS: tuple[Row, ...] = (
                 (("reservations", Ref("local.reservations")),),
             ),
         ),
-        notify=("compute.instance.resize.end",),
+        notify_late=("compute.instance.resize.end",),
+        note="resize.end is sent after the finish_resize cast: the destination may already be "
+        "running finish_resize when it is seen.",
     ),
     # ---- finish_resize (destination) ---------------------------------------------------------
     Row(

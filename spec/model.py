@@ -340,6 +340,9 @@ class Row:
     scope that catches what this row raises. ``notify`` lists the notifications the step emits
     after its effects (not when one of them raises), ``notify_before`` those it emits first.
     ``otherwise`` marks the row taken when no other non-fault row at the label applies.
+    ``notify_late`` lists notifications Nova sends after the step's messages, so that another
+    host may act, and notify, before they are seen: the step emits them last, marked late, and
+    a trace may show them after other hosts' notifications.
     ``on_fail`` is the label to go to when one of the row's effects raises (the exception being
     handled is kept, the new one is ``local.inner_exc``); without it the new exception propagates.
     When no row at a label applies, the handler waits (a lock held elsewhere, a reply not yet
@@ -361,6 +364,7 @@ class Row:
     otherwise: bool = False
     on_fail: str | None = None
     notify_before: tuple[str, ...] = ()
+    notify_late: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,359 @@
+"""Trace validation: do observations of a real cloud fit some behaviour of the spec?
+
+The search runs over (spec state, trace position) pairs and keeps only the frontier: the set of
+states consistent with the observations so far. Between two observations any number of
+unobserved steps may happen (up to ``max_gap``): polls sample a run. A notification stream is
+taken as complete for the event types it contains: a behaviour that would have emitted such a
+notification without it appearing is not a witness. What the resize path does not write
+(power_state) is not compared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from nova_resize.engine.config import Config, Flavor, HostConfig, InstanceConfig
+from nova_resize.engine.core import Action, Engine, StepResult, describe
+from nova_resize.engine.tx import Notification
+from nova_resize.engine.world import World
+from nova_resize.spec import Spec
+from nova_resize.spec.states import (
+    ACTIVE,
+    CONFIRMED,
+    FAILED,
+    MIG_ERROR,
+    REVERTED,
+    STOPPED,
+    api_status,
+)
+
+from .observe import Obs, ObservationSet
+
+UNLIMITED = 10**6
+STATUS_VM = {"ACTIVE": ACTIVE, "SHUTOFF": STOPPED}
+EVENT_METHOD = {"cold_migrate": "migrate_server"}
+
+
+@dataclass
+class Node:
+    """A link of the witness: the actions taken since the previous observation, and the
+    observation they led to."""
+
+    prev: Node | None
+    actions: tuple[Action, ...]
+    obs: int
+
+
+@dataclass
+class Verdict:
+    accepted: bool
+    observations: list[Obs]
+    matched: int
+    witness: list[tuple[int, list[tuple[str, list[str]]]]] = field(default_factory=list)
+    rejected_at: int | None = None
+    allowed: list[str] = field(default_factory=list)
+    nearest: str | None = None
+    states_explored: int = 0
+    max_frontier: int = 0
+    seconds: float = 0.0
+    instance: str = ""
+    config: str = ""
+
+
+def adapt_config(base: Config, obs: ObservationSet, instance: str | None) -> tuple[Config, str]:
+    """The cloud of the trace: its instance, hosts and flavors replace the base
+    configuration's (in order), requests are unlimited, the fault model stays."""
+    name = instance or (obs.instances[0] if obs.instances else base.instances[0].name)
+    hosts = list(base.hosts)
+    first_host = next((o.get("host") for o in obs.observations
+                       if o.instance == name and o.get("host")), None)
+    trace_hosts = ([first_host] if first_host else []) + [h for h in obs.hosts
+                                                          if h != first_host]
+    for i, h in enumerate(trace_hosts):
+        if i < len(hosts):
+            hosts[i] = dataclasses.replace(hosts[i], name=h)
+        else:
+            hosts.append(HostConfig(h))
+    flavors = list(base.flavors)
+    first_flavor = next((o.get("flavor") for o in obs.observations
+                         if o.instance == name and o.get("flavor")), None)
+    known = {f.name for f in flavors}
+    for f in obs.flavors:
+        if f not in known:
+            idx = len(flavors) + 1
+            flavors.append(Flavor(f, 100 + idx, idx, 512 * idx, 10 * idx))
+    first = next((o for o in obs.observations if o.instance == name and o.kind == "snapshot"),
+                 None)
+    vm = ACTIVE
+    if first is not None:
+        vm = first.get("vm_state") or STATUS_VM.get(first.get("status") or "", ACTIVE)
+        if vm not in (ACTIVE, STOPPED, "error"):
+            vm = ACTIVE
+    base_inst = base.instances[0]
+    inst = InstanceConfig(name, hosts[0].name, first_flavor or base_inst.flavor, vm,
+                          base_inst.locked)
+    actions = tuple((op, UNLIMITED) for op in ("resize", "migrate", "confirm_resize",
+                                              "revert_resize", "delete", "stop", "start"))
+    cfg = dataclasses.replace(
+        base,
+        hosts=tuple(hosts),
+        flavors=tuple(flavors),
+        instances=(inst,),
+        actions=actions,
+        resize_flavors=tuple(f.name for f in flavors),
+        targets=(),
+    )
+    return cfg, name
+
+
+class Validator:
+    def __init__(self, engine: Engine, instance: str, max_gap: int = 80,
+                 max_states: int = 500_000, max_requests: int = 1) -> None:
+        self.engine = engine
+        self.instance = instance
+        self.max_gap = max_gap
+        self.max_states = max_states
+        self.max_requests = max_requests
+        self.op_budgets = {f"op:{k}": v for k, v in engine.config.actions}
+        self.vocabulary: set[str] = set()
+
+    # ---- matching -----------------------------------------------------------------------
+    def state_matches(self, w: World, o: Obs) -> bool:
+        inst = next((i for i in w.instances if i.name == self.instance), None)
+        if inst is None or inst.deleted:
+            return False
+        if o.get("status") is not None and api_status(inst.vm_state, inst.task_state) != \
+                o.get("status"):
+            return False
+        if ("task_state", o.get("task_state")) in o.fields and inst.task_state != o.get(
+                "task_state"):
+            return False
+        if o.get("vm_state") is not None and inst.vm_state != o.get("vm_state"):
+            return False
+        if o.get("host") is not None and inst.host != o.get("host"):
+            return False
+        return not (o.get("flavor") is not None and inst.flavor != o.get("flavor"))
+
+    def notification_matches(self, n: Notification, o: Obs) -> bool:
+        if n.instance != self.instance or n.event_type != o.get("event_type"):
+            return False
+        service, host = o.get("service"), o.get("host")
+        if service == "compute" and host and n.service != host:
+            return False
+        if service == "api" and n.service != "api":
+            return False
+        for key, mine in (("state", n.state), ("old_state", n.old_state),
+                          ("old_task_state", n.old_task_state),
+                          ("new_task_state", n.new_task_state)):
+            if (key, o.get(key)) in o.fields and o.get(key) != mine:
+                return False
+        return True
+
+    def step_matches(self, before: World, action: Action, res: StepResult, o: Obs) -> bool:
+        if o.kind == "action":
+            if action[0] != "api" or action[2] != self.instance or not (
+                    res.outcome or "").startswith("accepted"):
+                return False
+            op = self.engine.spec.operation(action[1])
+            return op.instance_action == o.get("action")
+        if o.kind == "event_start":
+            if action[0] != "deliver":
+                return False
+            msg = before.messages[action[1]]
+            want = o.get("event", "")
+            method = EVENT_METHOD.get(want, want.removeprefix("compute_"))
+            return msg.method == method and msg.instance.name == self.instance
+        if o.kind == "event_finish":
+            want = o.get("event", "")
+            method = EVENT_METHOD.get(want, want.removeprefix("compute_"))
+            return any(ev.kind == "frame_end" and ev.row == method and ev.data[1] ==
+                       self.instance and ev.data[2] == o.get("ok") for ev in res.events)
+        return False
+
+    def _unobserved_ok(self, notes: tuple[Notification, ...]) -> bool:
+        """Skipping these notifications is allowed only for event types the stream never
+        shows (it is complete for the types it contains)."""
+        return all(n.instance != self.instance or n.event_type not in self.vocabulary
+                   for n in notes)
+
+    # ---- search -------------------------------------------------------------------------
+    def gc(self, w: World) -> World:
+        """Forget what can no longer matter: resolved reservations and finished migrations no
+        handler or message refers to; requests are unlimited again."""
+        refs: set[Any] = set()
+        for f in w.frames:
+            if f.migration is not None:
+                refs.add(f.migration.id)
+            for _, v in f.locals:
+                if isinstance(v, tuple):
+                    refs.update(v)
+        for msg in w.messages:
+            if msg.migration is not None:
+                refs.add(msg.migration.id)
+            for _, v in msg.args:
+                if isinstance(v, tuple):
+                    refs.update(v)
+        migs = tuple(mg for mg in w.migrations
+                     if mg.id in refs or mg.status not in (CONFIRMED, REVERTED, MIG_ERROR,
+                                                           FAILED))
+        resv = tuple(r for r in w.reservations if r.id in refs or r.status == "pending")
+        budgets = tuple((k, self.op_budgets.get(k, v)) for k, v in w.budgets)
+        return w._replace(migrations=migs, reservations=resv, budgets=budgets)
+
+    def run(self, observations: list[Obs]) -> Verdict:
+        t0 = time.monotonic()
+        eng = self.engine
+        obs = [o for o in observations if o.instance == self.instance]
+        self.vocabulary = {o.get("event_type") for o in obs if o.kind == "notification"}
+        w0 = eng.initial()
+        start = Node(None, (), -1)
+        frontier: dict[tuple[World, tuple[Notification, ...]], Node] = {(w0, ()): start}
+        explored = 0
+        max_frontier = 1
+        for i, o in enumerate(obs):
+            budget = explored + self.max_states
+            nxt: dict[tuple[World, tuple[Notification, ...]], Node] = {}
+            seen: set[tuple[World, tuple[Notification, ...]]] = set()
+            queue: deque[tuple[World, tuple[Notification, ...], Node, tuple[Action, ...]]] = \
+                deque((w, pend, node, ()) for (w, pend), node in frontier.items())
+            allowed: set[str] = set()
+            while queue:
+                w, pend, node, path = queue.popleft()
+                key = (w, pend)
+                if key in seen:
+                    continue
+                seen.add(key)
+                explored += 1
+                allowed.add(self._describe_state(w))
+                if o.kind == "snapshot" and self.state_matches(w, o):
+                    nxt.setdefault((self.gc(w), ()), Node(node, path, i))
+                if o.kind == "notification":
+                    for k, n in enumerate(pend):
+                        if self.notification_matches(n, o):
+                            if self._unobserved_ok(pend[:k]):
+                                nxt.setdefault((self.gc(w), pend[k + 1:]), Node(node, path, i))
+                            break
+                if len(path) >= self.max_gap or explored > budget:
+                    continue
+                if not self._unobserved_ok(pend):
+                    continue  # the pending notifications must be observed first
+                requests = sum(1 for a in path if a[0] == "api")
+                for action in eng.enabled(w):
+                    if action[0] == "api" and requests >= self.max_requests and not (
+                            o.kind == "action"):
+                        continue  # at most max_requests unobserved requests between two
+                    res = eng.step(w, action)
+                    if res.world is w:
+                        continue
+                    npath = (*path, action)
+                    notes = tuple(res.notifications)
+                    if o.kind in ("action", "event_start", "event_finish") and \
+                            self.step_matches(w, action, res, o):
+                        nxt.setdefault((self.gc(res.world), notes), Node(node, npath, i))
+                    queue.append((res.world, notes, node, npath))
+            if not nxt:
+                return Verdict(False, obs, i, [], i, sorted(allowed)[:40],
+                               self._nearest(o, allowed), explored, max_frontier,
+                               time.monotonic() - t0, self.instance, eng.config.name)
+            frontier = nxt
+            max_frontier = max(max_frontier, len(frontier))
+        node = next(iter(frontier.values()))
+        return Verdict(True, obs, len(obs), self._witness(node), None, [], None, explored,
+                       max_frontier, time.monotonic() - t0, self.instance, eng.config.name)
+
+    def _describe_state(self, w: World) -> str:
+        inst = next((i for i in w.instances if i.name == self.instance), None)
+        if inst is None or inst.deleted:
+            return "(deleted)"
+        migs = [mg.status for mg in w.migrations if mg.instance == self.instance]
+        return (f"{api_status(inst.vm_state, inst.task_state)} {inst.task_state or '-'} "
+                f"({inst.vm_state}) on {inst.host}" + (f", migration {migs[-1]}" if migs else ""))
+
+    @staticmethod
+    def _nearest(o: Obs, allowed: set[str]) -> str | None:
+        if not allowed:
+            return None
+        want = [str(v) for _, v in o.fields if v is not None]
+
+        def score(s: str) -> int:
+            return sum(1 for x in want if x in s)
+
+        return max(sorted(allowed), key=score)
+
+    def _witness(self, node: Node) -> list[tuple[int, list[tuple[str, list[str]]]]]:
+        chain = []
+        while node.prev is not None:
+            chain.append(node)
+            node = node.prev
+        chain.reverse()
+        out = []
+        w = self.engine.initial()
+        for n in chain:
+            steps = []
+            for a in n.actions:
+                text = describe(w, a)
+                res = self.engine.step(w, a)
+                steps.append((text, [r for r in res.rows if not r.startswith("rpc.")]))
+                w = self.gc(res.world) if a is n.actions[-1] else res.world
+            if not n.actions:
+                w = self.gc(w)
+            out.append((n.obs, steps))
+        return out
+
+
+def verdict_text(v: Verdict) -> str:
+    lines = []
+    if v.accepted:
+        lines.append(f"ACCEPTED: {len(v.observations)} observations of {v.instance} fit the "
+                     f"spec ({v.config}); witness:")
+        for idx, steps in v.witness:
+            for text, rows in steps:
+                lines.append(f"      {text}" + (f"   [{', '.join(rows)}]" if rows else ""))
+            lines.append(f"  [{idx + 1}] {v.observations[idx].text()}")
+    else:
+        assert v.rejected_at is not None
+        o = v.observations[v.rejected_at]
+        lines.append(f"REJECTED at observation {v.rejected_at + 1} of "
+                     f"{len(v.observations)}: {o.text()}")
+        lines.append("  the spec allows, from the observations before it:")
+        for s in v.allowed[:20]:
+            lines.append(f"    {s}")
+        if v.nearest:
+            lines.append(f"  nearest: {v.nearest}")
+    lines.append(f"({v.states_explored:,} states explored, largest frontier "
+                 f"{v.max_frontier:,}, {v.seconds:.2f}s)")
+    return "\n".join(lines) + "\n"
+
+
+def verdict_json(v: Verdict) -> dict[str, Any]:
+    return {
+        "accepted": v.accepted,
+        "instance": v.instance,
+        "configuration": v.config,
+        "observations": len(v.observations),
+        "matched": v.matched,
+        "rejected_at": v.rejected_at,
+        "rejected_observation": (dataclasses.asdict(v.observations[v.rejected_at])
+                                 if v.rejected_at is not None else None),
+        "allowed": v.allowed,
+        "nearest": v.nearest,
+        "witness": [
+            {"observation": idx, "source": v.observations[idx].source,
+             "steps": [{"action": t, "rows": r} for t, r in steps]}
+            for idx, steps in v.witness
+        ],
+        "states_explored": v.states_explored,
+        "max_frontier": v.max_frontier,
+        "seconds": round(v.seconds, 3),
+    }
+
+
+def validate(base: Config, spec: Spec, obs: ObservationSet, instance: str | None = None,
+             max_gap: int = 80, max_requests: int = 1) -> Verdict:
+    cfg, name = adapt_config(base, obs, instance)
+    return Validator(Engine(cfg, spec), name, max_gap, max_requests=max_requests).run(
+        obs.observations)
