@@ -227,6 +227,44 @@ def load_proof_baseline(path: str | None) -> dict[tuple[str, str], str]:
     return out
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from .observe import ObservationError, read_all
+    from .validate import validate, verdict_json, verdict_text
+
+    spec, _ = build_spec(args.variant)
+    config = resolve_config(args.config)
+    try:
+        obs = read_all(args.files, args.format, spec)
+    except ObservationError as e:
+        raise UsageError(str(e)) from None
+    v = validate(config, spec, obs, args.instance, args.max_gap, args.max_requests)
+    if args.json:
+        _write(args.json, _json.dumps(verdict_json(v), indent=2, default=str))
+    if not args.quiet or not v.accepted:
+        sys.stdout.write(verdict_text(v))
+    return 0 if v.accepted else 1
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from .explain import explain_file, explanation_json, explanation_text
+    from .observe import ObservationError
+
+    spec, _ = build_spec(args.variant)
+    config = resolve_config(args.config)
+    try:
+        e = explain_file(config, spec, args.file, args.migrations, args.max_states)
+    except ObservationError as err:
+        raise UsageError(str(err)) from None
+    if args.json:
+        _write(args.json, _json.dumps(explanation_json(e), indent=2))
+    sys.stdout.write(explanation_text(e))
+    return 0 if e.reachable else 1
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     if args.hypothesis:
         return cmd_hypothesis(args)
@@ -330,6 +368,36 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--diagrams", metavar="DIR",
                    help="draw the reached projection graph and each new finding's trace here")
     c.set_defaults(func=cmd_check)
+
+    va = sub.add_parser("validate", help="check observations of a real cloud (nova list, "
+                        "server show, notifications, instance actions) against the spec")
+    va.add_argument("files", nargs="+", metavar="FILE")
+    va.add_argument("--config", default="seed",
+                    help="the cloud and fault model (default: seed); hosts, flavors and the "
+                    "instance are taken from the trace where it names them")
+    va.add_argument("--variant", action="append", default=[], metavar="FILE")
+    va.add_argument("--format", default="auto",
+                    choices=("auto", "nova-list", "server-show", "notifications",
+                             "instance-actions"))
+    va.add_argument("--instance", help="the instance to follow (default: the first named)")
+    va.add_argument("--max-gap", type=_positive, default=40,
+                    help="unobserved steps allowed between two observations (default 40)")
+    va.add_argument("--max-requests", type=int, default=1,
+                    help="unobserved user requests allowed between two observations")
+    va.add_argument("--json", metavar="FILE")
+    va.add_argument("--quiet", action="store_true")
+    va.set_defaults(func=cmd_validate)
+
+    xp = sub.add_parser("explain", help="how could an instance get into this state, and what "
+                        "happens next")
+    xp.add_argument("file", metavar="FILE", help="`openstack server show -f json` output")
+    xp.add_argument("--migrations", metavar="FILE", help="`nova migration-list` JSON")
+    xp.add_argument("--config", default="explain")
+    xp.add_argument("--variant", action="append", default=[], metavar="FILE")
+    xp.add_argument("--json", metavar="FILE")
+    xp.add_argument("--max-states", type=_positive, default=150_000,
+                    help="bound the search (default 150000; shortest ways come first)")
+    xp.set_defaults(func=cmd_explain)
 
     pv = sub.add_parser("prove", help="z3 proofs: disjoint guards, legal results, quota "
                         "arithmetic for all flavor sizes, induction")

@@ -93,22 +93,38 @@ def detect(text: str) -> str:
 
 def read_nova_list(text: str, name: str) -> list[Obs]:
     """``nova list`` tables, one snapshot per table. Borders may run into the rows on one line;
-    a row whose ID and Name cells are empty continues the previous one."""
+    a row whose ID and Name cells are empty continues the previous one (a wrapped cell)."""
     out: list[Obs] = []
     header: list[str] | None = None
     header_line = 0
     table = 0
-    last_row: dict[str, str] | None = None
+    pending: tuple[dict[str, str], int] | None = None
+
+    def flush() -> None:
+        nonlocal pending
+        if pending is None:
+            return
+        row, lineno = pending
+        pending = None
+        inst = row.get("Name") or row.get("ID") or ""
+        fields: list[tuple[str, Any]] = [("status", row["Status"]),
+                                         ("task_state", _none(row["Task State"]))]
+        if row.get("ID"):
+            fields.append(("id", row["ID"]))
+        out.append(Obs("snapshot", f"{name}:{lineno}", inst, None, tuple(fields), table))
+
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = _BORDER.sub("\n", raw.replace("\xa0", " "))
         for part in line.split("\n"):
             part = part.strip()
             if not part.startswith("|"):
                 if part:
-                    header, last_row = None, None  # prose between tables ends a table
+                    flush()
+                    header = None  # prose between tables ends a table
                 continue
             cells = [c.strip() for c in part.strip("|").split("|")]
-            if _COLUMNS.intersection(cells) and len(set(cells) & _COLUMNS) >= 2:
+            if len(set(cells) & _COLUMNS) >= 2:
+                flush()
                 missing = [c for c in ("Status", "Task State") if c not in cells]
                 if "Name" not in cells and "ID" not in cells:
                     missing.append("Name or ID")
@@ -117,7 +133,6 @@ def read_nova_list(text: str, name: str) -> list[Obs]:
                                            f"{' / '.join(missing)} column")
                 header, header_line = cells, lineno
                 table += 1
-                last_row = None
                 continue
             if header is None:
                 header = ["<other table>"]  # e.g. `nova show`'s Property | Value: not ours
@@ -128,18 +143,16 @@ def read_nova_list(text: str, name: str) -> list[Obs]:
                 raise ObservationError(f"{name}:{lineno}: {len(cells)} cells, the header on "
                                        f"line {header_line} has {len(header)}")
             row = dict(zip(header, cells, strict=True))
-            if not row.get("ID") and not row.get("Name") and last_row is not None:
+            if not row.get("ID") and not row.get("Name") and pending is not None:
                 for k, v in row.items():
                     if v:
-                        last_row[k] = (last_row.get(k, "") + " " + v).strip()
+                        prev = pending[0].get(k, "")
+                        glue = "" if prev.endswith(("_", "-")) else " "
+                        pending[0][k] = (prev + glue + v).strip()
                 continue
-            last_row = row
-            inst = row.get("Name") or row.get("ID") or ""
-            fields: list[tuple[str, Any]] = [("status", row["Status"]),
-                                             ("task_state", _none(row["Task State"]))]
-            if row.get("ID"):
-                fields.append(("id", row["ID"]))
-            out.append(Obs("snapshot", f"{name}:{lineno}", inst, None, tuple(fields), table))
+            flush()
+            pending = (row, lineno)
+    flush()
     if not out:
         raise ObservationError(f"{name}: no nova list table with rows found")
     return out
@@ -218,6 +231,7 @@ def known_event_types(spec: Spec) -> set[str]:
     for r in spec.rows:
         types.update(r.notify)
         types.update(r.notify_before)
+        types.update(r.notify_late)
     return types
 
 
@@ -243,7 +257,8 @@ def read_notifications(text: str, name: str, spec: Spec) -> list[Obs]:
         pub = str(rec.get("publisher_id", ""))
         service, _, host = pub.partition(".")
         fields: list[tuple[str, Any]] = [("event_type", et), ("service", service),
-                                         ("host", host or None)]
+                                         ("host", (host or None) if service == "compute"
+                                          else None)]
         for k in ("state", "old_state", "old_task_state", "new_task_state"):
             if k in payload:
                 fields.append((k, _none(payload[k])))

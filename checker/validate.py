@@ -34,6 +34,9 @@ from nova_resize.spec.states import (
 from .observe import Obs, ObservationSet
 
 UNLIMITED = 10**6
+# (state, notifications of the last step not yet seen, late notifications not yet seen, how
+# many of those the last step sent)
+Key = tuple[World, tuple[Notification, ...], tuple[Notification, ...], int]
 STATUS_VM = {"ACTIVE": ACTIVE, "SHUTOFF": STOPPED}
 EVENT_METHOD = {"cold_migrate": "migrate_server"}
 
@@ -64,13 +67,17 @@ class Verdict:
     config: str = ""
 
 
-def adapt_config(base: Config, obs: ObservationSet, instance: str | None) -> tuple[Config, str]:
+def adapt_config(base: Config, obs: ObservationSet, instance: str | None,
+                 first_host: str | None = None) -> tuple[Config, str]:
     """The cloud of the trace: its instance, hosts and flavors replace the base
-    configuration's (in order), requests are unlimited, the fault model stays."""
+    configuration's (in order), requests are unlimited, the fault model stays. The instance
+    starts on ``first_host`` (default: the host of the first snapshot that names one)."""
     name = instance or (obs.instances[0] if obs.instances else base.instances[0].name)
     hosts = list(base.hosts)
-    first_host = next((o.get("host") for o in obs.observations
-                       if o.instance == name and o.get("host")), None)
+    if first_host is None:
+        first_host = next((o.get("host") for o in obs.observations
+                           if o.instance == name and o.kind == "snapshot" and o.get("host")),
+                          None)
     trace_hosts = ([first_host] if first_host else []) + [h for h in obs.hosts
                                                           if h != first_host]
     for i, h in enumerate(trace_hosts):
@@ -111,7 +118,7 @@ def adapt_config(base: Config, obs: ObservationSet, instance: str | None) -> tup
 
 
 class Validator:
-    def __init__(self, engine: Engine, instance: str, max_gap: int = 80,
+    def __init__(self, engine: Engine, instance: str, max_gap: int = 40,
                  max_states: int = 500_000, max_requests: int = 1) -> None:
         self.engine = engine
         self.instance = instance
@@ -120,6 +127,8 @@ class Validator:
         self.max_requests = max_requests
         self.op_budgets = {f"op:{k}": v for k, v in engine.config.actions}
         self.vocabulary: set[str] = set()
+        self.actions_complete = False
+        self.event_methods: set[str] = set()
 
     # ---- matching -----------------------------------------------------------------------
     def state_matches(self, w: World, o: Obs) -> bool:
@@ -180,6 +189,13 @@ class Validator:
         return all(n.instance != self.instance or n.event_type not in self.vocabulary
                    for n in notes)
 
+    def _late_first(self, late: tuple[Notification, ...], *notes: Notification) -> bool:
+        """A host emits in program order: a late notification not yet seen must be seen before
+        a later notification of the same host that the stream would show."""
+        hosts = {n.service for n in late}
+        return not any(n.service in hosts and n.instance == self.instance
+                       and n.event_type in self.vocabulary for n in notes)
+
     # ---- search -------------------------------------------------------------------------
     def gc(self, w: World) -> World:
         """Forget what can no longer matter: resolved reservations and finished migrations no
@@ -205,56 +221,31 @@ class Validator:
         return w._replace(migrations=migs, reservations=resv, budgets=budgets)
 
     def run(self, observations: list[Obs]) -> Verdict:
+        """Match the observations in order. Unobserved user requests are assumed only where
+        nothing else explains an observation (up to ``max_requests`` between two)."""
         t0 = time.monotonic()
         eng = self.engine
         obs = [o for o in observations if o.instance == self.instance]
         self.vocabulary = {o.get("event_type") for o in obs if o.kind == "notification"}
+        # instance actions record every request: none may go unobserved; nor may a start of a
+        # method whose events the trace records
+        self.actions_complete = any(o.kind == "action" for o in obs)
+        self.event_methods = {EVENT_METHOD.get(o.get("event", ""), o.get("event", "")
+                                               .removeprefix("compute_"))
+                              for o in obs if o.kind in ("event_start", "event_finish")}
         w0 = eng.initial()
-        start = Node(None, (), -1)
-        frontier: dict[tuple[World, tuple[Notification, ...]], Node] = {(w0, ()): start}
+        frontier: dict[Key, Node] = {(w0, (), (), 0): Node(None, (), -1)}
         explored = 0
         max_frontier = 1
         for i, o in enumerate(obs):
-            budget = explored + self.max_states
-            nxt: dict[tuple[World, tuple[Notification, ...]], Node] = {}
-            seen: set[tuple[World, tuple[Notification, ...]]] = set()
-            queue: deque[tuple[World, tuple[Notification, ...], Node, tuple[Action, ...]]] = \
-                deque((w, pend, node, ()) for (w, pend), node in frontier.items())
             allowed: set[str] = set()
-            while queue:
-                w, pend, node, path = queue.popleft()
-                key = (w, pend)
-                if key in seen:
-                    continue
-                seen.add(key)
-                explored += 1
-                allowed.add(self._describe_state(w))
-                if o.kind == "snapshot" and self.state_matches(w, o):
-                    nxt.setdefault((self.gc(w), ()), Node(node, path, i))
-                if o.kind == "notification":
-                    for k, n in enumerate(pend):
-                        if self.notification_matches(n, o):
-                            if self._unobserved_ok(pend[:k]):
-                                nxt.setdefault((self.gc(w), pend[k + 1:]), Node(node, path, i))
-                            break
-                if len(path) >= self.max_gap or explored > budget:
-                    continue
-                if not self._unobserved_ok(pend):
-                    continue  # the pending notifications must be observed first
-                requests = sum(1 for a in path if a[0] == "api")
-                for action in eng.enabled(w):
-                    if action[0] == "api" and requests >= self.max_requests and not (
-                            o.kind == "action"):
-                        continue  # at most max_requests unobserved requests between two
-                    res = eng.step(w, action)
-                    if res.world is w:
-                        continue
-                    npath = (*path, action)
-                    notes = tuple(res.notifications)
-                    if o.kind in ("action", "event_start", "event_finish") and \
-                            self.step_matches(w, action, res, o):
-                        nxt.setdefault((self.gc(res.world), notes), Node(node, npath, i))
-                    queue.append((res.world, notes, node, npath))
+            nxt: dict[Key, Node] = {}
+            tries = [0] if self.actions_complete else sorted({0, self.max_requests})
+            for requests in tries:
+                nxt, n = self._gap(frontier, o, i, requests, allowed)
+                explored += n
+                if nxt:
+                    break
             if not nxt:
                 return Verdict(False, obs, i, [], i, sorted(allowed)[:40],
                                self._nearest(o, allowed), explored, max_frontier,
@@ -264,6 +255,80 @@ class Validator:
         node = next(iter(frontier.values()))
         return Verdict(True, obs, len(obs), self._witness(node), None, [], None, explored,
                        max_frontier, time.monotonic() - t0, self.instance, eng.config.name)
+
+    def _gap(self, frontier: dict[Key, Node], o: Obs, i: int, max_requests: int,
+             allowed: set[str]) -> tuple[dict[Key, Node], int]:
+        """Every way from the frontier to observation ``o`` (index ``i``) through unobserved
+        steps: the states right after it is matched."""
+        eng = self.engine
+        nxt: dict[Key, Node] = {}
+        seen: set[Key] = set()
+        queue: deque[tuple[World, tuple[Notification, ...], tuple[Notification, ...], int,
+                           Node, tuple[Action, ...]]] = deque(
+            (w, pend, late, fresh, node, ()) for (w, pend, late, fresh), node in frontier.items())
+        explored = 0
+        while queue:
+            w, pend, late, fresh, node, path = queue.popleft()
+            key = (w, pend, late, fresh)
+            if key in seen:
+                continue
+            seen.add(key)
+            explored += 1
+            allowed.add(self._describe_state(w))
+            older = late[:len(late) - fresh]
+            if o.kind == "snapshot" and self.state_matches(w, o):
+                nxt.setdefault((self.gc(w), (), late, 0), Node(node, path, i))
+            if o.kind == "notification":
+                for k, n in enumerate(pend):
+                    if self.notification_matches(n, o):
+                        if self._unobserved_ok(pend[:k]) and self._late_first(older, n):
+                            nxt.setdefault((self.gc(w), pend[k + 1:], late, fresh),
+                                           Node(node, path, i))
+                        break
+                for k, n in enumerate(late):
+                    if self.notification_matches(n, o) and not pend:
+                        nfresh = fresh - (1 if k >= len(late) - fresh else 0)
+                        nxt.setdefault((self.gc(w), pend, late[:k] + late[k + 1:], nfresh),
+                                       Node(node, path, i))
+                        break
+            if len(path) >= self.max_gap or explored > self.max_states:
+                continue
+            if not self._unobserved_ok(pend):
+                continue  # the pending notifications must be observed first
+            requests = sum(1 for a in path if a[0] == "api")
+            for action in eng.enabled(w):
+                if action[0] == "api":
+                    if self.actions_complete and o.kind != "action":
+                        continue  # every request would have been recorded as an action
+                    if not self.actions_complete and requests >= max_requests:
+                        continue
+                res = eng.step(w, action)
+                if res.world is w:
+                    continue
+                if action[0] == "api" and self.actions_complete and not self.step_matches(
+                        w, action, res, o):
+                    continue
+                if action[0] == "deliver":
+                    msg = w.messages[action[1]]
+                    if msg.method in self.event_methods and msg.instance.name == self.instance \
+                            and not (o.kind == "event_start"
+                                     and self.step_matches(w, action, res, o)):
+                        continue  # its event would have been recorded
+                npath = (*path, action)
+                notes = tuple(n for n in res.notifications if not n.late)
+                nlate = late + tuple(n for n in res.notifications
+                                     if n.late and n.instance == self.instance
+                                     and n.event_type in self.vocabulary)
+                if not self._late_first(late, *notes):
+                    continue
+                nfresh = len(nlate) - len(late)
+                if o.kind in ("action", "event_start", "event_finish") and \
+                        self.step_matches(w, action, res, o):
+                    nxt.setdefault((self.gc(res.world), notes, nlate, nfresh),
+                                   Node(node, npath, i))
+                    continue  # past it, the next observation takes over
+                queue.append((res.world, notes, nlate, nfresh, node, npath))
+        return nxt, explored
 
     def _describe_state(self, w: World) -> str:
         inst = next((i for i in w.instances if i.name == self.instance), None)
@@ -353,7 +418,24 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
 
 
 def validate(base: Config, spec: Spec, obs: ObservationSet, instance: str | None = None,
-             max_gap: int = 80, max_requests: int = 1) -> Verdict:
-    cfg, name = adapt_config(base, obs, instance)
-    return Validator(Engine(cfg, spec), name, max_gap, max_requests=max_requests).run(
-        obs.observations)
+             max_gap: int = 40, max_requests: int = 1) -> Verdict:
+    """Validate; when no snapshot says where the instance starts, try each host the trace or
+    the configuration names, and keep the first that explains the trace (else the rejection
+    that got furthest)."""
+    name = instance or (obs.instances[0] if obs.instances else base.instances[0].name)
+    snap_host = any(o.instance == name and o.kind == "snapshot" and o.get("host")
+                    for o in obs.observations)
+    starts: list[str | None] = [None]
+    if not snap_host:
+        starts = list(dict.fromkeys([*obs.hosts, *(h.name for h in base.hosts)]))
+    best: Verdict | None = None
+    for start in starts:
+        cfg, name = adapt_config(base, obs, instance, start)
+        v = Validator(Engine(cfg, spec), name, max_gap, max_requests=max_requests).run(
+            obs.observations)
+        if v.accepted:
+            return v
+        if best is None or v.matched > best.matched:
+            best = v
+    assert best is not None
+    return best
