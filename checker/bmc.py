@@ -838,10 +838,7 @@ class Encoding:
                 yes.upd[f"{f}.l.instance_found"] = a(True)
                 no.upd[f"{f}.l.instance_found"] = a(False)
                 return [yes, no]
-            for x in MIGRATION_FIELDS:
-                p.upd[f"{f}.m.{x}"] = self.get(s, p, f"m.{x}")
-                p.upd[f"{f}.md.{x}"] = a(False)
-            p.upd[f"{f}.l.migration_found"] = a(True)
+            self._read_migration(s, p)
             return [p]
         if kind is m.LookupMigration:
             found = z3.And(self.get(s, p, "m.exists") == a(True),
@@ -849,10 +846,7 @@ class Encoding:
             yes = p.fork(found)
             no = p.fork(z3.Not(found))
             yes.upd[f"{f}.m.present"] = a(True)
-            for x in MIGRATION_FIELDS:
-                yes.upd[f"{f}.m.{x}"] = self.get(s, p, f"m.{x}")
-                yes.upd[f"{f}.md.{x}"] = a(False)
-            yes.upd[f"{f}.l.migration_found"] = a(True)
+            self._read_migration(s, yes)
             no.upd[f"{f}.l.migration_found"] = a(False)
             return [yes, no]
         if kind is m.CreateMigration:
@@ -897,6 +891,14 @@ class Encoding:
         p.upd["overflow"] = self.a(True)
         p.ctl.ended = True
         return p
+
+    def _read_migration(self, s: dict[str, Any], p: Path) -> None:
+        """The handler's migration copy := the database row, nothing dirty; found."""
+        f = f"f.{p.slot}"
+        for x in MIGRATION_FIELDS:
+            p.upd[f"{f}.m.{x}"] = self.get(s, p, f"m.{x}")
+            p.upd[f"{f}.md.{x}"] = self.a(False)
+        p.upd[f"{f}.l.migration_found"] = self.a(True)
 
     def _save_instance(self, s: dict[str, Any], p: Path, guard: Any) -> list[Any]:
         a = self.a
