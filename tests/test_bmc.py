@@ -42,6 +42,15 @@ def test_z3_and_the_explicit_explorer_agree_depth_by_depth():
     assert ("error", "resize_migrating", "error") in results[-1].symbolic
 
 
+def test_agreement_with_a_racing_delete_and_stop():
+    """terminate_instance, stop_instance, the instance lock and the destroyed row, racing the
+    resize from its first step."""
+    results = list(iter_cross_check(Encoding(load_preset("bmc-races")), 8))
+    assert all(r.agree for r in results), _sides(results)
+    assert len(results[-1].explicit) >= 10
+    assert any(vm == "deleted" or task == "deleting" for vm, task, _ in results[-1].symbolic)
+
+
 class _NoMigrationSave(Encoding):
     """A broken z3 interpreter: Migration.save writes nothing."""
 
