@@ -9,6 +9,8 @@ from typing import Any
 from nova_resize.spec import Spec
 from nova_resize.spec import model as m
 
+from .explicit.properties import PROPERTIES
+
 
 def _plain(v: Any) -> Any:
     if isinstance(v, m.Ref):
@@ -142,7 +144,11 @@ def to_json(spec: Spec) -> dict[str, Any]:
         "usage_rules": [_plain(u) for u in spec.usage_rules],
         "options": [_plain(o) for o in spec.options],
         "faults": [{"name": n, "summary": s} for n, s in spec.faults],
-        "properties": [_plain(p) for p in spec.properties],
+        "properties": [
+            {"type": "PropertyInfo", "name": p.name, "statement": p.statement,
+             "bugs": list(p.bugs), "kind": p.kind, "checks": list(p.checks)}
+            for p in PROPERTIES
+        ],
     }
 
 
@@ -201,8 +207,8 @@ def to_markdown(spec: Spec) -> str:
         src = "any" if e.source is None else (", ".join(e.source) or "(new)")
         out.append(f"| `{e.row}` | {src} | {e.dest} |")
     out += ["", "## Properties", ""]
-    for p in spec.properties:
-        bugs = f" (bugs: {', '.join(p.bugs)})" if p.bugs else ""
-        out.append(f"- **{p.name}** ({p.kind}): {p.statement}{bugs}")
+    for prop in PROPERTIES:
+        bugs = f" (bugs: {', '.join(prop.bugs)})" if prop.bugs else ""
+        out.append(f"- **{prop.name}** ({prop.kind}): {prop.statement}{bugs}")
     out.append("")
     return "\n".join(out)

@@ -44,10 +44,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nova_resize.engine.config import ConfigError, parse_toml_text
 from nova_resize.engine.config import escape_key as _esc
-from nova_resize.spec import Spec
+from nova_resize.spec import LIBERTY, Spec
 from nova_resize.spec import model as m
+
+from nova_resize.errors import ConfigError
+from nova_resize.files import parse_toml, read_text
 
 REF_HEADS = ("instance.", "migration.", "local.", "db.", "config.", "self.")
 OPS = ("not in", "==", "!=", "<=", ">=", "<", ">", "in")
@@ -115,7 +117,7 @@ def parse_effect(d: Any, where: str) -> Any:
         raise ConfigError(f"{where}.type: expected one of {', '.join(EFFECTS)}, found "
                           f"{d['type']!r}")
     names = {f.name for f in dataclasses.fields(cls)}
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for k, v in d.items():
         if k == "type":
             continue
@@ -182,6 +184,17 @@ def _row_kwargs(d: dict[str, Any], where: str, required: bool) -> dict[str, Any]
     return out
 
 
+def build_spec(variant_paths: list[str], base: Spec | None = None) -> tuple[Spec, list[Variant]]:
+    """Liberty (or ``base``) patched by each variant file in turn."""
+    spec = LIBERTY if base is None else base
+    variants = []
+    for path in variant_paths:
+        v = apply_variant(spec, path)
+        variants.append(v)
+        spec = v.spec
+    return spec, variants
+
+
 @dataclasses.dataclass(frozen=True)
 class Variant:
     name: str
@@ -192,18 +205,11 @@ class Variant:
 
 
 def apply_variant(spec: Spec, path: str | Path) -> Variant:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(f"{p}: cannot read: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: not UTF-8 text") from None
-    return apply_variant_text(spec, text, str(p))
+    return apply_variant_text(spec, read_text(path), str(path))
 
 
 def apply_variant_text(spec: Spec, text: str, source: str) -> Variant:
-    return apply_variant_data(spec, parse_toml_text(text, source), source)
+    return apply_variant_data(spec, parse_toml(text, source), source)
 
 
 def apply_variant_data(spec: Spec, data: dict[str, Any], source: str) -> Variant:
@@ -272,11 +278,11 @@ def apply_variant_data(spec: Spec, data: dict[str, Any], source: str) -> Variant
         rows[i] = dataclasses.replace(rows[i], effects=tuple(e for e in rows[i].effects
                                                              if not isinstance(e, m.Quota)))
         target = rows[j]
-        effs = list(target.effects)
-        pos = next((k for k, e in enumerate(effs) if isinstance(e, (m.Raise, m.Send, m.Goto))),
-                   len(effs))
-        effs[pos:pos] = q
-        rows[j] = dataclasses.replace(target, effects=tuple(effs))
+        moved = list(target.effects)
+        pos = next((k for k, e in enumerate(moved) if isinstance(e, (m.Raise, m.Send, m.Goto))),
+                   len(moved))
+        moved[pos:pos] = q
+        rows[j] = dataclasses.replace(target, effects=tuple(moved))
         changed += [rows[i].id, rows[j].id]
     for n, t in enumerate(tables("replace")):
         where = f"{source}: replace[{n}]"

@@ -8,7 +8,6 @@ naming the file, the key and what was expected.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,8 @@ from typing import Any
 from nova_resize.spec.options import DEFAULTS
 from nova_resize.spec.states import ACTIVE, ERROR, STOPPED
 
-
-class ConfigError(ValueError):
-    """A user's configuration or variant is malformed; the message is one line."""
+from nova_resize.errors import ConfigError
+from nova_resize.files import parse_toml, read_text
 
 
 @dataclass(frozen=True)
@@ -144,8 +142,8 @@ def _known(source: str, prefix: str, table: dict[str, Any], allowed: tuple[str, 
 
 def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     """Build a :class:`Config` from parsed TOML, validating every key."""
-    top = ("name", "options", "flavors", "hosts", "instances", "quota", "actions", "faults")
-    top = (*top, "periodic", "check")
+    top = ("name", "options", "flavors", "hosts", "instances", "quota", "actions", "faults",
+           "periodic", "check")
     _known(source, "", data, top)
     name = _typed(source, "name", data.get("name", name), str, "a string")
 
@@ -326,20 +324,11 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     )
 
 
-def parse_toml_text(text: str, source: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{source}: not valid TOML: {e}") from None
-
-
 def load_config(path: str | Path) -> Config:
     """Read a configuration file."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(f"{p}: cannot read: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: not UTF-8 text") from None
-    return parse_config(parse_toml_text(text, str(p)), str(p), p.stem)
+    return parse_config(parse_toml(read_text(p), str(p)), str(p), p.stem)
+
+
+__all__ = ["Config", "ConfigError", "Flavor", "HostConfig", "InstanceConfig", "escape_key",
+           "load_config", "parse_config"]

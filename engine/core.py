@@ -2,19 +2,10 @@
 pure step function from a state and an action to the next state.
 
 The engine interprets the spec's rows and holds no Nova behaviour of its own beyond the object,
-database, RPC and hypervisor semantics that nova_resize.spec.model documents.
-
-Actions are tuples:
-
-* ``("api", op, instance, arg)`` -- a user request (``arg``: the flavor of a resize);
-* ``("deliver", i)`` -- the i-th in-flight message reaches its service;
-* ``("run", frame_id, choice)`` -- the next step of a running handler (``choice`` picks among
-  the scheduler's candidate hosts);
-* ``("fail", frame_id, row_id)`` -- an injected fault: the fault row runs instead;
-* ``("lose", i)`` -- the i-th in-flight message is lost;
-* ``("timeout", frame_id)`` -- the RPC call a handler waits on times out;
-* ``("crash", host)`` / ``("restart", host)`` -- a compute service stops / starts;
-* ``("periodic", task, host, migration_id)`` -- a periodic task runs on a host.
+database, RPC and hypervisor semantics that nova_resize.spec.model documents. Its public surface
+is what the checker uses: :meth:`Engine.initial`, :meth:`Engine.enabled`, :meth:`Engine.step`,
+:meth:`Engine.describe`, :meth:`Engine.is_own_step`, :meth:`Engine.quiescent` and
+:meth:`Engine.audit_view`. Actions are the typed values of :mod:`nova_resize.engine.actions`.
 """
 
 from __future__ import annotations
@@ -22,28 +13,37 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nova_resize.spec import END, LIBERTY, RAISE, Spec
+from nova_resize.spec import LIBERTY, Spec
 from nova_resize.spec import model as m
-from nova_resize.spec.states import (
-    FINISHED,
-    RESIZE_TASK_STATES,
-    RESIZED,
-    RUNNING,
-    SHUTDOWN,
-    STOPPED,
+from nova_resize.spec.states import FINISHED, RUNNING, SHUTDOWN, STOPPED
+
+from nova_resize.errors import SpecError
+
+from . import history
+from .actions import (
+    Action,
+    ApiRequest,
+    Crash,
+    Deliver,
+    Fail,
+    Lose,
+    Periodic,
+    Restart,
+    Run,
+    Timeout,
+    coerce,
 )
-
-from . import effects
 from .config import Config, Flavor
-from .effects import Refused, new_frame
-from .refs import SpecError, all_hold
-from .resources import Resources
-from .tx import Event, Notification, NovaError, Tx, WFrame, get_local
-from .world import Frame, Host, Instance, Quota, Requests, World
+from .effects import new_frame
+from .handlers import applicable, exec_row, faults_at, run_eager, run_one
+from .refs import all_hold
+from .resources import Resources, Usage
+from .tables import Tables
+from .tx import Event, Notification, Tx, WFrame, get_local
+from .world import Frame, Host, Instance, Quota, World, frame_of, quiescent
 
-Action = tuple[Any, ...]
-
-_EAGER = (m.Set, m.Raise, m.Refuse, m.Goto, m.Lock)
+OWN_KINDS = frozenset({"deliver", "run", "restart", "periodic"})
+"""Kinds of step Nova takes by itself (a timeout is one too when no one will answer)."""
 
 
 @dataclass
@@ -53,37 +53,48 @@ class StepResult:
 
     world: World
     rows: list[str]
-    events: list[Any]
+    events: list[Event]
     notifications: list[Notification] = field(default_factory=list)
     outcome: str | None = None
 
+    @property
+    def state(self) -> World:
+        """The next state (the explorer's name for it)."""
+        return self.world
+
 
 class Engine:
-    """A spec compiled against a configuration."""
+    """A spec compiled against a configuration, and the step function over its worlds."""
 
     def __init__(self, config: Config, spec: Spec = LIBERTY) -> None:
-        self.spec = spec
-        self.config = config
-        self.flavors: dict[str, Flavor] = {f.name: f for f in config.flavors}
-        self.quota_deltas = {q.name: q for q in spec.quota_deltas}
-        self.handlers = {h.name: h for h in spec.handlers}
-        self.rows: dict[tuple[str, str], list[m.Row]] = {}
-        self.fault_rows: dict[tuple[str, str], list[m.Row]] = {}
-        for r in spec.rows:
-            (self.fault_rows if r.fault else self.rows).setdefault((r.handler, r.at), []).append(r)
-        self.eager = {r.id: all(isinstance(e, _EAGER) for e in r.effects) for r in spec.rows}
-        self.has_choice = {
-            r.id: any(isinstance(e, m.SelectDestination) for e in r.effects) for r in spec.rows
-        }
-        self.resources = Resources(self)
-        self.cond_fns: dict[m.Cond, Any] = {}
-        self.host_names = tuple(h.name for h in config.hosts)
-        # Casts are delivered in any order unless [check] fifo: the bus is then a multiset.
-        self.fifo = bool(config.check_option("fifo", False))
+        self.tables = Tables.compile(config, spec)
+
+    # ---- what the engine was built from -----------------------------------------------------
+    @property
+    def spec(self) -> Spec:
+        return self.tables.spec
+
+    @property
+    def config(self) -> Config:
+        return self.tables.config
+
+    @property
+    def flavors(self) -> dict[str, Flavor]:
+        return self.tables.flavors
+
+    @property
+    def resources(self) -> Resources:
+        return self.tables.resources
+
+    @property
+    def fifo(self) -> bool:
+        return self.tables.fifo
 
     # ---- the initial state -------------------------------------------------------------------
     def initial(self) -> World:
+        """The configuration's cloud before anything happens."""
         cfg = self.config
+        res = self.resources
         instances = []
         for ic in cfg.instances:
             power = SHUTDOWN if ic.vm_state == STOPPED else RUNNING
@@ -94,9 +105,9 @@ class Engine:
         hosts = []
         for hc in cfg.hosts:
             on = [ic for ic in cfg.instances if ic.host == hc.name]
-            usage = (0, 0, 0)
+            usage: Usage = (0, 0, 0)
             for ic in on:
-                usage = self.resources.add(usage, self.resources.usage_of(ic.flavor))
+                usage = res.add(usage, res.usage_of(ic.flavor))
             hosts.append(
                 Host(
                     hc.name,
@@ -121,155 +132,46 @@ class Engine:
             (),
             (),
             tuple(sorted(budgets)),
-            tuple(Requests(ic.name, None, False, False) for ic in cfg.instances),
+            history.initial([ic.name for ic in cfg.instances]),
         )
-
-    # ---- which rows apply --------------------------------------------------------------------
-    def applicable(self, tx: Tx, fr: Frame | WFrame) -> list[m.Row]:
-        """The non-fault rows at the frame's label whose conditions hold (``otherwise`` rows
-        only when no other does). More than one is a spec error."""
-        rows = self.rows.get((fr.handler, fr.label), [])
-        found = [r for r in rows if not r.otherwise and all_hold(self, tx, fr, r.when)]
-        if not found:
-            found = [r for r in rows if r.otherwise and all_hold(self, tx, fr, r.when)]
-        if len(found) > 1:
-            raise SpecError(
-                f"rows {', '.join(r.id for r in found)} all apply at {fr.handler}:{fr.label}"
-            )
-        return found
-
-    def faults_at(self, tx: Tx, fr: Frame | WFrame) -> list[m.Row]:
-        return [
-            r
-            for r in self.fault_rows.get((fr.handler, fr.label), [])
-            if tx.budgets.get(f"fault:{r.fault}", 0) > 0 and all_hold(self, tx, fr, r.when)
-        ]
-
-    # ---- running rows ------------------------------------------------------------------------
-    def exec_row(self, tx: Tx, fr: WFrame, row: m.Row) -> None:
-        tx.rows.append(row.id)
-        for n in row.notify_before:
-            tx.notifications.append(_usage(n, fr, row.id))
-        before = (fr.handler, fr.label)
-        try:
-            for eff in row.effects:
-                effects.apply(self, tx, fr, eff, row)
-        except NovaError as e:
-            if row.on_fail is not None:
-                fr.locals["inner_exc"] = e.exc
-                self.goto(tx, fr, row.on_fail)
-            else:
-                self.raise_(tx, fr, e.exc, row.scope)
-            return
-        except Refused as r:
-            tx.outcome = f"refused: {r.exc} (HTTP {r.http})"
-            self.end(tx, fr, ok=False)
-            return
-        for n in row.notify:
-            tx.notifications.append(_usage(n, fr, row.id))
-        for n in row.notify_late:
-            tx.notifications.append(_usage(n, fr, row.id)._replace(late=True))
-        if (fr.handler, fr.label) != before and any(isinstance(e, m.Goto) for e in row.effects):
-            return  # a Goto chose where to continue
-        self.goto(tx, fr, row.then)
-
-    def goto(self, tx: Tx, fr: WFrame, target: str) -> None:
-        if target == END:
-            self.end(tx, fr, ok=True)
-        elif target == RAISE:
-            self.enter_chain(tx, fr, fr.chain or ())
-        else:
-            fr.label = target
-
-    def raise_(self, tx: Tx, fr: WFrame, exc: str, scope: str) -> None:
-        fr.exc = exc
-        if fr.chain is not None:
-            chain = fr.chain  # raised inside an error handler: on to the next one
-        elif fr.override is not None:
-            chain = fr.override
-        else:
-            chain = self.handlers[fr.handler].chain(scope)
-        self.enter_chain(tx, fr, chain)
-
-    def enter_chain(self, tx: Tx, fr: WFrame, chain: tuple[str, ...]) -> None:
-        if not chain:
-            self.end(tx, fr, ok=False)
-            return
-        fr.handler = chain[0]
-        fr.label = self.handlers[chain[0]].entry
-        fr.chain = chain[1:]
-
-    def end(self, tx: Tx, fr: WFrame, ok: bool) -> None:
-        fr.ended = True
-        tx.events.append(Event("frame_end", fr.method, (fr.service, fr.instance.name, ok,
-                                                         fr.exc)))
-        tx.frames.pop(fr.id, None)
-        if fr.service == "api" and tx.outcome is None:
-            tx.outcome = "accepted" if ok else f"error: {fr.exc}"
-        if fr.reply_to is not None:
-            caller = tx.frames.get(fr.reply_to)
-            if caller is not None and caller.waiting:
-                caller = tx.thaw(fr.reply_to)
-                caller.locals["reply"] = "ok" if ok else (fr.exc or "Exception")
-                caller.waiting = False
-
-    def run_eager(self, tx: Tx, fr: WFrame) -> None:
-        """Run rows that only touch the handler's memory (no database, message or host
-        effect) at once: nothing else can observe the difference."""
-        while not fr.ended and not fr.waiting:
-            key = (fr.handler, fr.label)
-            if key in self.fault_rows:
-                return
-            rows = self.applicable(tx, fr)
-            if not rows or not self.eager[rows[0].id]:
-                return
-            self.exec_row(tx, fr, rows[0])
-
-    def run_one(self, tx: Tx, fr: WFrame, choice: int = 0) -> None:
-        rows = self.applicable(tx, fr)
-        if not rows:
-            raise SpecError(f"no row applies at {fr.handler}:{fr.label}")
-        if choice:
-            fr.locals["choice"] = choice
-        self.exec_row(tx, fr, rows[0])
-        self.run_eager(tx, fr)
 
     # ---- the actions ------------------------------------------------------------------------
     def enabled(self, w: World) -> list[Action]:
         """Every action enabled in ``w`` (API requests included even when Nova would refuse
         them; such a step returns the same state)."""
+        tb = self.tables
         tx = Tx.of(w)
         acts: list[Action] = []
         for fr in tx.frames.values():
             if fr.waiting:
                 if self._timeout_enabled(tx, fr):
-                    acts.append(("timeout", fr.id))
+                    acts.append(Timeout(fr.id))
                 continue
-            rows = self.applicable(tx, fr)
+            rows = applicable(tb, tx, fr)
             if rows:
-                if self.has_choice[rows[0].id]:
+                if tb.has_choice[rows[0].id]:
                     n = self._choices(tx, fr)
-                    acts.extend(("run", fr.id, c) for c in range(max(n, 1)))
+                    acts.extend(Run(fr.id, c) for c in range(max(n, 1)))
                 else:
-                    acts.append(("run", fr.id, 0))
-            for r in self.faults_at(tx, fr):
-                acts.append(("fail", fr.id, r.id))
-        fifo = self.fifo
+                    acts.append(Run(fr.id, 0))
+            for r in faults_at(tb, tx, fr):
+                acts.append(Fail(fr.id, r.id))
+        fifo = tb.fifo
         seen_targets: set[str] = set()
         for i, msg in enumerate(w.messages):
             deliverable = msg.target == "conductor" or (
                 (h := tx.host(msg.target)) is not None and h.status == "up"
             )
             if deliverable and not (fifo and msg.target in seen_targets):
-                acts.append(("deliver", i))
+                acts.append(Deliver(i))
             seen_targets.add(msg.target)
             if tx.budgets.get("fault:lose", 0) > 0:
-                acts.append(("lose", i))
-        for h in w.hosts:
-            if h.status != "down" and tx.budgets.get("fault:crash", 0) > 0:
-                acts.append(("crash", h.name))
-            if h.status == "down":
-                acts.append(("restart", h.name))
+                acts.append(Lose(i))
+        for host in w.hosts:
+            if host.status != "down" and tx.budgets.get("fault:crash", 0) > 0:
+                acts.append(Crash(host.name))
+            if host.status == "down":
+                acts.append(Restart(host.name))
         for op, _ in self.config.actions:
             if tx.budgets.get(f"op:{op}", 0) <= 0:
                 continue
@@ -278,21 +180,21 @@ class Engine:
                 if inst.deleted or (targets is not None and inst.name not in targets):
                     continue
                 if op == "resize":
-                    acts.extend(("api", op, inst.name, f) for f in self.config.resize_flavors)
+                    acts.extend(ApiRequest(op, inst.name, f) for f in self.config.resize_flavors)
                 else:
-                    acts.append(("api", op, inst.name, None))
+                    acts.append(ApiRequest(op, inst.name, None))
         if self.config.periodic_enabled("update_available_resource"):
-            for h in w.hosts:
-                if h.status != "up":
+            for host in w.hosts:
+                if host.status != "up":
                     continue
                 # an audit that would change nothing is a self-loop: not worth enumerating
-                usage, tracked, migs = self.resources.audit_view(tx, h.name)
-                if (usage, tracked, migs) != (h.usage, h.tracked_instances, h.tracked_migrations):
-                    acts.append(("periodic", "update_available_resource", h.name, None))
+                view = self.resources.audit_view(tx, host.name)
+                if view != (host.usage, host.tracked_instances, host.tracked_migrations):
+                    acts.append(Periodic("update_available_resource", host.name, None))
         if self.config.periodic_enabled("poll_unconfirmed_resizes"):
             for mig in w.migrations:
-                h = tx.host(mig.dest_compute)
-                if mig.status != FINISHED or h is None or h.status != "up":
+                dest = tx.host(mig.dest_compute)
+                if mig.status != FINISHED or dest is None or dest.status != "up":
                     continue
                 if any(
                     f.method == "poll_unconfirmed_resizes" and f.migration is not None
@@ -300,7 +202,7 @@ class Engine:
                     for f in w.frames
                 ):
                     continue
-                acts.append(("periodic", "poll_unconfirmed_resizes", mig.dest_compute, mig.id))
+                acts.append(Periodic("poll_unconfirmed_resizes", mig.dest_compute, mig.id))
         return acts
 
     def _choices(self, tx: Tx, fr: Frame | WFrame) -> int:
@@ -313,70 +215,65 @@ class Engine:
     def _timeout_enabled(self, tx: Tx, fr: Frame | WFrame) -> bool:
         if tx.budgets.get("fault:timeout", 0) > 0:
             return True
-        return self._call_dead(tx, fr)
+        return _call_dead(tx, fr)
 
-    @staticmethod
-    def _call_dead(tx: Tx, fr: Frame | WFrame) -> bool:
-        """No one will ever answer: the request or its handler is gone, or its host is down."""
-        for msg in tx.messages:
-            if msg.reply_to == fr.id:
-                h = tx.host(msg.target)
-                return msg.target != "conductor" and (h is None or h.status != "up")
-        for callee in tx.frames.values():
-            if callee.reply_to == fr.id:
-                return False
-        return True
-
-    def step(self, w: World, action: Action) -> StepResult:
-        """The pure step function."""
+    def step(self, w: World, action: Action | tuple[Any, ...]) -> StepResult:
+        """The pure step function: the world after ``action`` (typed, or its plain tuple)."""
+        a = coerce(action)
+        tb = self.tables
         tx = Tx.of(w)
-        kind = action[0]
+        kind = a[0]
         if kind == "run":
-            _, fid, choice = action
-            self.run_one(tx, tx.thaw(fid), choice)
+            assert isinstance(a, Run)
+            run_one(tb, tx, tx.thaw(a.frame), a.choice)
         elif kind == "fail":
-            _, fid, row_id = action
-            fr = tx.thaw(fid)
-            row = self.spec.row(row_id)
+            assert isinstance(a, Fail)
+            fr = tx.thaw(a.frame)
+            row = self.spec.row(a.row)
             tx.budgets[f"fault:{row.fault}"] -= 1
-            self.exec_row(tx, fr, row)
+            exec_row(tb, tx, fr, row)
             if not fr.ended:
-                self.run_eager(tx, fr)
+                run_eager(tb, tx, fr)
         elif kind == "deliver":
-            self._deliver(tx, action[1])
+            assert isinstance(a, Deliver)
+            self._deliver(tx, a.message)
         elif kind == "lose":
+            assert isinstance(a, Lose)
             tx.budgets["fault:lose"] -= 1
             tx.rows.append("rpc.message_lost")
-            del tx.messages[action[1]]
+            del tx.messages[a.message]
         elif kind == "timeout":
-            fr = tx.thaw(action[1])
-            if not self._call_dead(tx, fr):
+            assert isinstance(a, Timeout)
+            fr = tx.thaw(a.frame)
+            if not _call_dead(tx, fr):
                 tx.budgets["fault:timeout"] -= 1
             fr.waiting = False
             fr.locals["reply"] = "MessagingTimeout"
             tx.rows.append("rpc.call_timeout")
-            self.run_eager(tx, fr)
+            run_eager(tb, tx, fr)
         elif kind == "crash":
-            self._crash(tx, action[1])
+            assert isinstance(a, Crash)
+            self._crash(tx, a.host)
         elif kind == "restart":
-            self._restart(tx, action[1])
+            assert isinstance(a, Restart)
+            self._restart(tx, a.host)
         elif kind == "api":
-            return self._api(w, tx, action)
-        elif kind == "periodic":
-            self._periodic(tx, action)
+            assert isinstance(a, ApiRequest)
+            return self._api(w, tx, a)
         else:
-            raise ValueError(f"unknown action {action!r}")
-        return StepResult(tx.freeze(self.fifo), tx.rows, tx.events, tx.notifications, tx.outcome)
+            assert isinstance(a, Periodic)
+            self._periodic(tx, a)
+        return StepResult(tx.freeze(tb.fifo), tx.rows, tx.events, tx.notifications, tx.outcome)
 
     def _deliver(self, tx: Tx, i: int) -> None:
         msg = tx.messages.pop(i)
         handler = f"conductor.{msg.method}" if msg.target == "conductor" else msg.method
-        if handler not in self.handlers:
+        if handler not in self.tables.handlers:
             raise SpecError(f"no handler for {msg.method} on {msg.target}")
-        fr = new_frame(self, tx, msg.target, msg.method, handler, msg.instance, msg.migration,
-                       dict(msg.args), msg.reply_to)
+        fr = new_frame(self.tables, tx, msg.target, msg.method, handler, msg.instance,
+                       msg.migration, dict(msg.args), msg.reply_to)
         tx.rows.append(f"rpc.deliver.{msg.method}")
-        self.run_eager(tx, fr)
+        run_eager(self.tables, tx, fr)
 
     def _crash(self, tx: Tx, host: str) -> None:
         tx.budgets["fault:crash"] -= 1
@@ -391,73 +288,68 @@ class Engine:
         """init_host runs as one step: the service takes no RPC message before it has finished
         (pre_start_hook, then the RPC server), and the model does not interleave other services'
         steps with it either; faults are not injected inside it."""
+        tb = self.tables
         h = tx.host(host)
         assert h is not None
         tx.set_host(h._replace(status="init", tracked_migrations=frozenset()))
         tx.rows.append("compute.service.restart")
         dummy = Instance("", "", None, 0, host, "", None, None, None, False, False, False)
-        fr = new_frame(self, tx, host, "init_host", "init_host", dummy, None, {}, None)
-        self.run_one(tx, fr)
+        fr = new_frame(tb, tx, host, "init_host", "init_host", dummy, None, {}, None)
+        run_one(tb, tx, fr)
         for _ in range(10_000):
             pending = sorted(f.id for f in tx.frames.values()
                              if f.service == host and f.method == "init_instance")
             if not pending:
                 break
             child = tx.thaw(pending[0])
-            if child.waiting or not self.applicable(tx, child):
+            if child.waiting or not applicable(tb, tx, child):
                 raise SpecError(f"init_instance blocked at {child.handler}:{child.label}")
-            self.run_one(tx, child)
-        self.run_one(tx, fr)
+            run_one(tb, tx, child)
+        run_one(tb, tx, fr)
 
-    def _periodic(self, tx: Tx, action: Action) -> None:
-        _, task, host, mig_id = action
-        if task == "update_available_resource":
-            dummy = Instance("", "", None, 0, host, "", None, None, None, False, False, False)
-            fr = new_frame(self, tx, host, task, task, dummy, None, {}, None)
-            self.run_one(tx, fr)
-        elif task == "poll_unconfirmed_resizes":
-            mig = tx.migrations[mig_id]
+    def _periodic(self, tx: Tx, a: Periodic) -> None:
+        tb = self.tables
+        if a.task == "update_available_resource":
+            dummy = Instance("", "", None, 0, a.host, "", None, None, None, False, False, False)
+            fr = new_frame(tb, tx, a.host, a.task, a.task, dummy, None, {}, None)
+            run_one(tb, tx, fr)
+        elif a.task == "poll_unconfirmed_resizes":
+            if a.migration is None or a.migration not in tx.migrations:
+                raise SpecError(f"periodic {a.task}: no migration {a.migration!r}")
+            mig = tx.migrations[a.migration]
             inst = tx.instances[tx.inst_index(mig.instance)]
-            fr = new_frame(self, tx, host, task, task, inst, mig, {}, None)
-            self.run_one(tx, fr)
+            fr = new_frame(tb, tx, a.host, a.task, a.task, inst, mig, {}, None)
+            run_one(tb, tx, fr)
         else:
-            raise ValueError(f"unknown periodic task {task}")
+            raise SpecError(f"unknown periodic task {a.task}")
 
-    def _api(self, w: World, tx: Tx, action: Action) -> StepResult:
-        _, op, name, arg = action
-        opd = self.spec.operation(op)
-        refusal = self.api_refusal(tx, opd, name, arg)
+    def _api(self, w: World, tx: Tx, a: ApiRequest) -> StepResult:
+        opd = self.spec.operation(a.op)
+        refusal = self._refusal(tx, opd, a.instance, a.arg)
         if refusal is not None:
             return StepResult(w, [], [], [], f"refused: {refusal}")
-        inst = tx.instances[tx.inst_index(name)]
-        fr = new_frame(self, tx, "api", op, opd.handler, inst, None, {"flavor_id": arg}, None)
-        self.run_eager(tx, fr)
+        inst = tx.instances[tx.inst_index(a.instance)]
+        fr = new_frame(self.tables, tx, "api", a.op, opd.handler, inst, None,
+                       {"flavor_id": a.arg}, None)
+        run_eager(self.tables, tx, fr)
         if not fr.ended:
-            self.run_one(tx, fr)
-        after = tx.freeze(self.fifo)
+            run_one(self.tables, tx, fr)
+        after = tx.freeze(self.tables.fifo)
         if after._replace(budgets=w.budgets) == w:
             return StepResult(w, tx.rows, tx.events, tx.notifications,
                               tx.outcome or "refused")
         budgets = dict(after.budgets)
-        budgets[f"op:{op}"] = budgets.get(f"op:{op}", 1) - 1
-        requests = []
-        for r in after.requests:
-            if r.name == name:
-                if op in ("resize", "migrate"):
-                    r = r._replace(pre_resize_vm_state=inst.vm_state)
-                elif op in ("stop", "start"):
-                    r = r._replace(pre_resize_vm_state=None)
-                elif op == "delete":
-                    # delete-completes concerns deletes of resizing or resized instances
-                    resizing = inst.vm_state == RESIZED or inst.task_state in RESIZE_TASK_STATES
-                    r = r._replace(delete_requested=r.delete_requested or resizing,
-                                   delete_any=True)
-            requests.append(r)
-        after = after._replace(budgets=tuple(sorted(budgets.items())), requests=tuple(requests))
+        budgets[f"op:{a.op}"] = budgets.get(f"op:{a.op}", 1) - 1
+        after = after._replace(budgets=tuple(sorted(budgets.items())),
+                               requests=history.record(after.requests, a.op, inst))
         return StepResult(after, tx.rows, tx.events, tx.notifications, tx.outcome or "accepted")
 
-    def api_refusal(self, tx: Tx, opd: m.ApiOperation, name: str, arg: Any) -> str | None:
-        """The decorators' checks and the validations, in Nova's order; None when they pass."""
+    def api_refusal(self, w: World, op: str, name: str, arg: Any = None) -> str | None:
+        """Why nova-api would refuse ``op`` on instance ``name`` in ``w`` (its decorators'
+        checks and the validations, in Nova's order); None when it would accept it."""
+        return self._refusal(Tx.of(w), self.spec.operation(op), name, arg)
+
+    def _refusal(self, tx: Tx, opd: m.ApiOperation, name: str, arg: Any) -> str | None:
         inst = tx.instances[tx.inst_index(name)]
         if inst.deleted:
             return "InstanceNotFound (HTTP 404)"
@@ -471,46 +363,93 @@ class Engine:
             return "InstanceInvalidState: not launched (HTTP 409)"
         if opd.name in ("stop", "start") and not inst.host:
             return "InstanceNotReady (HTTP 409)"
-        probe = WFrame(-1, "api", opd.name, opd.handler, "start", inst, set(), inst.task_state,
-                       None, set(), {"flavor_id": arg}, None, None, None, False, None, False)
+        probe = WFrame("api.probe", "api", opd.name, opd.handler, "start", inst, set(),
+                       inst.task_state, None, set(), {"flavor_id": arg}, None, None, None, False,
+                       None, False)
         for v in opd.validations:
-            if all_hold(self, tx, probe, v.when):
+            if all_hold(self.tables, tx, probe, v.when):
                 return f"{v.exc} (HTTP {v.http})"
         return None
 
+    # ---- questions about a world and an action ------------------------------------------------
     def quiescent(self, w: World) -> bool:
         """No message in flight, no handler running, every compute service up."""
-        return not w.messages and not w.frames and all(h.status == "up" for h in w.hosts)
+        return quiescent(w)
+
+    def is_own_step(self, w: World, action: Action) -> bool:
+        """Whether Nova takes this step by itself: a delivery, a handler's next step, a restart,
+        a periodic task, or the timeout of a call no one will ever answer. User requests and
+        injected faults are not."""
+        kind = action[0]
+        if kind in OWN_KINDS:
+            return True
+        if kind == "timeout":
+            assert isinstance(action, Timeout)
+            tx = Tx.of(w)
+            return _call_dead(tx, tx.frames[action.frame])
+        return False
+
+    def next_rows(self, w: World, frame: str) -> list[m.Row]:
+        """The rows the running handler ``frame`` would run next (its label's applicable
+        non-fault rows); empty when it waits."""
+        tx = Tx.of(w)
+        fr = tx.frames[frame]
+        if fr.waiting:
+            return []
+        return applicable(self.tables, tx, fr)
+
+    def fault_rows_at(self, w: World, frame: str) -> list[m.Row]:
+        """The fault rows that could run instead of ``frame``'s next step (budget left)."""
+        tx = Tx.of(w)
+        return faults_at(self.tables, tx, tx.frames[frame])
+
+    def describe(self, w: World, action: Action) -> str:
+        """A one-line description of ``action`` in ``w``."""
+        return describe(w, action)
+
+    def audit_view(self, w: World, host: str, per_instance: dict[str, Usage] | None = None
+                   ) -> tuple[Usage, frozenset[str], frozenset[tuple[str, str, str]]]:
+        """What the resource tracker's audit (update_available_resource) would compute for
+        ``host`` from the database in ``w``; ``per_instance`` receives each instance's share."""
+        return self.resources.audit_view(Tx.of(w), host, per_instance)
 
 
-def _usage(event_type: str, fr: WFrame, row: str) -> Notification:
-    i = fr.instance
-    return Notification(event_type, fr.service, row, i.name, i.vm_state, i.vm_state,
-                        i.task_state, i.task_state)
+def _call_dead(tx: Tx, fr: Frame | WFrame) -> bool:
+    """No one will ever answer: the request or its handler is gone, or its host is down."""
+    for msg in tx.messages:
+        if msg.reply_to == fr.id:
+            h = tx.host(msg.target)
+            return msg.target != "conductor" and (h is None or h.status != "up")
+    for callee in tx.frames.values():
+        if callee.reply_to == fr.id:
+            return False
+    return True
 
 
-def describe(w: World, action: Action) -> str:
+def describe(w: World, action: Action | tuple[Any, ...]) -> str:
     """A one-line description of an action in state ``w``."""
-    kind = action[0]
-    if kind == "api":
-        _, op, name, arg = action
-        return f"user: {op} {name}" + (f" to {arg}" if arg else "")
-    if kind in ("deliver", "lose"):
-        msg = w.messages[action[1]]
+    a = coerce(action)
+    kind = a[0]
+    if isinstance(a, ApiRequest):
+        return f"user: {a.op} {a.instance}" + (f" to {a.arg}" if a.arg else "")
+    if isinstance(a, (Deliver, Lose)):
+        msg = w.messages[a.message]
         verb = "deliver" if kind == "deliver" else "LOSE"
         return f"{verb} {msg.kind} {msg.method} -> {msg.target}"
-    if kind in ("run", "fail", "timeout"):
-        fr = next(f for f in w.frames if f.id == action[1])
+    if isinstance(a, (Run, Fail, Timeout)):
+        fr = frame_of(w, a.frame)
         where = f"{fr.service}: {fr.method} [{fr.handler}:{fr.label}]"
-        if kind == "fail":
-            return f"FAIL {where} ({action[2]})"
-        if kind == "timeout":
+        if isinstance(a, Fail):
+            return f"FAIL {where} ({a.row})"
+        if isinstance(a, Timeout):
             return f"TIMEOUT {where}"
-        return f"{where}" + (f" choice {action[2]}" if action[2] else "")
-    if kind == "crash":
-        return f"CRASH nova-compute on {action[1]}"
-    if kind == "restart":
-        return f"restart nova-compute on {action[1]}"
-    if kind == "periodic":
-        return f"periodic {action[1]} on {action[2]}"
-    return repr(action)
+        return f"{where}" + (f" choice {a.choice}" if a.choice else "")
+    if isinstance(a, Crash):
+        return f"CRASH nova-compute on {a.host}"
+    if isinstance(a, Restart):
+        return f"restart nova-compute on {a.host}"
+    assert isinstance(a, Periodic)
+    return f"periodic {a.task} on {a.host}"
+
+
+__all__ = ["OWN_KINDS", "Action", "Engine", "StepResult", "describe"]

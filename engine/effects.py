@@ -1,9 +1,10 @@
 """What each kind of effect does to the world (nova_resize.spec.model documents the meaning).
 
-Object semantics follow Nova (reference §2.1-2.2): a handler works on its own copy of the
-instance and migration; ``Instance.save`` writes only what the handler changed, object fields
-first and unconditionally, the columns under the ``expected_task_state`` compare-and-swap; a
-failed save leaves its changes dirty; ``Migration.save`` is last-writer-wins.
+Object semantics follow Nova (docs/liberty-reference.md §2.1-2.2): a handler works on its own
+copy of the instance and migration; ``Instance.save`` writes only what the handler changed,
+object fields first and unconditionally, the columns under the ``expected_task_state``
+compare-and-swap; a failed save leaves its changes dirty; ``Migration.save`` is
+last-writer-wins.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from typing import TYPE_CHECKING, Any
 from nova_resize.spec import model as m
 from nova_resize.spec.states import DELETING, PRE_MIGRATING
 
+from nova_resize.errors import SpecError
+
 from . import quota
-from .refs import SpecError, resolve, value
+from .refs import resolve, value
 from .tx import Event, Notification, NovaError, Tx, WFrame
 from .world import INSTANCE_FIELDS, OBJECT_FIELDS, Instance, Message, Migration
 
 if TYPE_CHECKING:
-    from .core import Engine
+    from .tables import Tables
 
 
 class Refused(Exception):
@@ -31,26 +34,26 @@ class Refused(Exception):
         self.http = http
 
 
-def apply(eng: Engine, tx: Tx, fr: WFrame, eff: Any, row: m.Row) -> None:
+def apply(tb: Tables, tx: Tx, fr: WFrame, eff: Any, row: m.Row) -> None:
     """Apply one effect of ``row`` for frame ``fr``; raises :class:`NovaError` or
     :class:`Refused`."""
     kind = type(eff)
     if kind is m.Set:
-        _set(eng, tx, fr, eff)
+        _set(tb, tx, fr, eff)
     elif kind is m.SaveInstance:
-        save_instance(eng, tx, fr, eff.guard, row.id)
+        save_instance(tb, tx, fr, eff.guard, row.id)
     elif kind is m.SaveMigration:
         _save_migration(tx, fr, row.id)
     elif kind is m.Send:
-        _send(eng, tx, fr, eff)
+        _send(tb, tx, fr, eff)
     elif kind is m.Quota:
-        _quota(eng, tx, fr, eff, row.id)
+        _quota(tb, tx, fr, eff, row.id)
     elif kind is m.Claim:
-        _claim(eng, tx, fr, eff)
+        _claim(tb, tx, fr, eff)
     elif kind is m.Driver:
-        _driver(eng, tx, fr, eff)
+        _driver(tb, tx, fr, eff)
     elif kind is m.Raise:
-        raise NovaError(value(eng, tx, fr, eff.exc))
+        raise NovaError(value(tb, tx, fr, eff.exc))
     elif kind is m.Refuse:
         raise Refused(eff.exc, eff.http)
     elif kind is m.Reread:
@@ -58,18 +61,18 @@ def apply(eng: Engine, tx: Tx, fr: WFrame, eff: Any, row: m.Row) -> None:
     elif kind is m.LookupMigration:
         _lookup(tx, fr, eff.statuses)
     elif kind is m.CreateMigration:
-        _create_migration(eng, tx, fr, eff, row.id)
+        _create_migration(tb, tx, fr, eff, row.id)
     elif kind is m.FreshSave:
-        _fresh_save(eng, tx, fr, eff, row.id)
+        _fresh_save(tb, tx, fr, eff, row.id)
     elif kind is m.Lock:
         fr.lock = eff.op == "acquire"
     elif kind is m.Destroy:
         i = tx.inst_index(fr.instance.name)
         tx.instances[i] = tx.instances[i]._replace(deleted=True)
     elif kind is m.SelectDestination:
-        _select(eng, tx, fr)
+        _select(tb, tx, fr)
     elif kind is m.Spawn:
-        _spawn(eng, tx, fr, eff)
+        _spawn(tb, tx, fr, eff)
     elif kind is m.Goto:
         fr.handler = eff.handler
         fr.label = eff.label
@@ -86,8 +89,8 @@ def apply(eng: Engine, tx: Tx, fr: WFrame, eff: Any, row: m.Row) -> None:
 # ---- instance and migration objects -----------------------------------------------------
 
 
-def _set(eng: Engine, tx: Tx, fr: WFrame, eff: m.Set) -> None:
-    v = value(eng, tx, fr, eff.value)
+def _set(tb: Tables, tx: Tx, fr: WFrame, eff: m.Set) -> None:
+    v = value(tb, tx, fr, eff.value)
     if eff.target == "local":
         fr.locals[eff.name] = v
     elif eff.target == "instance":
@@ -102,7 +105,7 @@ def _set(eng: Engine, tx: Tx, fr: WFrame, eff: m.Set) -> None:
         raise SpecError(f"Set: unknown target {eff.target}")
 
 
-def save_instance(eng: Engine, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] | None,
+def save_instance(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] | None,
                   row: str) -> None:
     """Instance.save(expected_task_state=guard)."""
     if not fr.dirty:
@@ -140,12 +143,12 @@ def save_instance(eng: Engine, tx: Tx, fr: WFrame, guard: tuple[str | None, ...]
     fr.seen_task = db.task_state
 
 
-def _fresh_save(eng: Engine, tx: Tx, fr: WFrame, eff: m.FreshSave, row: str) -> None:
+def _fresh_save(tb: Tables, tx: Tx, fr: WFrame, eff: m.FreshSave, row: str) -> None:
     i = tx.inst_index(fr.instance.name)
     db = tx.instances[i]
     if db.deleted:
         raise NovaError("InstanceNotFound")
-    fields = {k: value(eng, tx, fr, v) for k, v in eff.fields}
+    fields = {k: value(tb, tx, fr, v) for k, v in eff.fields}
     if "task_state" in fields and db.task_state != fields["task_state"]:
         tx.events.append(Event("unguarded_task_write", row,
                                (db.task_state, fields["task_state"], fr.seen_task, fr.method)))
@@ -208,10 +211,10 @@ def _lookup(tx: Tx, fr: WFrame, statuses: tuple[str, ...]) -> None:
     fr.locals["migration_found"] = False
 
 
-def _create_migration(eng: Engine, tx: Tx, fr: WFrame, eff: m.CreateMigration, row: str) -> None:
-    new_flavor = resolve(eng, tx, fr, eff.new_flavor)
+def _create_migration(tb: Tables, tx: Tx, fr: WFrame, eff: m.CreateMigration, row: str) -> None:
+    new_flavor = resolve(tb, tx, fr, eff.new_flavor)
     old_flavor = fr.instance.flavor
-    mtype = "resize" if eng.flavors[old_flavor].id != eng.flavors[new_flavor].id else "migration"
+    mtype = "resize" if tb.flavors[old_flavor].id != tb.flavors[new_flavor].id else "migration"
     mig = Migration(
         tx.new_id(tx.migrations, fr.instance.name, "#"),
         fr.instance.name,
@@ -231,11 +234,11 @@ def _create_migration(eng: Engine, tx: Tx, fr: WFrame, eff: m.CreateMigration, r
 # ---- messages ---------------------------------------------------------------------------
 
 
-def _send(eng: Engine, tx: Tx, fr: WFrame, eff: m.Send) -> None:
-    target = eff.target if eff.target == "conductor" else resolve(eng, tx, fr, eff.target)
+def _send(tb: Tables, tx: Tx, fr: WFrame, eff: m.Send) -> None:
+    target = eff.target if eff.target == "conductor" else resolve(tb, tx, fr, eff.target)
     if target is None:
         raise NovaError("InstanceNotReady")
-    args = tuple(sorted((k, value(eng, tx, fr, v)) for k, v in eff.args))
+    args = tuple(sorted((k, value(tb, tx, fr, v)) for k, v in eff.args))
     reply_to = fr.id if eff.wait else None
     tx.messages.append(Message(eff.kind, eff.method, target, fr.instance, fr.migration, args,
                                reply_to))
@@ -247,13 +250,13 @@ def _send(eng: Engine, tx: Tx, fr: WFrame, eff: m.Send) -> None:
 # ---- quota ------------------------------------------------------------------------------
 
 
-def _quota(eng: Engine, tx: Tx, fr: WFrame, eff: m.Quota, row: str) -> None:
+def _quota(tb: Tables, tx: Tx, fr: WFrame, eff: m.Quota, row: str) -> None:
     if eff.op == "reserve":
-        spec = eng.quota_deltas[eff.delta or ""]
-        new = resolve(eng, tx, fr, spec.new) if spec.new else None
-        old = resolve(eng, tx, fr, spec.old)
-        ds = quota.deltas(eng, spec, new, old)
-        fr.locals[eff.var] = quota.reserve(eng, tx, ds, row, fr.instance.name)
+        spec = tb.quota_deltas[eff.delta or ""]
+        new = resolve(tb, tx, fr, spec.new) if spec.new else None
+        old = resolve(tb, tx, fr, spec.old)
+        ds = quota.deltas(tb, spec, new, old)
+        fr.locals[eff.var] = quota.reserve(tb, tx, ds, row, fr.instance.name)
     elif eff.op in ("commit", "rollback"):
         quota.resolve(tx, fr.locals.get(eff.var), eff.op == "commit", row)
     else:
@@ -263,15 +266,15 @@ def _quota(eng: Engine, tx: Tx, fr: WFrame, eff: m.Quota, row: str) -> None:
 # ---- resource tracker and hypervisor ------------------------------------------------------
 
 
-def _claim(eng: Engine, tx: Tx, fr: WFrame, eff: m.Claim) -> None:
-    res = eng.resources
-    host = resolve(eng, tx, fr, eff.host)
+def _claim(tb: Tables, tx: Tx, fr: WFrame, eff: m.Claim) -> None:
+    res = tb.resources
+    host = resolve(tb, tx, fr, eff.host)
     if eff.op == "resize_claim":
         assert fr.migration is not None
         # MoveClaim accounts the copy as it is at claim time (new_flavor is stashed by then).
         res.resize_claim(tx, host, fr.instance, fr.migration)
     elif eff.op == "drop_move_claim":
-        flavor = resolve(eng, tx, fr, eff.flavor) if eff.flavor else None
+        flavor = resolve(tb, tx, fr, eff.flavor) if eff.flavor else None
         res.drop_move_claim(tx, host, fr.instance, fr.migration, flavor, eff.prefix or "new_")
     elif eff.op == "update_usage":
         res.update_usage(tx, fr.service, fr.instance)
@@ -282,9 +285,9 @@ def _claim(eng: Engine, tx: Tx, fr: WFrame, eff: m.Claim) -> None:
         raise SpecError(f"unknown claim op {eff.op}")
 
 
-def _driver(eng: Engine, tx: Tx, fr: WFrame, eff: m.Driver) -> None:
+def _driver(tb: Tables, tx: Tx, fr: WFrame, eff: m.Driver) -> None:
     name = fr.instance.name
-    host = resolve(eng, tx, fr, eff.host)
+    host = resolve(tb, tx, fr, eff.host)
     h = tx.host(host)
     if h is None:
         raise SpecError(f"driver op on unknown host {host}")
@@ -292,7 +295,7 @@ def _driver(eng: Engine, tx: Tx, fr: WFrame, eff: m.Driver) -> None:
         h = h._replace(running=h.running - {name})
         tx.set_host(h)
         if eff.to is not None:
-            dest = tx.host(resolve(eng, tx, fr, eff.to))
+            dest = tx.host(resolve(tb, tx, fr, eff.to))
             if dest is None:
                 raise NovaError("Exception")
             if name not in h.disks:
@@ -301,10 +304,10 @@ def _driver(eng: Engine, tx: Tx, fr: WFrame, eff: m.Driver) -> None:
     elif eff.op == "spawn":
         if name not in h.disks:
             raise NovaError("InstanceDiskMissing")
-        if value(eng, tx, fr, eff.power_on):
+        if value(tb, tx, fr, eff.power_on):
             tx.set_host(h._replace(running=h.running | {name}))
     elif eff.op == "destroy_guest":
-        keep = value(eng, tx, fr, eff.keep_disk)
+        keep = value(tb, tx, fr, eff.keep_disk)
         tx.set_host(
             h._replace(running=h.running - {name}, disks=h.disks if keep else h.disks - {name})
         )
@@ -317,12 +320,14 @@ def _driver(eng: Engine, tx: Tx, fr: WFrame, eff: m.Driver) -> None:
 # ---- scheduling and service start ---------------------------------------------------------
 
 
-def _select(eng: Engine, tx: Tx, fr: WFrame) -> None:
+def _select(tb: Tables, tx: Tx, fr: WFrame) -> None:
     flavor = fr.locals.get("flavor")
+    if not isinstance(flavor, str):
+        raise SpecError(f"{fr.handler}:{fr.label}: select_destinations without a flavor")
     ignore = fr.locals.get("ignore_hosts")
     ignore_t: tuple[str, ...] = (ignore,) if isinstance(ignore, str) else tuple(ignore or ())
     tried = tuple(fr.locals.get("tried") or ())
-    hosts = eng.resources.candidates(tx, flavor, ignore_t, tried)
+    hosts = tb.resources.candidates(tx, flavor, ignore_t, tried)
     if not hosts:
         raise NovaError("NoValidHost")
     choice = fr.locals.pop("choice", 0)
@@ -332,16 +337,16 @@ def _select(eng: Engine, tx: Tx, fr: WFrame) -> None:
         fr.locals["tried"] = (*tried, host)
 
 
-def _spawn(eng: Engine, tx: Tx, fr: WFrame, eff: m.Spawn) -> None:
+def _spawn(tb: Tables, tx: Tx, fr: WFrame, eff: m.Spawn) -> None:
     for inst in tx.instances:
         if inst.deleted or inst.host != fr.service:
             continue
-        new_frame(eng, tx, fr.service, eff.handler, eff.handler, inst, None, {}, None)
+        new_frame(tb, tx, fr.service, eff.handler, eff.handler, inst, None, {}, None)
 
 
-def new_frame(eng: Engine, tx: Tx, service: str, method: str, handler: str, inst: Instance,
+def new_frame(tb: Tables, tx: Tx, service: str, method: str, handler: str, inst: Instance,
               mig: Migration | None, locals_: dict[str, Any], reply_to: str | None) -> WFrame:
-    h = eng.handlers[handler]
+    h = tb.handlers[handler]
     fr = WFrame(
         tx.new_frame_id(inst.name or service), service, method, handler, h.entry, inst, set(),
         inst.task_state, mig, set(), dict(locals_), None, None, None, False, reply_to, False,

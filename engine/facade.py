@@ -18,16 +18,27 @@ from typing import Any
 
 from nova_resize.spec import LIBERTY, Spec
 
+from nova_resize.errors import CloudError
+
+from .actions import (
+    Action,
+    ApiRequest,
+    Crash,
+    Deliver,
+    Fail,
+    Lose,
+    Periodic,
+    Restart,
+    Run,
+    Timeout,
+    coerce,
+)
 from .config import Config
-from .core import Action, Engine, StepResult, describe
+from .core import Engine, StepResult, describe
 from .machines import Machines
 from .render import nova_list
 from .tx import Notification
 from .world import Host, Instance, Migration, Reservation, World
-
-
-class CloudError(RuntimeError):
-    """A facade call that cannot be carried out (no such message, host or handler)."""
 
 
 @dataclass
@@ -93,8 +104,9 @@ class Cloud:
         return cls(config, spec, strict)
 
     # ---- stepping ----------------------------------------------------------------------------
-    def do(self, action: Action) -> StepResult:
+    def do(self, action: Action | tuple[Any, ...]) -> StepResult:
         """Take one action (as the checker would) and record it."""
+        action = coerce(action)
         before = self.world
         text = describe(before, action)
         res = self.engine.step(before, action)
@@ -108,7 +120,7 @@ class Cloud:
         """A user request; the API's remaining steps run at once (nova-api answers the user
         only after it has sent its message)."""
         self._instance(instance)
-        res = self.do(("api", op, instance, arg))
+        res = self.do(ApiRequest(op, instance, arg))
         while True:
             api_frames = [f for f in self.world.frames if f.service == "api" and not f.waiting]
             if not api_frames:
@@ -116,12 +128,12 @@ class Cloud:
             self.do(self._run_action(api_frames[0].id))
         return res
 
-    def _run_action(self, fid: int) -> Action:
+    def _run_action(self, fid: str) -> Action:
         for a in self.engine.enabled(self.world):
-            if a[0] == "fail" and a[1] == fid and a[2] in self.armed:
-                self.armed.remove(a[2])
+            if isinstance(a, Fail) and a.frame == fid and a.row in self.armed:
+                self.armed.remove(a.row)
                 return a
-        return ("run", fid, 0)
+        return Run(fid, 0)
 
     def run(self, method: str | None = None, service: str | None = None) -> StepResult:
         """The next step of the oldest running handler (matching ``method``/``service``)."""
@@ -147,41 +159,41 @@ class Cloud:
         """Deliver the oldest in-flight message (matching ``method``/``to``)."""
         for i, msg in enumerate(self.world.messages):
             if (method is None or msg.method == method) and (to is None or msg.target == to):
-                if ("deliver", i) not in self.engine.enabled(self.world):
+                if Deliver(i) not in self.engine.enabled(self.world):
                     raise CloudError(f"{msg.method} to {msg.target} cannot be delivered now")
-                return self.do(("deliver", i))
+                return self.do(Deliver(i))
         raise CloudError(f"no in-flight message {method or ''} {to or ''}".strip())
 
     def lose(self, method: str | None = None, to: str | None = None) -> StepResult:
         """Lose the oldest in-flight message (matching ``method``/``to``)."""
         for i, msg in enumerate(self.world.messages):
             if (method is None or msg.method == method) and (to is None or msg.target == to):
-                return self.do(("lose", i))
+                return self.do(Lose(i))
         raise CloudError(f"no in-flight message {method or ''} {to or ''}".strip())
 
     def crash(self, host: str) -> StepResult:
         self._host(host)
-        return self.do(("crash", host))
+        return self.do(Crash(host))
 
     def restart(self, host: str) -> StepResult:
         if self._host(host).status != "down":
             raise CloudError(f"nova-compute on {host} is not down")
-        return self.do(("restart", host))
+        return self.do(Restart(host))
 
-    def periodic(self, task: str, host: str, migration: int | None = None) -> StepResult:
-        return self.do(("periodic", task, host, migration))
+    def periodic(self, task: str, host: str, migration: str | None = None) -> StepResult:
+        return self.do(Periodic(task, host, migration))
 
-    def timeout(self, frame_id: int) -> StepResult:
-        return self.do(("timeout", frame_id))
+    def timeout(self, frame_id: str) -> StepResult:
+        return self.do(Timeout(frame_id))
 
     def step(self) -> StepResult | None:
         """One step of whatever runs next: the oldest runnable handler, else the oldest
         deliverable message. None when nothing can happen on its own."""
         enabled = self.engine.enabled(self.world)
-        runs = sorted(a for a in enabled if a[0] == "run" and a[2] == 0)
+        runs = sorted(a for a in enabled if isinstance(a, Run) and a.choice == 0)
         if runs:
-            return self.do(self._run_action(runs[0][1]))
-        delivers = sorted(a for a in enabled if a[0] == "deliver")
+            return self.do(self._run_action(runs[0].frame))
+        delivers = sorted(a for a in enabled if isinstance(a, Deliver))
         if delivers:
             return self.do(delivers[0])
         return None

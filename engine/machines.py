@@ -17,8 +17,11 @@ from typing import Any
 
 from nova_resize.spec import Spec
 from nova_resize.spec import model as m
+from nova_resize.spec.query import error_handler_names, instance_writes, is_constant
 from nova_resize.spec.states import PRE_MIGRATING
 from transitions import Machine
+
+from nova_resize.errors import IllegalTransition
 
 from .core import StepResult
 from .world import World
@@ -30,14 +33,6 @@ def pair_name(vm: str, task: str | None) -> str:
     return f"{vm}/{task or NONE}"
 
 
-class IllegalTransition(RuntimeError):
-    """A state change that no spec row explains (an engine or spec bug)."""
-
-
-def _const(v: Any) -> tuple[bool, Any]:
-    if isinstance(v, (m.Ref, m.Default, m.NotEq, m.Inc, m.Append, m.IfEq)):
-        return False, None
-    return True, v
 
 
 class Machines:
@@ -46,7 +41,7 @@ class Machines:
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        error_handlers = {h for h in _error_handler_names(spec)}
+        error_handlers = error_handler_names(spec)
         vms = list(spec.vm_states)
         tasks = list(spec.task_states)
         assigned_vm = {v for r in spec.rows for v in _writes(r, "vm_state") if v is not _ANY}
@@ -80,7 +75,8 @@ class Machines:
                 if isinstance(e, m.CreateMigration):
                     self.migration_machine.add_transition(r.id, NONE, PRE_MIGRATING)
                 if isinstance(e, m.Set) and e.target == "migration" and e.name == "status":
-                    self.migration_machine.add_transition(r.id, statuses[1:], e.value)
+                    sources: list[Any] = statuses[1:]
+                    self.migration_machine.add_transition(r.id, sources, e.value)
 
     def explain_instance(self, row: str, before: tuple[str, str | None],
                          after: tuple[str, str | None]) -> bool:
@@ -121,17 +117,8 @@ _ANY = _Any()
 
 
 def _writes(r: m.Row, field: str) -> list[Any]:
-    out: list[Any] = []
-    for e in r.effects:
-        if isinstance(e, m.Set) and e.target == "instance" and e.name == field:
-            ok, v = _const(e.value)
-            out.append(v if ok else _ANY)
-        if isinstance(e, m.FreshSave):
-            for k, v in e.fields:
-                if k == field:
-                    ok, c = _const(v)
-                    out.append(c if ok else _ANY)
-    return out
+    """The row's writes of ``field``: constants, or ``_ANY`` for an expression."""
+    return [v if is_constant(v) else _ANY for v in instance_writes(r, field)]
 
 
 def _dest(writes: list[Any], cur: Any, universe: list[Any], assigned: set[Any],
@@ -142,15 +129,3 @@ def _dest(writes: list[Any], cur: Any, universe: list[Any], assigned: set[Any],
     if last is _ANY:
         return set(universe)
     return {last}
-
-
-def _error_handler_names(spec: Spec) -> set[str]:
-    names: set[str] = set()
-    for h in spec.handlers:
-        for _, chain in h.scopes:
-            names.update(chain)
-    for r in spec.rows:
-        for e in r.effects:
-            if isinstance(e, m.Goto) and e.chain:
-                names.update(e.chain)
-    return names

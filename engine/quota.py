@@ -11,22 +11,22 @@ from .tx import Event, NovaError, Tx
 from .world import Reservation
 
 if TYPE_CHECKING:
-    from .core import Engine
+    from .tables import Tables
 
 RESOURCE_INDEX = {"instances": 0, "cores": 1, "ram": 2}
 
 
-def deltas(eng: Engine, spec: QuotaDelta, new: Any, old: Any) -> tuple[tuple[str, int], ...]:
+def deltas(tb: Tables, spec: QuotaDelta, new: Any, old: Any) -> tuple[tuple[str, int], ...]:
     """The deltas of ``spec`` for the flavors ``new`` and ``old`` (names; None raises TypeError as
     subscripting None does in Nova)."""
     if spec.kind == "delete":
         if old is None:
             raise NovaError("TypeError")
-        f = eng.flavors[old]
+        f = tb.flavors[old]
         return (("instances", -1), ("cores", -f.vcpus), ("ram", -f.memory_mb))
     if new is None or old is None:
         raise NovaError("TypeError")
-    fn, fo = eng.flavors[new], eng.flavors[old]
+    fn, fo = tb.flavors[new], tb.flavors[old]
     out = []
     for resource, attr in (("cores", "vcpus"), ("ram", "memory_mb")):
         d = spec.sense * (getattr(fn, attr) - getattr(fo, attr))
@@ -35,13 +35,13 @@ def deltas(eng: Engine, spec: QuotaDelta, new: Any, old: Any) -> tuple[tuple[str
     return tuple(out)
 
 
-def reserve(eng: Engine, tx: Tx, ds: tuple[tuple[str, int], ...], row: str, owner: str
+def reserve(tb: Tables, tx: Tx, ds: tuple[tuple[str, int], ...], row: str, owner: str
             ) -> tuple[str, ...]:
     """quota_reserve: OverQuota when a positive delta would pass the limit; positive deltas go to
     ``reserved``. An empty delta reserves nothing (reserve_quota_delta returns at once)."""
     if not ds:
         return ()
-    limits = dict(eng.config.quota)
+    limits = dict(tb.config.quota)
     for resource, d in ds:
         if d < 0:
             continue

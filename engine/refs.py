@@ -7,20 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 from nova_resize.spec.model import Append, Cond, Default, IfEq, Inc, NotEq, Ref
 
+from nova_resize.errors import SpecError
+
 from .tx import Tx, WFrame, get_local
 from .world import Frame
 
 if TYPE_CHECKING:
-    from .core import Engine
+    from .tables import Tables
 
 FLAVOR_ATTRS = ("id", "name", "vcpus", "memory_mb", "root_gb", "disabled")
 
 
-class SpecError(RuntimeError):
-    """The spec asked the engine for something it cannot resolve (a bug in a table)."""
-
-
-def resolve(eng: Engine, tx: Tx, fr: Frame | WFrame, path: str) -> Any:
+def resolve(tb: Tables, tx: Tx, fr: Frame | WFrame, path: str) -> Any:
     """The value of a dotted reference (see nova_resize.spec.model)."""
     parts = path.split(".")
     head = parts[0]
@@ -47,12 +45,12 @@ def resolve(eng: Engine, tx: Tx, fr: Frame | WFrame, path: str) -> Any:
         value = get_local(fr, parts[1])
         rest = parts[2:]
     elif head == "config":
-        value = eng.config.option(parts[1])
+        value = tb.config.option(parts[1])
         rest = parts[2:]
     elif head == "exc":
         return fr.exc
     elif head == "self":
-        return _self(eng, tx, fr, parts[1])
+        return _self(tb, tx, fr, parts[1])
     else:
         raise SpecError(f"unknown reference {path}")
     if rest:
@@ -60,11 +58,11 @@ def resolve(eng: Engine, tx: Tx, fr: Frame | WFrame, path: str) -> Any:
             raise SpecError(f"{path}: only a flavor attribute may follow a flavor reference")
         if value is None:
             return None
-        return getattr(eng.flavors[value], rest[0])
+        return getattr(tb.flavors[value], rest[0])
     return value
 
 
-def _self(eng: Engine, tx: Tx, fr: Frame | WFrame, what: str) -> Any:
+def _self(tb: Tables, tx: Tx, fr: Frame | WFrame, what: str) -> Any:
     if what == "host":
         return fr.service
     if what == "lock":
@@ -86,36 +84,36 @@ def _self(eng: Engine, tx: Tx, fr: Frame | WFrame, what: str) -> Any:
     raise SpecError(f"unknown reference self.{what}")
 
 
-def value(eng: Engine, tx: Tx, fr: Frame | WFrame, v: Any) -> Any:
+def value(tb: Tables, tx: Tx, fr: Frame | WFrame, v: Any) -> Any:
     """Evaluate a constant, a :class:`Ref` or a value expression."""
     if isinstance(v, Ref):
-        return resolve(eng, tx, fr, v.path)
+        return resolve(tb, tx, fr, v.path)
     if isinstance(v, Default):
-        x = resolve(eng, tx, fr, v.path)
+        x = resolve(tb, tx, fr, v.path)
         return v.value if x is None else x
     if isinstance(v, NotEq):
-        return resolve(eng, tx, fr, v.path) != v.value
+        return resolve(tb, tx, fr, v.path) != v.value
     if isinstance(v, Inc):
-        x = resolve(eng, tx, fr, v.path)
+        x = resolve(tb, tx, fr, v.path)
         return (x or 0) + 1
     if isinstance(v, Append):
-        x = resolve(eng, tx, fr, v.path) or ()
-        return (*x, value(eng, tx, fr, v.value))
+        x = resolve(tb, tx, fr, v.path) or ()
+        return (*x, value(tb, tx, fr, v.value))
     if isinstance(v, IfEq):
-        x = resolve(eng, tx, fr, v.path)
-        return value(eng, tx, fr, v.then if x == v.value else v.orelse)
+        x = resolve(tb, tx, fr, v.path)
+        return value(tb, tx, fr, v.then if x == v.value else v.orelse)
     return v
 
 
-def holds(eng: Engine, tx: Tx, fr: Frame | WFrame, c: Cond) -> bool:
+def holds(tb: Tables, tx: Tx, fr: Frame | WFrame, c: Cond) -> bool:
     """Whether one condition holds."""
-    fn = eng.cond_fns.get(c)
+    fn = tb.cond_fns.get(c)
     if fn is None:
-        fn = eng.cond_fns[c] = compile_cond(c)
-    return fn(eng, tx, fr)
+        fn = tb.cond_fns[c] = compile_cond(c)
+    return fn(tb, tx, fr)
 
 
-CondFn = Callable[["Engine", Tx, "Frame | WFrame"], bool]
+CondFn = Callable[["Tables", Tx, "Frame | WFrame"], bool]
 
 
 def compile_cond(c: Cond) -> CondFn:
@@ -126,84 +124,84 @@ def compile_cond(c: Cond) -> CondFn:
     rhs = c.value
     const = not isinstance(rhs, (Ref, Default, NotEq, Inc, Append, IfEq))
 
-    def y(eng: Engine, tx: Tx, fr: Frame | WFrame) -> Any:
-        return rhs if const else value(eng, tx, fr, rhs)
+    def y(tb: Tables, tx: Tx, fr: Frame | WFrame) -> Any:
+        return rhs if const else value(tb, tx, fr, rhs)
 
     if op == "fits":
-        return lambda eng, tx, fr: eng.resources.fits(tx, getter(eng, tx, fr), y(eng, tx, fr))
+        return lambda tb, tx, fr: tb.resources.fits(tx, getter(tb, tx, fr), y(tb, tx, fr))
     if op == "truthy":
-        return lambda eng, tx, fr: bool(getter(eng, tx, fr))
+        return lambda tb, tx, fr: bool(getter(tb, tx, fr))
     if op == "falsy":
-        return lambda eng, tx, fr: not getter(eng, tx, fr)
+        return lambda tb, tx, fr: not getter(tb, tx, fr)
     if op == "up":
-        def up(eng: Engine, tx: Tx, fr: Frame | WFrame) -> bool:
-            h = tx.host(getter(eng, tx, fr))
+        def up(tb: Tables, tx: Tx, fr: Frame | WFrame) -> bool:
+            h = tx.host(getter(tb, tx, fr))
             return h is not None and h.status == "up"
         return up
     if op == "down":
-        def down(eng: Engine, tx: Tx, fr: Frame | WFrame) -> bool:
-            h = tx.host(getter(eng, tx, fr))
+        def down(tb: Tables, tx: Tx, fr: Frame | WFrame) -> bool:
+            h = tx.host(getter(tb, tx, fr))
             return h is None or h.status != "up"
         return down
     if op == "unknown_flavor":
-        return lambda eng, tx, fr: getter(eng, tx, fr) not in eng.flavors
+        return lambda tb, tx, fr: getter(tb, tx, fr) not in tb.flavors
     if op == "==":
-        return lambda eng, tx, fr: bool(getter(eng, tx, fr) == y(eng, tx, fr))
+        return lambda tb, tx, fr: bool(getter(tb, tx, fr) == y(tb, tx, fr))
     if op == "!=":
-        return lambda eng, tx, fr: bool(getter(eng, tx, fr) != y(eng, tx, fr))
+        return lambda tb, tx, fr: bool(getter(tb, tx, fr) != y(tb, tx, fr))
     if op == "in":
-        return lambda eng, tx, fr: getter(eng, tx, fr) in y(eng, tx, fr)
+        return lambda tb, tx, fr: getter(tb, tx, fr) in y(tb, tx, fr)
     if op == "not in":
-        return lambda eng, tx, fr: getter(eng, tx, fr) not in y(eng, tx, fr)
+        return lambda tb, tx, fr: getter(tb, tx, fr) not in y(tb, tx, fr)
     if op == ">":
-        def gt(eng: Engine, tx: Tx, fr: Frame | WFrame) -> bool:
-            a, b = getter(eng, tx, fr), y(eng, tx, fr)
+        def gt(tb: Tables, tx: Tx, fr: Frame | WFrame) -> bool:
+            a, b = getter(tb, tx, fr), y(tb, tx, fr)
             return a is not None and b is not None and a > b
         return gt
     if op == "<":
-        def lt(eng: Engine, tx: Tx, fr: Frame | WFrame) -> bool:
-            a, b = getter(eng, tx, fr), y(eng, tx, fr)
+        def lt(tb: Tables, tx: Tx, fr: Frame | WFrame) -> bool:
+            a, b = getter(tb, tx, fr), y(tb, tx, fr)
             return a is not None and b is not None and a < b
         return lt
     if op == ">=":
-        def ge(eng: Engine, tx: Tx, fr: Frame | WFrame) -> bool:
-            a, b = getter(eng, tx, fr), y(eng, tx, fr)
+        def ge(tb: Tables, tx: Tx, fr: Frame | WFrame) -> bool:
+            a, b = getter(tb, tx, fr), y(tb, tx, fr)
             return a is not None and b is not None and a >= b
         return ge
     if op == "<=":
-        def le(eng: Engine, tx: Tx, fr: Frame | WFrame) -> bool:
-            a, b = getter(eng, tx, fr), y(eng, tx, fr)
+        def le(tb: Tables, tx: Tx, fr: Frame | WFrame) -> bool:
+            a, b = getter(tb, tx, fr), y(tb, tx, fr)
             return a is None or b is None or a <= b
         return le
     raise SpecError(f"unknown condition operator {op!r}")
 
 
-def _getter(path: str) -> Callable[[Engine, Tx, Frame | WFrame], Any]:
+def _getter(path: str) -> Callable[[Tables, Tx, Frame | WFrame], Any]:
     parts = path.split(".")
     if len(parts) == 2 and parts[0] == "instance":
         field = parts[1]
-        return lambda eng, tx, fr: getattr(fr.instance, field)
+        return lambda tb, tx, fr: getattr(fr.instance, field)
     if len(parts) == 2 and parts[0] == "local":
         name = parts[1]
-        return lambda eng, tx, fr: get_local(fr, name)
+        return lambda tb, tx, fr: get_local(fr, name)
     if len(parts) == 2 and parts[0] == "migration":
         field = parts[1]
 
-        def mig(eng: Engine, tx: Tx, fr: Frame | WFrame) -> Any:
+        def mig(tb: Tables, tx: Tx, fr: Frame | WFrame) -> Any:
             if fr.migration is None:
                 raise SpecError(f"{path}: the handler has no migration")
             return getattr(fr.migration, field)
         return mig
     if path == "exc":
-        return lambda eng, tx, fr: fr.exc
-    return lambda eng, tx, fr: resolve(eng, tx, fr, path)
+        return lambda tb, tx, fr: fr.exc
+    return lambda tb, tx, fr: resolve(tb, tx, fr, path)
 
 
-def all_hold(eng: Engine, tx: Tx, fr: Frame | WFrame, conds: tuple[Cond, ...]) -> bool:
+def all_hold(tb: Tables, tx: Tx, fr: Frame | WFrame, conds: tuple[Cond, ...]) -> bool:
     for c in conds:
-        fn = eng.cond_fns.get(c)
+        fn = tb.cond_fns.get(c)
         if fn is None:
-            fn = eng.cond_fns[c] = compile_cond(c)
-        if not fn(eng, tx, fr):
+            fn = tb.cond_fns[c] = compile_cond(c)
+        if not fn(tb, tx, fr):
             return False
     return True

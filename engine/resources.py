@@ -3,36 +3,33 @@ filter list describe them (nova_resize.spec.resource_tracker, nova_resize.spec.c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from nova_resize.spec import Spec
 from nova_resize.spec.states import DELETED, MIGRATION_NOT_IN_PROGRESS
 
+from .config import Config, Flavor
 from .tx import Tx
 from .world import Host, Instance, Migration
-
-if TYPE_CHECKING:
-    from .core import Engine
 
 Usage = tuple[int, int, int]
 
 
 class Resources:
-    """Resource accounting for one engine (its flavors and host capacities)."""
+    """Resource accounting for one configuration (its flavors and host capacities) under one
+    spec's resource-tracker rules."""
 
-    def __init__(self, eng: Engine) -> None:
-        self.eng = eng
-        spec = eng.spec
+    def __init__(self, spec: Spec, config: Config, flavors: dict[str, Flavor]) -> None:
+        self.flavors = flavors
         self.resize_states = {vm: tasks for vm, tasks in spec.resize_states}
         self.rules = {r.direction: r for r in spec.usage_rules}
         self.trackable = frozenset(spec.trackable_migration_types)
         self.stashed = frozenset(spec.stashed_flavor_migration_types)
-        self.capacity = {h.name: (h.vcpus, h.memory_mb, h.disk_gb) for h in eng.config.hosts}
+        self.capacity = {h.name: (h.vcpus, h.memory_mb, h.disk_gb) for h in config.hosts}
 
     # ---- flavors ---------------------------------------------------------------------------
     def usage_of(self, flavor: str | None) -> Usage:
         if flavor is None:
             return (0, 0, 0)
-        f = self.eng.flavors[flavor]
+        f = self.flavors[flavor]
         return (f.vcpus, f.memory_mb, f.root_gb)
 
     @staticmethod

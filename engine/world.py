@@ -1,4 +1,4 @@
-"""The world state: one immutable, hashable value (DESIGN.md, "The model").
+"""The world state: one immutable, hashable value (docs/model.md).
 
 Every record is a NamedTuple, so a state hashes and compares as nested tuples. Field names follow
 Nova's (``vm_state``, ``task_state``, ``old_vm_state``, ``source_compute``...).
@@ -148,3 +148,17 @@ def local(frame: Frame, name: str, default: Any = None) -> Any:
         if k == name:
             return v
     return default
+
+
+def quiescent(w: World) -> bool:
+    """Nothing left to happen by itself: no message in flight, no handler running, and every
+    compute service up (a service that is down will be restarted)."""
+    return not w.messages and not w.frames and all(h.status == "up" for h in w.hosts)
+
+
+def frame_of(w: World, fid: str) -> Frame:
+    """The running handler with id ``fid``."""
+    for f in w.frames:
+        if f.id == fid:
+            return f
+    raise KeyError(fid)

@@ -36,7 +36,7 @@ from .states import (
 MGR = "nova/compute/manager.py:ComputeManager."
 RT = "nova/compute/resource_tracker.py:ResourceTracker."
 
-# Decorator stacks, innermost error handler first (reference §2.4).
+# Decorator stacks, innermost error handler first (docs/liberty-reference.md §2.4).
 CHAIN_FULL = ("error_out", "errors_out_migration", "reverts_task_state")
 
 HANDLERS: tuple[Handler, ...] = (

@@ -1,5 +1,5 @@
 """Error handlers: the decorators and context managers that run when a compute or conductor step
-raises (nova/compute/manager.py, reference §2.4 and §3).
+raises (nova/compute/manager.py, docs/liberty-reference.md §2.4 and §3).
 
 A handler's scope names a chain of these, innermost first. Each row is a step of its own (its
 saves are separate database transactions). ``<raise>`` passes the exception to the next handler

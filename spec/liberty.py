@@ -16,7 +16,6 @@ from .faults import FAULTS
 from .migration import MIGRATION_EDGES
 from .model import Spec
 from .options import OPTIONS
-from .properties import PROPERTIES
 from .quota import QUOTA_DELTAS
 from .resource_tracker import (
     RESIZE_STATES,
@@ -26,8 +25,8 @@ from .resource_tracker import (
 )
 from .states import MIGRATION_STATUSES, POWER_STATES, STATE_PAIRS, TASK_STATES, VM_STATES
 
-_TABLES = (api, conductor, compute_resize, compute_confirm_revert, compute_lifecycle, errors)
-_TABLES = (*_TABLES, recovery, periodic)
+_TABLES = (api, conductor, compute_resize, compute_confirm_revert, compute_lifecycle, errors,
+           recovery, periodic)
 
 LIBERTY = Spec(
     name="nova 12.0.0 (Liberty)",
@@ -42,7 +41,6 @@ LIBERTY = Spec(
     migration_edges=MIGRATION_EDGES,
     scheduler_filters=conductor.SCHEDULER_FILTERS,
     options=OPTIONS,
-    properties=PROPERTIES,
     faults=FAULTS,
     quota_deltas=QUOTA_DELTAS,
     resize_states=RESIZE_STATES,

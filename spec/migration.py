@@ -1,4 +1,4 @@
-"""Migration status transitions (reference §1.4, §2.2).
+"""Migration status transitions (docs/liberty-reference.md §1.4, §2.2).
 
 Every write of ``migration.status`` is an unconditional ``migration.save()``: the last writer
 wins and no writer checks what it overwrites. ``source`` lists the statuses each writing row is

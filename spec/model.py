@@ -492,17 +492,6 @@ class MigrationEdge:
 
 
 @dataclass(frozen=True)
-class PropertyInfo:
-    """A property's name, statement and the Nova bugs it relates to (predicates live in the
-    checker)."""
-
-    name: str
-    statement: str
-    bugs: tuple[str, ...] = ()
-    kind: str = "invariant"
-
-
-@dataclass(frozen=True)
 class Option:
     """A nova.conf option the model reads, with Liberty's default."""
 
@@ -528,7 +517,6 @@ class Spec:
     migration_edges: tuple[MigrationEdge, ...]
     scheduler_filters: tuple[tuple[str, str, str], ...]
     options: tuple[Option, ...]
-    properties: tuple[PropertyInfo, ...]
     faults: tuple[tuple[str, str], ...]
     quota_deltas: tuple[QuotaDelta, ...]
     resize_states: tuple[tuple[str, tuple[str | None, ...] | None], ...]

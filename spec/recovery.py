@@ -1,6 +1,6 @@
 """Compute service restart: ``init_host`` -> ``_init_instance`` for each instance whose host is
 this host, then ``update_available_resource`` (pre_start_hook) before the service takes RPC
-messages again (nova/compute/manager.py, reference §3.5).
+messages again (nova/compute/manager.py, docs/liberty-reference.md §3.5).
 
 Only the rules that concern the resize family and the operations the model races with it are
 rows; ``_init_instance`` rules for building, rebuilding, snapshots and reboots do not apply to

@@ -80,7 +80,7 @@ POWER_STATE_NAMES: dict[int, str] = {
     SUSPENDED: "Suspended",
 }
 
-# Migration.status literals on these paths (reference §1.4).
+# Migration.status literals on these paths (docs/liberty-reference.md §1.4).
 PRE_MIGRATING = "pre-migrating"
 MIGRATING = "migrating"
 POST_MIGRATING = "post-migrating"

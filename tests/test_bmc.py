@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from nova_resize.checker.bmc import (
+from nova_resize.checker.cli import main
+from nova_resize.checker.symbolic.bmc import (
     Encoding,
     OutsideFragment,
     format_projection,
     iter_cross_check,
 )
-from nova_resize.checker.cli import main
 from nova_resize.engine import effects
 from nova_resize.engine.presets import load_preset
 from nova_resize.spec import model as m

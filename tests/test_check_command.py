@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nova_resize.checker.baseline import load_baseline
 from nova_resize.checker.cli import main
-from nova_resize.checker.run import check, unexplained_uncovered
+from nova_resize.checker.explicit.baseline import load_baseline
+from nova_resize.checker.explicit.run import check, unexplained_uncovered
 from nova_resize.checker.variants import apply_variant_data, apply_variant_text
 from nova_resize.engine.config import ConfigError
 from nova_resize.engine.presets import load_preset

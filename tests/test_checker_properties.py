@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from conftest import config
-from nova_resize.checker.explore import Explorer
-from nova_resize.checker.liveness import stuck_findings
-from nova_resize.checker.run import check
+from nova_resize.checker.explicit.model import NovaModel
+from nova_resize.checker.explicit.run import check
+from nova_resize.checker.explorer import explore
 from nova_resize.engine.core import Engine
 from nova_resize.spec import LIBERTY
 from nova_resize.spec.model import UsageRule
@@ -103,10 +103,7 @@ def test_claims_consistent_on_a_broken_tracker_rule(tmp_path):
 
 
 def _findings_with_spec(cfg, spec) -> dict[str, set[str]]:
-    explorer = Explorer(Engine(cfg, spec))
-    ex = explorer.run()
-    for f in stuck_findings(ex):
-        ex.findings[(f.prop, f.key)] = f
+    ex = explore(NovaModel(Engine(cfg, spec)))
     out: dict[str, set[str]] = {}
     for prop, key in ex.findings:
         out.setdefault(prop, set()).add(key)

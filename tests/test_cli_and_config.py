@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nova_resize.checker.cli import main
-from nova_resize.engine.config import ConfigError, load_config, parse_config, parse_toml_text
+from nova_resize.engine.config import ConfigError, load_config, parse_config
 from nova_resize.engine.presets import load_preset, preset_names
+
+from nova_resize.files import parse_toml as parse_toml_text
 
 GOOD = Path(__file__).parent / "data" / "good.toml"
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from nova_resize.checker.cli import load_proof_baseline, main
-from nova_resize.checker.induction import prove_inductive
-from nova_resize.checker.proofs import prove_disjoint, prove_legal_results, prove_quota
+from nova_resize.checker.cli import main
+from nova_resize.checker.cli.symbolic import load_proof_baseline
+from nova_resize.checker.symbolic.induction import prove_inductive
+from nova_resize.checker.symbolic.proofs import prove_disjoint, prove_legal_results
+from nova_resize.checker.symbolic.quota_proofs import prove_quota
 from nova_resize.checker.variants import apply_variant_text
 from nova_resize.spec import LIBERTY
 

@@ -1,6 +1,6 @@
 """The seed document's walk, replayed by the engine."""
 
-from nova_resize.checker.walk import seed_walk
+from nova_resize.checker.traces.walk import seed_walk
 from nova_resize.engine.presets import load_preset
 
 

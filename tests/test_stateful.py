@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nova_resize.checker.baseline import load_baseline
-from nova_resize.checker.cli import load_baseline_reasons, main
-from nova_resize.checker.run import build_spec
-from nova_resize.checker.stateful import large_config, machine_for, run_machine
+from nova_resize.checker.cli import main
+from nova_resize.checker.explicit.baseline import load_baseline, load_baseline_reasons
+from nova_resize.checker.explicit.hypothesis import large_config, machine_for, run_machine
+from nova_resize.checker.variants import build_spec
 from nova_resize.engine.presets import load_preset
 
 DATA = Path(__file__).parent / "data"

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from nova_resize.checker.cli import main
-from nova_resize.checker.observe import ObservationError, read_all, read_nova_list
-from nova_resize.checker.validate import validate
+from nova_resize.checker.traces.observe import read_all, read_nova_list
+from nova_resize.checker.traces.validate import validate
 from nova_resize.engine.presets import load_preset
 from nova_resize.spec import LIBERTY
+
+from nova_resize.errors import ObservationError
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "seed-walk.txt"

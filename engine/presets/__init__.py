@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from importlib import resources
 
-from ..config import Config, ConfigError, parse_config, parse_toml_text
+from nova_resize.errors import ConfigError
+from nova_resize.files import parse_toml
+
+from ..config import Config, parse_config
 
 
 def preset_names() -> list[str]:
@@ -24,4 +27,4 @@ def load_preset(name: str) -> Config:
         )
     text = resources.files(__package__).joinpath(f"{name}.toml").read_text(encoding="utf-8")
     source = f"<preset {name}>"
-    return parse_config(parse_toml_text(text, source), source, name)
+    return parse_config(parse_toml(text, source), source, name)

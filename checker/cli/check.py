@@ -1,0 +1,183 @@
+"""``check`` and ``simulate``: explore a configuration and report the findings against the
+baseline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from nova_resize.engine.core import Engine
+
+from ..explicit import report as reports
+from ..explicit.baseline import Known, load_baseline, load_baseline_reasons, lookup, render_baseline
+from ..explicit.model import NovaModel
+from ..explicit.run import check, unexplained_uncovered
+from ..explorer import Exploration, Finding, Limits, Visitor
+from ..variants import build_spec
+from .common import (
+    add_variant,
+    end_progress,
+    positive,
+    progress_printer,
+    resolve_config,
+    write_output,
+)
+
+
+def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
+    config = resolve_config(args.config)
+    known = [] if args.no_baseline else load_baseline(args.baseline)
+    strategy = strategy or args.strategy
+    progress = progress_printer(args)
+    kwargs: dict[str, Any] = {}
+    if strategy == "simulate":
+        kwargs = {"runs": args.runs, "depth": args.depth, "seed": args.seed}
+    visitors: list[Visitor] = []
+    collector = None
+    if getattr(args, "diagrams", None):
+        from ..diagrams.projection import ProjectionCollector
+
+        collector = ProjectionCollector()
+        visitors.append(collector)
+    limits = Limits(max_states=args.max_states, max_depth=getattr(args, "max_depth", None),
+                    max_seconds=args.max_seconds)
+    res = check(config, args.variant, known, strategy=strategy, limits=limits,
+                progress=progress, visitors=visitors, **kwargs)
+    end_progress(progress)
+    rep = res.report
+    if args.json:
+        write_output(args.json, reports.to_json_text(rep))
+    if args.junit:
+        write_output(args.junit, reports.to_junit(rep))
+    if not args.quiet:
+        sys.stdout.write(reports.text(rep, res.spec, max_traces=None if args.all_traces else 5))
+    if collector is not None:
+        _trace_diagrams(args.diagrams, rep, collector)
+    if args.update_baseline:
+        _update_baseline(args.update_baseline, args.reasons, rep)
+    new = rep.new_findings
+    missing = unexplained_uncovered(rep) if args.require_coverage else []
+    print(f"{len(rep.findings)} findings, {len(new)} not in the baseline; "
+          f"{rep.ex.distinct_states:,} states, {rep.ex.transitions:,} transitions in "
+          f"{rep.ex.seconds:.1f}s" + ("" if rep.ex.complete else f" (PARTIAL: "
+                                      f"{rep.ex.stop_reason})"))
+    if missing:
+        print(f"rows never executed without a stated reason: {', '.join(missing)}")
+    return 1 if new or missing else 0
+
+
+def _trace_diagrams(out: str, rep: reports.Report, collector: Any) -> None:
+    from ..diagrams import projection, sequence
+    from ..diagrams.render import write_diagrams
+
+    dots = {"projection": projection.projection_dot(
+        collector, f"{rep.config}: (vm_state/task_state [migration]) reached, with step counts")}
+    for n, (f, steps, known, _) in enumerate(rep.findings):
+        if known:
+            continue
+        title = f"{f.prop}: {f.key} ({'baseline' if known else 'NEW'})"
+        dots[f"finding-{n:03d}"] = sequence.trace_sequence_dot(title, steps, f"finding_{n}")
+    write_diagrams(dots, Path(out), ["dot", "svg"])
+
+
+def _update_baseline(path: str, reasons_path: str | None, rep: reports.Report) -> None:
+    """Write every finding of this run into the baseline at ``path`` (keeping its other
+    entries), each with the reason of the first pattern it matches in ``reasons_path``."""
+    existing = load_baseline(path) if Path(path).exists() else []
+    reasons = load_baseline(reasons_path) if reasons_path else existing
+    entries = {(k.prop, k.key): k for k in existing}
+    unexplained = []
+    for f, _, _, _ in rep.findings:
+        if (f.prop, f.key) in entries:
+            continue
+        k = lookup(reasons, f.prop, f.key)
+        if k is None:
+            unexplained.append(f"{f.prop}: {f.key}")
+            k = Known(f.prop, f.key, f"UNEXPLAINED: {f.message}")
+        entries[(f.prop, f.key)] = Known(f.prop, f.key, k.reason, k.bug)
+    header = ("# Known findings of nova 12.0.0 (Liberty) on the built-in configurations, written "
+              "by\n# nova-resize check --update-baseline; reasons from "
+              "checker/baseline_reasons.toml.")
+    write_output(path, render_baseline(list(entries.values()), header))
+    if unexplained:
+        print(f"{len(unexplained)} findings have no reason yet: " + "; ".join(unexplained))
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    if args.hypothesis:
+        return cmd_hypothesis(args)
+    return cmd_check(args, "simulate")
+
+
+def cmd_hypothesis(args: argparse.Namespace) -> int:
+    """The Hypothesis state machine: random interleavings, shrunk to a minimal failure."""
+    from ..explicit.hypothesis import run_machine
+
+    config = resolve_config(args.config)
+    spec, _ = build_spec(args.variant)
+    # random walks of larger clouds meet keys the exhaustive runs never produced: the reason
+    # patterns (globs) decide what is known, besides the exact baseline
+    known: list[Known] = []
+    if not args.no_baseline:
+        known = load_baseline(args.baseline) + load_baseline_reasons(args.reasons)
+    out = run_machine(config, args.examples, args.steps, args.seed, spec, known)
+    if out.prop is None:
+        print(f"hypothesis: {args.examples} examples of up to {args.steps} steps on "
+              f"{config.name}: no finding outside the baseline")
+        return 0
+    model = NovaModel(Engine(config, spec))
+    steps = reports.build_trace(model, out.actions)
+    f = Finding(out.prop, out.key or "", out.message or "", 0, None, len(steps), "hypothesis")
+    rep = reports.Report(config.name, [], "hypothesis", Exploration(config.name, "hypothesis"),
+                         [(f, steps, False, "")], [])
+    sys.stdout.write(reports.findings_text(rep))
+    return 1
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", default="ci", help="preset name or TOML file (default: ci)")
+    add_variant(p)
+    p.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here")
+    p.add_argument("--baseline", metavar="FILE",
+                   help="known findings (default: the bundled Liberty baseline)")
+    p.add_argument("--no-baseline", action="store_true", help="report every finding as new")
+    p.add_argument("--quiet", action="store_true", help="no progress, only the summary line")
+    p.add_argument("--all-traces", action="store_true",
+                   help="print the traces of baseline findings too")
+    p.add_argument("--max-states", type=positive, metavar="N")
+    p.add_argument("--max-seconds", type=positive, metavar="S")
+    p.add_argument("--update-baseline", metavar="FILE",
+                   help="write this run's findings into the baseline FILE (exact keys)")
+    p.add_argument("--reasons", metavar="FILE",
+                   help="reason patterns for --update-baseline (default: FILE itself)")
+    p.add_argument("--require-coverage", action="store_true",
+                   help="fail if a spec row is never executed without a stated reason")
+
+
+def register(sub: Any) -> None:
+    c = sub.add_parser("check", help="explore every interleaving and check the properties")
+    _common(c)
+    c.add_argument("--strategy", choices=("bfs", "dfs"), default="bfs")
+    c.add_argument("--max-depth", type=positive, metavar="N")
+    c.add_argument("--diagrams", metavar="DIR",
+                   help="draw the reached projection graph and each new finding's trace here")
+    c.set_defaults(func=cmd_check)
+
+    m = sub.add_parser("simulate", help="random walks (seeded) for configurations too large "
+                       "to exhaust")
+    _common(m)
+    m.add_argument("--runs", type=positive, default=1000)
+    m.add_argument("--depth", type=positive, default=80)
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--hypothesis", action="store_true",
+                   help="use the Hypothesis state machine (shrinks a failure to a minimal "
+                   "interleaving); --config hypothesis is its 3-instance, 4-host cloud")
+    m.add_argument("--examples", type=positive, default=200)
+    m.add_argument("--steps", type=positive, default=100)
+    m.set_defaults(func=cmd_simulate)
+
+
+__all__ = ["cmd_check", "cmd_hypothesis", "cmd_simulate", "register"]

@@ -1,0 +1,112 @@
+"""Baselines: the known findings (real Liberty behaviour), each with a reason.
+
+A baseline is TOML::
+
+    [[finding]]
+    property = "legal-state"
+    key = "error/resize_migrating"      # exact key, or a glob with * and ?
+    reason = "error save carries the failed save's dirty task_state"
+    bug = "..."                          # optional Launchpad bug
+
+A finding is "in the baseline" when a row's property matches and its key glob matches.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from pathlib import Path
+
+from nova_resize.engine.config import escape_key as _esc
+
+from nova_resize.errors import ConfigError
+from nova_resize.files import bundled_text, parse_toml, read_text
+
+from .properties import PROPERTY_NAMES
+
+
+@dataclass(frozen=True)
+class Known:
+    prop: str
+    key: str
+    reason: str
+    bug: str | None = None
+
+    def matches(self, prop: str, key: str) -> bool:
+        return prop == self.prop and fnmatch.fnmatchcase(key, self.key)
+
+
+def parse_baseline(text: str, source: str) -> list[Known]:
+    data = parse_toml(text, source)
+    for k in data:
+        if k != "finding":
+            raise ConfigError(f"{source}: {_esc(k)}: unknown key (expected [[finding]] tables)")
+    items = data.get("finding", [])
+    if not isinstance(items, list):
+        raise ConfigError(f"{source}: finding: expected an array of tables [[finding]]")
+    out = []
+    for n, item in enumerate(items):
+        where = f"{source}: finding[{n}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: expected a table, found {item!r}")
+        for k in item:
+            if k not in ("property", "key", "reason", "bug"):
+                raise ConfigError(f"{where}.{_esc(k)}: unknown key (expected property, key, "
+                                  f"reason, bug)")
+        for k in ("property", "key", "reason"):
+            if not isinstance(item.get(k), str) or not item[k]:
+                raise ConfigError(f"{where}.{k}: expected a non-empty string, found "
+                                  f"{item.get(k)!r}")
+        if item["property"] not in PROPERTY_NAMES:
+            raise ConfigError(f"{where}.property: expected one of {', '.join(PROPERTY_NAMES)}, "
+                              f"found {item['property']!r}")
+        bug = item.get("bug")
+        if bug is not None and not isinstance(bug, str):
+            raise ConfigError(f"{where}.bug: expected a string, found {bug!r}")
+        out.append(Known(item["property"], item["key"], item["reason"], bug))
+    return out
+
+
+def load_baseline(path: str | Path | None) -> list[Known]:
+    """A baseline file, or the bundled Liberty baseline when ``path`` is None."""
+    if path is None:
+        return parse_baseline(bundled_text("nova_resize.checker", "baseline.toml"),
+                              "<bundled baseline>")
+    return parse_baseline(read_text(path), str(path))
+
+
+def load_baseline_reasons(path: str | Path | None = None) -> list[Known]:
+    """Reason patterns (globs), bundled unless ``path`` is given."""
+    if path is None:
+        return parse_baseline(bundled_text("nova_resize.checker", "baseline_reasons.toml"),
+                              "<bundled baseline reasons>")
+    return parse_baseline(read_text(path), str(path))
+
+
+def lookup(known: list[Known], prop: str, key: str) -> Known | None:
+    for k in known:
+        if k.matches(prop, key):
+            return k
+    return None
+
+
+def _q(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_baseline(entries: list[Known], header: str) -> str:
+    """A baseline file listing ``entries`` (exact keys), grouped by property."""
+    out = [header.rstrip(), ""]
+    last = None
+    for k in sorted(entries, key=lambda k: (k.prop, k.key)):
+        if k.prop != last:
+            out.append(f"# ---- {k.prop}")
+            last = k.prop
+        out.append("[[finding]]")
+        out.append(f"property = {_q(k.prop)}")
+        out.append(f"key = {_q(k.key)}")
+        out.append(f"reason = {_q(k.reason)}")
+        if k.bug:
+            out.append(f"bug = {_q(k.bug)}")
+        out.append("")
+    return "\n".join(out)

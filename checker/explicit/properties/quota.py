@@ -1,0 +1,100 @@
+"""Quota: each reservation resolved once and none left pending; usage matching the instances."""
+
+from __future__ import annotations
+
+from nova_resize.engine.core import StepResult
+from nova_resize.engine.world import World
+from nova_resize.spec.states import (
+    RESIZED,
+)
+
+from ...explorer.model import Property, Violation
+from .context import Context, at_quiescence, pair
+
+
+def quota_pending(ctx: Context, w: World) -> list[Violation]:
+    """At quiescence no reservation is left pending."""
+    return [
+        (f"pending from {r.row}", f"reservation {r.id} {dict(r.deltas)} made by {r.row} is "
+         f"still pending (only reservation_expire would resolve it)")
+        for r in w.reservations
+        if r.status == "pending"
+    ]
+
+
+def quota_usage(ctx: Context, w: World) -> list[Violation]:
+    """At quiescence, in_use equals the live instances' flavors (a resized instance awaiting
+    confirmation counts the larger of its old and new flavor)."""
+    eng = ctx.engine
+    cores = ram = 0
+    live = ctx.live(w)
+    for i in live:
+        f = eng.flavors[i.flavor]
+        c, r = f.vcpus, f.memory_mb
+        if i.vm_state == RESIZED and i.old_flavor and i.new_flavor:
+            fo, fn = eng.flavors[i.old_flavor], eng.flavors[i.new_flavor]
+            c, r = max(fo.vcpus, fn.vcpus), max(fo.memory_mb, fn.memory_mb)
+        cores += c
+        ram += r
+    expected = (len(live), cores, ram)
+    over, under = [], []
+    for idx, res in enumerate(("instances", "cores", "ram")):
+        diff = w.quota.in_use[idx] - expected[idx]
+        if diff > 0:
+            over.append(res)
+        elif diff < 0:
+            under.append(res)
+    if not over and not under:
+        return []
+    where = ", ".join(pair(i) for i in w.instances) or "-"
+    parts = []
+    if over:
+        parts.append(f"{'/'.join(over)} over-counted")
+    if under:
+        parts.append(f"{'/'.join(under)} under-counted")
+    return [(f"{' and '.join(parts)} with {where}",
+             f"quota in_use {w.quota.in_use} (instances/cores/ram), the instances account for "
+             f"{expected}")]
+
+
+def quota_resolved_once(ctx: Context, before: World, res: StepResult) -> list[Violation]:
+    """No reservation is both committed and rolled back."""
+    out = []
+    for ev in res.events:
+        if ev.kind == "quota_conflict":
+            rid, status, wanted = ev.data
+            made_by = next(r.row for r in res.world.reservations if r.id == rid)
+            out.append((f"{ev.row} after {status} ({made_by})",
+                        f"{ev.row} tried to leave reservation {rid} {wanted} but it was already "
+                        f"{status}"))
+    return out
+
+
+QUOTA_RESOLVED_ONCE: Property = Property(
+    "quota-resolved-once",
+    "Each reservation is committed or rolled back at most once, and at quiescence none is "
+    "pending.",
+    always=quota_pending,
+    when=at_quiescence,
+    transition=quota_resolved_once,
+    bugs=("1099729",),
+)
+
+
+QUOTA_USAGE_CONSISTENT: Property = Property(
+    "quota-usage-consistent",
+    "At quiescence, quota usage equals what the live instances' flavors add up to (a "
+    "resized, unconfirmed instance counting the larger of its old and new flavor).",
+    always=quota_usage,
+    when=at_quiescence,
+    bugs=("1099729",),
+)
+
+
+__all__ = [
+    "QUOTA_RESOLVED_ONCE",
+    "QUOTA_USAGE_CONSISTENT",
+    "quota_pending",
+    "quota_resolved_once",
+    "quota_usage",
+]

@@ -1,0 +1,67 @@
+"""One check: configuration and variants in, a report out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nova_resize.engine.config import Config
+from nova_resize.engine.core import Engine
+from nova_resize.spec import Spec
+
+from ..explorer import Control, Limits, Visitor, explore, simulate, trace_of
+from ..variants import Variant, build_spec
+from .baseline import Known, lookup
+from .coverage import RowCoverage, coverage_exemptions
+from .model import NovaModel
+from .report import Report, build_trace
+
+
+@dataclass
+class CheckResult:
+    report: Report
+    model: NovaModel
+    spec: Spec
+    variants: list[Variant]
+
+
+def check(config: Config, variant_paths: Sequence[str], known: list[Known],
+          strategy: str = "bfs", limits: Limits | None = None,
+          progress: Callable[[str], None] | None = None, runs: int = 100, depth: int = 60,
+          seed: int = 0, visitors: Sequence[Visitor] = (), control: Control | None = None,
+          progress_every: float = 5.0) -> CheckResult:
+    """Explore ``config`` under Liberty patched by the variants, and build the report."""
+    spec, variants = build_spec(list(variant_paths))
+    model = NovaModel(Engine(config, spec))
+    cov = RowCoverage()
+    all_visitors = [cov, *visitors]
+    findings: list[tuple[Any, list[Any]]] = []
+    if strategy == "simulate":
+        ex, walks = simulate(model, runs, depth, seed, limits, all_visitors, progress, control,
+                             progress_every)
+        for key, f in ex.findings.items():
+            findings.append((f, walks.get(key, [])))
+    else:
+        ex = explore(model, strategy, limits, all_visitors, progress, control,
+                     progress_every=progress_every)
+        findings = [(f, trace_of(ex, f)) for f in ex.findings.values()]
+    findings.sort(key=lambda it: (it[0].prop, it[0].depth, it[0].key))
+    items = []
+    for f, actions in findings:
+        k = lookup(known, f.prop, f.key)
+        items.append((f, build_trace(model, actions), k is not None,
+                      k.reason if k is not None else ""))
+    exempt = coverage_exemptions(config.name)
+    uncovered = sorted(r.id for r in spec.rows if r.id not in cov.rows)
+    rep = Report(config.name, [v.name for v in variants], strategy, ex, items, uncovered,
+                 {r: exempt[r] for r in uncovered if r in exempt}, cov.rows)
+    return CheckResult(rep, model, spec, variants)
+
+
+def unexplained_uncovered(rep: Report) -> list[str]:
+    """Handler and error-handler rows a run left unexecuted without a stated reason."""
+    return [r for r in rep.uncovered if r not in rep.coverage_exempt]
+
+
+__all__ = ["CheckResult", "check", "unexplained_uncovered"]

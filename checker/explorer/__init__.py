@@ -1,0 +1,75 @@
+"""A generic explicit-state explorer over any :class:`~.model.Model`: breadth-first,
+depth-first and random simulation as separate strategies over one evaluator, visitors given as
+arguments, bounds that end a run cleanly and say why. Nothing here knows about Nova; the Nova
+engine is one model (:mod:`nova_resize.checker.explicit.model`), the two-phase-commit example
+in ``examples/`` another.
+
+>>> ex = explore(model, "bfs", Limits(max_states=10**6))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from . import bfs, dfs, simulation
+from .exploration import Exploration, Finding, Limits
+from .liveness import recoverable_findings
+from .model import Model, Outcome, Property, Recoverable, Violation
+from .search import Progress, Search
+from .traces import path, replay, trace_of
+from .visitor import Control, StepFunction, Visitor, stop_on_signals
+
+STRATEGIES = ("bfs", "dfs", "simulate")
+
+
+def explore(model: Any, strategy: str = "bfs", limits: Limits | None = None,
+            visitors: Sequence[Visitor] = (), progress: Progress | None = None,
+            control: Control | None = None, liveness: bool = True,
+            progress_every: float = 5.0) -> Exploration:
+    """Explore ``model`` exhaustively with ``strategy`` (``bfs`` or ``dfs``). When the run is
+    complete, the recoverable properties' findings are added."""
+    if strategy not in ("bfs", "dfs"):
+        raise ValueError(f"unknown strategy {strategy!r} (expected bfs or dfs)")
+    ex = Exploration(model.name, strategy)
+    s = Search(model, ex, limits or Limits(), list(visitors), progress, control or Control(),
+               liveness, progress_every)
+    (bfs if strategy == "bfs" else dfs).run(s)
+    if ex.complete and liveness:
+        for f in recoverable_findings(ex, list(model.properties())):
+            ex.findings[(f.prop, f.key)] = f
+    return ex
+
+
+def simulate(model: Any, runs: int, depth: int, seed: int, limits: Limits | None = None,
+             visitors: Sequence[Visitor] = (), progress: Progress | None = None,
+             control: Control | None = None, progress_every: float = 5.0
+             ) -> tuple[Exploration, dict[tuple[str, str], list[Any]]]:
+    """Random walks; returns the exploration (never complete) and each finding's walk."""
+    ex = Exploration(model.name, "simulate")
+    walks = simulation.run(model, ex, runs, depth, seed, limits or Limits(), list(visitors),
+                           progress, control or Control(), progress_every)
+    return ex, walks
+
+
+__all__ = [
+    "STRATEGIES",
+    "Control",
+    "Exploration",
+    "Finding",
+    "Limits",
+    "Model",
+    "Outcome",
+    "Progress",
+    "Property",
+    "Recoverable",
+    "StepFunction",
+    "Violation",
+    "Visitor",
+    "explore",
+    "path",
+    "replay",
+    "simulate",
+    "stop_on_signals",
+    "trace_of",
+]

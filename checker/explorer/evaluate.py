@@ -1,0 +1,93 @@
+"""Evaluating a model's properties on the states and steps a strategy visits, the same way for
+every strategy, and recording the first witness of each violation key."""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any
+
+from .exploration import Exploration, Finding, LivenessData
+from .model import Property, Violation
+
+
+class Evaluator:
+    """Evaluates ``props`` for one exploration ``ex`` of ``model``."""
+
+    def __init__(self, model: Any, ex: Exploration, props: list[Property],
+                 liveness: bool = True) -> None:
+        self.model = model
+        self.ex = ex
+        self.always = [p for p in props if p.always is not None and p.when is None]
+        # checks restricted by the same condition share one evaluation of it per state
+        groups: dict[int, tuple[Any, list[Property]]] = {}
+        for p in props:
+            if p.always is not None and p.when is not None:
+                groups.setdefault(id(p.when), (p.when, []))[1].append(p)
+        self.when = list(groups.values())
+        self.trans = [p for p in props if p.transition is not None]
+        self.live = [p for p in props if p.recoverable is not None] if liveness else []
+        for p in self.live:
+            ex.liveness.setdefault(p.name, LivenessData())
+
+    def record(self, prop: str, kind: str, violations: list[Violation], state: int,
+               action: int | None, depth: int) -> None:
+        findings = self.ex.findings
+        for key, msg in violations:
+            k = (prop, key)
+            f = findings.get(k)
+            if f is None:
+                findings[k] = Finding(prop, key, msg, state, action, depth, kind)
+            else:
+                f.count += 1
+
+    def on_state(self, state: Any, idx: int, depth: int) -> None:
+        """A newly reached state: its always checks, and its liveness goodness."""
+        model = self.model
+        ev = self.ex.evaluations
+        for p in self.always:
+            ev[p.name] += 1
+            v = p.always(model, state)  # type: ignore[misc]
+            if v:
+                self.record(p.name, "always", v, idx, None, depth)
+        for cond, group in self.when:
+            if cond(model, state):
+                for p in group:
+                    ev[p.name] += 1
+                    v = p.always(model, state)  # type: ignore[misc]
+                    if v:
+                        self.record(p.name, "always", v, idx, None, depth)
+        for p in self.live:
+            data = self.ex.liveness[p.name]
+            data.good.append(1 if p.recoverable.good(model, state) else 0)  # type: ignore[union-attr]
+
+    def on_step(self, before: Any, step: Any, src: int, action_id: int, depth: int) -> None:
+        """A step taken from ``before`` (index ``src``, at ``depth``)."""
+        model = self.model
+        ev = self.ex.evaluations
+        for p in self.trans:
+            ev[p.name] += 1
+            v = p.transition(model, before, step)  # type: ignore[misc]
+            if v:
+                self.record(p.name, "transition", v, src, action_id, depth + 1)
+
+    def on_expanded(self, state: Any, idx: int, has_own: bool) -> None:
+        """After every action of ``state`` was taken: name it for liveness in case it is
+        stuck."""
+        if not self.live:
+            return
+        model = self.model
+        for p in self.live:
+            data = self.ex.liveness[p.name]
+            key = p.recoverable.stuck_key(model, state, has_own)  # type: ignore[union-attr]
+            kid = -1
+            if key is not None:
+                kid = data.key_ids.get(key, -1)
+                if kid < 0:
+                    kid = data.key_ids[key] = len(data.keys)
+                    data.keys.append(key)
+            if len(data.key) <= idx:
+                data.key.extend(array("i", [-1]) * (idx + 1 - len(data.key)))
+            data.key[idx] = kid
+
+
+__all__ = ["Evaluator"]

@@ -1,0 +1,125 @@
+"""What the explorer needs from a model, and how properties are declared.
+
+A model is a small protocol in the manner of Stateright's ``Model`` trait: its initial states,
+the actions enabled in a state, the step an action takes (the next state and whatever the step
+did that properties look at), a one-line description of an action, which steps the system takes
+by itself (for liveness), and its named properties. States must be hashable and immutable;
+actions hashable. Nothing in the search loops knows what a state means.
+
+A :class:`Property` is declared once with its statement and up to three checks:
+
+* ``always``: a predicate over every reachable state (or only those where ``when`` holds, such
+  as quiescent ones), returning the violations it sees;
+* ``transition``: a predicate over every step (the state before and the step taken);
+* ``recoverable``: a liveness check: from every reachable state, some ``good`` state must be
+  reachable through steps the system takes by itself (CTL's AG EF over the model's own steps).
+  A state from which none is reachable is *stuck*; ``stuck_key`` names it for the report.
+
+A violation is a ``(key, message)`` pair: the key identifies the finding independently of the
+trace (a baseline lists keys), the message says what is wrong in this state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+S = TypeVar("S")
+A = TypeVar("A")
+Violation = tuple[str, str]
+
+
+class Step(Protocol):
+    """What a step returns: at least the next state (``world`` for historical reasons: a Nova
+    step's result names its state so)."""
+
+    @property
+    def state(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Recoverable:
+    """AG EF ``good`` over the model's own steps.
+
+    ``stuck_key(model, state, has_own_step)`` names a stuck state for the report (None: a stuck
+    state not worth its own finding, typically one on the way to a named one); ``message(key)``
+    says what a stuck state with that key means."""
+
+    good: Callable[[Any, Any], bool]
+    stuck_key: Callable[[Any, Any, bool], str | None]
+    message: Callable[[str], str] = lambda key: f"stuck: {key}"
+
+
+@dataclass(frozen=True)
+class Property:
+    """A named property with its statement and its checks (see the module docstring)."""
+
+    name: str
+    statement: str
+    always: Callable[[Any, Any], list[Violation]] | None = None
+    when: Callable[[Any, Any], bool] | None = None
+    transition: Callable[[Any, Any, Any], list[Violation]] | None = None
+    recoverable: Recoverable | None = None
+    bugs: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        """``liveness`` for a recoverable property, else ``invariant``."""
+        return "liveness" if self.recoverable is not None else "invariant"
+
+    @property
+    def checks(self) -> tuple[str, ...]:
+        """Which checks it has: ``always``, ``when`` (an always check restricted to some
+        states), ``transition``, ``recoverable``."""
+        out = []
+        if self.always is not None:
+            out.append("when" if self.when is not None else "always")
+        if self.transition is not None:
+            out.append("transition")
+        if self.recoverable is not None:
+            out.append("recoverable")
+        return tuple(out)
+
+
+class Model(Protocol[S, A]):
+    """The protocol every model implements (see the module docstring)."""
+
+    name: str
+
+    def init_states(self) -> Sequence[S]:
+        """The initial states."""
+        ...
+
+    def actions(self, state: S) -> Iterable[A]:
+        """The actions enabled in ``state``."""
+        ...
+
+    def step(self, state: S, action: A) -> Any:
+        """The step ``action`` takes from ``state``: an object with the next state as
+        ``.state`` (and whatever transition properties read), or None when the action changes
+        nothing (a refused request)."""
+        ...
+
+    def format_action(self, state: S, action: A) -> str:
+        """A one-line description of ``action`` in ``state``."""
+        ...
+
+    def is_own(self, state: S, action: A) -> bool:
+        """Whether the system takes this step by itself (no user, no injected fault)."""
+        ...
+
+    def properties(self) -> Sequence[Property]:
+        """The properties to check."""
+        ...
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[S]):
+    """A plain step result for models whose steps carry nothing but the next state."""
+
+    state: S
+    info: Any = None
+
+
+__all__ = ["A", "Model", "Outcome", "Property", "Recoverable", "S", "Step", "Violation"]

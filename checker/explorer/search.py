@@ -1,0 +1,148 @@
+"""The part of a search every exhaustive strategy shares: the fingerprint table, the reached
+graph, evaluating properties, calling visitors, expanding one state, and the bounds.
+
+States are identified by a 64-bit fingerprint (Python's hash of the immutable state). The table
+maps fingerprints to indices; the graph is in the exploration's typed arrays. ``expand`` takes
+every enabled action of one state and returns the states it reached for the first time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .evaluate import Evaluator
+from .exploration import Exploration, Limits, current_rss_bytes, rss_bytes
+from .visitor import Control, Visitor
+
+Progress = Callable[[str], None]
+
+
+class Search:
+    """One exhaustive search in progress (used by :mod:`.bfs` and :mod:`.dfs`)."""
+
+    def __init__(self, model: Any, ex: Exploration, limits: Limits, visitors: list[Visitor],
+                 progress: Progress | None, control: Control, liveness: bool,
+                 progress_every: float = 5.0) -> None:
+        self.model = model
+        self.ex = ex
+        self.limits = limits
+        self.progress = progress
+        self.progress_every = progress_every
+        self.control = control
+        self.liveness = liveness
+        self.ev = Evaluator(model, ex, list(model.properties()), liveness)
+        self.index: dict[int, int] = {}
+        self.action_ids: dict[Any, int] = {}
+        self.step_visitors = [v for v in visitors if type(v).on_step is not Visitor.on_step]
+        self.state_visitors = [v for v in visitors if type(v).on_state is not Visitor.on_state]
+        ex.rss_start_bytes = rss_bytes()
+        self.t0 = time.monotonic()
+        self.last_check = self.t0
+        self.last_progress = self.t0
+
+    def initial(self) -> list[tuple[Any, int]]:
+        """The initial states, recorded."""
+        out = []
+        for s0 in self.model.init_states():
+            h = hash(s0)
+            if h in self.index:
+                continue
+            i0 = self._add(s0, h, -1, -1, 0)
+            out.append((s0, i0))
+        return out
+
+    def _add(self, state: Any, h: int, parent: int, aid: int, depth: int) -> int:
+        ex = self.ex
+        idx = len(ex.parent)
+        self.index[h] = idx
+        ex.parent.append(parent)
+        ex.via.append(aid)
+        ex.depth.append(depth)
+        ex.has_own.append(0)
+        if depth > ex.diameter:
+            ex.diameter = depth
+        self.ev.on_state(state, idx, depth)
+        for v in self.state_visitors:
+            v.on_state(state, idx, depth)
+        return idx
+
+    def expand(self, w: Any, idx: int) -> list[tuple[Any, int]]:
+        """Take every enabled action of ``w``; the states reached for the first time."""
+        ex = self.ex
+        model = self.model
+        ev = self.ev
+        index = self.index
+        action_ids = self.action_ids
+        step_visitors = self.step_visitors
+        liveness = self.liveness
+        d = ex.depth[idx]
+        new: list[tuple[Any, int]] = []
+        own = False
+        for action in model.actions(w):
+            st = model.step(w, action)
+            if st is None:
+                continue
+            nw = st.state
+            ex.transitions += 1
+            aid = action_ids.get(action)
+            if aid is None:
+                aid = action_ids[action] = len(ex.actions)
+                ex.actions.append(action)
+            ev.on_step(w, st, idx, aid, d)
+            for v in step_visitors:
+                v.on_step(w, action, st)
+            h = hash(nw)
+            nidx = index.get(h)
+            if nidx is None:
+                nidx = self._add(nw, h, idx, aid, d + 1)
+                new.append((nw, nidx))
+            if liveness and model.is_own(w, action):
+                own = True
+                ex.own_src.append(idx)
+                ex.own_dst.append(nidx)
+        if own:
+            ex.has_own[idx] = 1
+        if liveness:
+            ev.on_expanded(w, idx, own)
+        return new
+
+    def should_stop(self, queue: int) -> bool:
+        """Check the bounds (and print progress now and then); True ends the run, which the
+        exploration then records as incomplete."""
+        ex = self.ex
+        if self.control.reason is not None:
+            ex.stop(self.control.reason)
+            return True
+        lim = self.limits
+        if lim.max_states is not None and len(ex.parent) >= lim.max_states:
+            ex.stop(f"max states {lim.max_states:,}")
+            return True
+        now = time.monotonic()
+        if now - self.last_check < 0.5:
+            return False
+        self.last_check = now
+        if lim.max_seconds is not None and now - self.t0 > lim.max_seconds:
+            ex.stop(f"time limit {lim.max_seconds:g} s")
+            return True
+        rss = current_rss_bytes()
+        if lim.max_memory_bytes is not None and rss > lim.max_memory_bytes:
+            ex.stop(f"memory limit {lim.max_memory_bytes / 2**20:,.0f} MiB")
+            return True
+        if self.progress is not None and now - self.last_progress >= self.progress_every:
+            self.last_progress = now
+            n = len(ex.parent)
+            self.progress(f"{n:,} states, {ex.transitions:,} transitions, queue {queue:,}, "
+                          f"depth {ex.diameter}, {n / (now - self.t0):,.0f} states/s, "
+                          f"{rss / 2**20:,.0f} MiB, {now - self.t0:,.0f} s")
+        return False
+
+    def finish(self) -> None:
+        ex = self.ex
+        ex.distinct_states = len(ex.parent)
+        ex.seconds = time.monotonic() - self.t0
+        ex.peak_rss_bytes = rss_bytes()
+
+
+__all__ = ["Progress", "Search"]

@@ -1,0 +1,179 @@
+"""Running a handler's rows: which row applies at a label, executing it, moving to the next
+label, raising into the error chain, ending (and answering a waiting caller).
+
+These functions act on a step in progress (:class:`~nova_resize.engine.tx.Tx`) and one running
+handler (:class:`~nova_resize.engine.tx.WFrame`), with the compiled :class:`Tables`.
+"""
+
+from __future__ import annotations
+
+from nova_resize.spec import END, RAISE
+from nova_resize.spec import model as m
+
+from nova_resize.errors import RunawayStep, SpecError
+
+from . import effects
+from .effects import Refused
+from .refs import all_hold
+from .tables import Tables
+from .tx import Event, Notification, NovaError, Tx, WFrame
+from .world import Frame
+
+MAX_EAGER_ROWS = 200
+"""A step that runs more memory-only rows than this without reaching a row that can block,
+write or send is a loop in the tables (a variant's rows going round a label cycle), not Nova:
+the longest real chain is about a dozen rows."""
+
+
+def applicable(tb: Tables, tx: Tx, fr: Frame | WFrame) -> list[m.Row]:
+    """The non-fault rows at the frame's label whose conditions hold (``otherwise`` rows only
+    when no other does). More than one is a spec error."""
+    rows = tb.rows.get((fr.handler, fr.label), [])
+    found = [r for r in rows if not r.otherwise and all_hold(tb, tx, fr, r.when)]
+    if not found:
+        found = [r for r in rows if r.otherwise and all_hold(tb, tx, fr, r.when)]
+    if len(found) > 1:
+        raise SpecError(
+            f"rows {', '.join(r.id for r in found)} all apply at {fr.handler}:{fr.label}"
+        )
+    return found
+
+
+def faults_at(tb: Tables, tx: Tx, fr: Frame | WFrame) -> list[m.Row]:
+    """The fault rows that may run instead of the frame's next step (budget left)."""
+    return [
+        r
+        for r in tb.fault_rows.get((fr.handler, fr.label), [])
+        if tx.budgets.get(f"fault:{r.fault}", 0) > 0 and all_hold(tb, tx, fr, r.when)
+    ]
+
+
+def exec_row(tb: Tables, tx: Tx, fr: WFrame, row: m.Row) -> None:
+    """Execute one row: its effects in order, its notifications, then its ``then`` label (or
+    the error chain when an effect raised)."""
+    tx.rows.append(row.id)
+    for n in row.notify_before:
+        tx.notifications.append(usage_notification(n, fr, row.id))
+    before = (fr.handler, fr.label)
+    try:
+        for eff in row.effects:
+            effects.apply(tb, tx, fr, eff, row)
+    except NovaError as e:
+        if row.on_fail is not None:
+            fr.locals["inner_exc"] = e.exc
+            goto(tb, tx, fr, row.on_fail)
+        else:
+            raise_(tb, tx, fr, e.exc, row.scope)
+        return
+    except Refused as r:
+        tx.outcome = f"refused: {r.exc} (HTTP {r.http})"
+        end(tx, fr, ok=False)
+        return
+    for n in row.notify:
+        tx.notifications.append(usage_notification(n, fr, row.id))
+    for n in row.notify_late:
+        tx.notifications.append(usage_notification(n, fr, row.id)._replace(late=True))
+    if (fr.handler, fr.label) != before and any(isinstance(e, m.Goto) for e in row.effects):
+        return  # a Goto chose where to continue
+    goto(tb, tx, fr, row.then)
+
+
+def goto(tb: Tables, tx: Tx, fr: WFrame, target: str) -> None:
+    if target == END:
+        end(tx, fr, ok=True)
+    elif target == RAISE:
+        enter_chain(tb, tx, fr, fr.chain or ())
+    else:
+        fr.label = target
+
+
+def raise_(tb: Tables, tx: Tx, fr: WFrame, exc: str, scope: str) -> None:
+    """``exc`` escapes the row: on to the error handlers of its scope (or of the chain the
+    frame is already in)."""
+    fr.exc = exc
+    if fr.chain is not None:
+        chain = fr.chain  # raised inside an error handler: on to the next one
+    elif fr.override is not None:
+        chain = fr.override
+    else:
+        chain = tb.handlers[fr.handler].chain(scope)
+    enter_chain(tb, tx, fr, chain)
+
+
+def enter_chain(tb: Tables, tx: Tx, fr: WFrame, chain: tuple[str, ...]) -> None:
+    if not chain:
+        end(tx, fr, ok=False)
+        return
+    fr.handler = chain[0]
+    fr.label = tb.handlers[chain[0]].entry
+    fr.chain = chain[1:]
+
+
+def end(tx: Tx, fr: WFrame, ok: bool) -> None:
+    """The handler returns (``ok``) or raises out of its last error handler; a caller waiting
+    on it gets its reply."""
+    fr.ended = True
+    tx.events.append(Event("frame_end", fr.method, (fr.service, fr.instance.name, ok, fr.exc)))
+    tx.frames.pop(fr.id, None)
+    if fr.service == "api" and tx.outcome is None:
+        tx.outcome = "accepted" if ok else f"error: {fr.exc}"
+    if fr.reply_to is not None:
+        caller = tx.frames.get(fr.reply_to)
+        if caller is not None and caller.waiting:
+            caller = tx.thaw(fr.reply_to)
+            caller.locals["reply"] = "ok" if ok else (fr.exc or "Exception")
+            caller.waiting = False
+
+
+def run_eager(tb: Tables, tx: Tx, fr: WFrame) -> None:
+    """Run rows that only touch the handler's memory (no database, message or host effect) at
+    once: nothing else can observe the difference."""
+    ran: list[str] = []
+    while not fr.ended and not fr.waiting:
+        key = (fr.handler, fr.label)
+        if key in tb.fault_rows:
+            return
+        rows = applicable(tb, tx, fr)
+        if not rows or not tb.eager[rows[0].id]:
+            return
+        ran.append(rows[0].id)
+        if len(ran) > MAX_EAGER_ROWS:
+            loop = list(dict.fromkeys(ran[-20:]))
+            raise RunawayStep(
+                f"one step of {fr.method} ran more than {MAX_EAGER_ROWS} rows that neither "
+                f"block, write nor send; the rows go round a loop: {', '.join(loop)}"
+            )
+        exec_row(tb, tx, fr, rows[0])
+
+
+def run_one(tb: Tables, tx: Tx, fr: WFrame, choice: int = 0) -> None:
+    """The frame's next row (``choice``: the scheduler's pick), then its memory-only rows."""
+    rows = applicable(tb, tx, fr)
+    if not rows:
+        raise SpecError(f"no row applies at {fr.handler}:{fr.label}")
+    if choice:
+        fr.locals["choice"] = choice
+    exec_row(tb, tx, fr, rows[0])
+    run_eager(tb, tx, fr)
+
+
+def usage_notification(event_type: str, fr: WFrame, row: str) -> Notification:
+    """A usage notification (``compute.instance.<suffix>``) about the frame's instance."""
+    i = fr.instance
+    return Notification(event_type, fr.service, row, i.name, i.vm_state, i.vm_state,
+                        i.task_state, i.task_state)
+
+
+__all__ = [
+    "MAX_EAGER_ROWS",
+    "applicable",
+    "end",
+    "enter_chain",
+    "exec_row",
+    "faults_at",
+    "goto",
+    "raise_",
+    "run_eager",
+    "run_one",
+    "usage_notification",
+]

@@ -1,0 +1,79 @@
+"""The spec's tables compiled against one configuration: what the interpreter looks up on every
+step, computed once.
+
+:class:`Tables` is the only thing the effect, reference, quota and resource modules receive: they
+never see the :class:`~nova_resize.engine.core.Engine` that drives them, so the engine's modules
+form a tree (``core`` -> ``handlers`` -> ``effects`` -> ``refs``/``quota``/``resources`` ->
+``tables``), not a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from nova_resize.spec import Spec
+from nova_resize.spec import model as m
+
+from .config import Config, Flavor
+from .resources import Resources
+
+if TYPE_CHECKING:
+    from .tx import Tx, WFrame
+    from .world import Frame
+
+EAGER_EFFECTS: tuple[type, ...] = (m.Set, m.Raise, m.Refuse, m.Goto, m.Lock)
+"""Effects that touch only the running handler's memory: a row made of them alone runs in the
+same step as the row before it (nothing else can observe the difference)."""
+
+CondFn = Callable[["Tables", "Tx", "Frame | WFrame"], bool]
+
+
+@dataclass
+class Tables:
+    """A spec compiled against a configuration."""
+
+    spec: Spec
+    config: Config
+    flavors: dict[str, Flavor]
+    quota_deltas: dict[str, m.QuotaDelta]
+    handlers: dict[str, m.Handler]
+    rows: dict[tuple[str, str], list[m.Row]]
+    fault_rows: dict[tuple[str, str], list[m.Row]]
+    eager: dict[str, bool]
+    has_choice: dict[str, bool]
+    resources: Resources
+    host_names: tuple[str, ...]
+    fifo: bool
+    cond_fns: dict[m.Cond, CondFn] = field(default_factory=dict)
+
+    @classmethod
+    def compile(cls, config: Config, spec: Spec) -> Tables:
+        rows: dict[tuple[str, str], list[m.Row]] = {}
+        fault_rows: dict[tuple[str, str], list[m.Row]] = {}
+        for r in spec.rows:
+            (fault_rows if r.fault else rows).setdefault((r.handler, r.at), []).append(r)
+        flavors = {f.name: f for f in config.flavors}
+        return cls(
+            spec=spec,
+            config=config,
+            flavors=flavors,
+            quota_deltas={q.name: q for q in spec.quota_deltas},
+            handlers={h.name: h for h in spec.handlers},
+            rows=rows,
+            fault_rows=fault_rows,
+            eager={r.id: all(isinstance(e, EAGER_EFFECTS) for e in r.effects) for r in spec.rows},
+            has_choice={r.id: any(isinstance(e, m.SelectDestination) for e in r.effects)
+                        for r in spec.rows},
+            resources=Resources(spec, config, flavors),
+            host_names=tuple(h.name for h in config.hosts),
+            # Casts are delivered in any order unless [check] fifo: the bus is then a multiset.
+            fifo=bool(config.check_option("fifo", False)),
+        )
+
+    def option(self, name: str) -> Any:
+        return self.config.option(name)
+
+
+__all__ = ["EAGER_EFFECTS", "CondFn", "Tables"]

@@ -1,0 +1,1 @@
+"""Complete small models next to the framework (the explorer is generic over them)."""
