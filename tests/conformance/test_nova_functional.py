@@ -1,0 +1,59 @@
+"""Ported from nova 12.0.0 nova/tests/functional/api_sample_tests: the server actions resize,
+revertResize, confirmResize and migrate are accepted (and, with services running, a resize to
+the same host reaches VERIFY_RESIZE, which the revert and confirm samples rely on)."""
+
+from __future__ import annotations
+
+from conftest import Oracle, nova, one, oracle
+
+SA = "nova/tests/functional/api_sample_tests/test_servers.py::ServersActionsJsonTest::"
+
+
+def _resized_in_place() -> Oracle:
+    # given one compute host and allow_resize_to_same_host (the samples' setting)
+    o = oracle(hosts=1, options={"allow_resize_to_same_host": True})
+    # when the server is resized: the request is accepted (HTTP 202)
+    assert o.api.resize("vm", "medium").outcome == "accepted"
+    # and once the services have run it waits for confirmation on the same host
+    o.run_until_quiescent()
+    assert o.status("vm") == ("VERIFY_RESIZE", "-")
+    assert o.instance("vm").host == "host1"
+    return o
+
+
+@nova(SA + "test_server_resize",
+      "nova/tests/functional/api_sample_tests/test_disk_config.py::DiskConfigJsonTest::"
+      "test_resize_server")
+def test_server_resize_action():
+    _resized_in_place()
+
+
+@nova(SA + "test_server_revert_resize")
+def test_server_revert_resize_action():
+    o = _resized_in_place()
+    # when the resize is reverted: accepted (HTTP 202)
+    assert o.api.revert_resize("vm").outcome == "accepted"
+    o.run_until_quiescent()
+    assert o.status("vm") == ("ACTIVE", "-")
+    assert o.instance("vm").flavor == "small"
+
+
+@nova(SA + "test_server_confirm_resize")
+def test_server_confirm_resize_action():
+    o = _resized_in_place()
+    # when the resize is confirmed: accepted (HTTP 204)
+    assert o.api.confirm_resize("vm").outcome == "accepted"
+    o.run_until_quiescent()
+    assert o.status("vm") == ("ACTIVE", "-")
+    assert o.instance("vm").flavor == "medium"
+
+
+@nova("nova/tests/functional/api_sample_tests/test_migrate_server.py::"
+      "MigrateServerSamplesJsonTest::test_post_migrate")
+def test_server_migrate_action():
+    # given an ACTIVE server
+    o = oracle()
+    # when an admin migrates it: accepted (HTTP 202), handed to the conductor
+    assert o.api.migrate("vm").outcome == "accepted"
+    call = one(o.world.messages)
+    assert (call.method, call.target) == ("migrate_server", "conductor")
