@@ -1,12 +1,23 @@
 """Ported from nova 12.0.0 nova/tests/functional/api_sample_tests: the server actions resize,
-revertResize, confirmResize and migrate are accepted (and, with services running, a resize to
-the same host reaches VERIFY_RESIZE, which the revert and confirm samples rely on)."""
+revertResize, confirmResize and migrate are accepted.
+
+These tests run real services with the CastAsCall fixture
+(nova/tests/functional/integrated_helpers.py:_IntegratedTestBase.setUp): every cast is a call,
+so the HTTP answer comes after the whole chain of compute handlers has returned, and an
+exception in any of them would replace the 202 with an error. A port therefore also checks
+that every handler the request started returned normally."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import Oracle, nova, one, oracle
 
 SA = "nova/tests/functional/api_sample_tests/test_servers.py::ServersActionsJsonTest::"
+
+
+def _all_returned(o: Oracle, start: int) -> None:
+    failed = [e for e in o.ends(start) if not e.ok]
+    assert failed == []
 
 
 def _resized_in_place() -> Oracle:
@@ -14,8 +25,9 @@ def _resized_in_place() -> Oracle:
     o = oracle(hosts=1, options={"allow_resize_to_same_host": True})
     # when the server is resized: the request is accepted (HTTP 202)
     assert o.api.resize("vm", "medium").outcome == "accepted"
-    # and once the services have run it waits for confirmation on the same host
+    # and every handler of the chain returned; it waits for confirmation on the same host
     o.run_until_quiescent()
+    _all_returned(o, 0)
     assert o.status("vm") == ("VERIFY_RESIZE", "-")
     assert o.instance("vm").host == "host1"
     return o
@@ -29,11 +41,16 @@ def test_server_resize_action():
 
 
 @nova(SA + "test_server_revert_resize")
+@pytest.mark.xfail(strict=True, reason="engine disagrees: revert of a same-host resize destroys "
+                   "the host's only disk copy, so finish_revert_resize raises and sets ERROR")
 def test_server_revert_resize_action():
     o = _resized_in_place()
+    start = o.mark()
     # when the resize is reverted: accepted (HTTP 202)
     assert o.api.revert_resize("vm").outcome == "accepted"
+    # and revert_resize and finish_revert_resize both returned
     o.run_until_quiescent()
+    _all_returned(o, start)
     assert o.status("vm") == ("ACTIVE", "-")
     assert o.instance("vm").flavor == "small"
 
@@ -41,9 +58,12 @@ def test_server_revert_resize_action():
 @nova(SA + "test_server_confirm_resize")
 def test_server_confirm_resize_action():
     o = _resized_in_place()
+    start = o.mark()
     # when the resize is confirmed: accepted (HTTP 204)
     assert o.api.confirm_resize("vm").outcome == "accepted"
+    # and confirm_resize returned
     o.run_until_quiescent()
+    _all_returned(o, start)
     assert o.status("vm") == ("ACTIVE", "-")
     assert o.instance("vm").flavor == "medium"
 
