@@ -293,24 +293,30 @@ def test_resize_instance():
 
 
 def _confirm(vm_state: str, power: int) -> Oracle:
-    # given an instance in vm_state (power state power), resized on its own host
-    o = oracle(hosts=1, vm_state=vm_state, options={"allow_resize_to_same_host": True})
+    # given an instance in vm_state (power state power), resized on its own host (down from
+    # medium to small, so that the confirm has a reservation of its own to commit)
+    o = oracle(hosts=1, vm_state=vm_state, flavor="medium",
+               options={"allow_resize_to_same_host": True})
     assert o.instance("vm").power_state == power
-    o.api.resize("vm", "medium")
+    o.api.resize("vm", "small")
     o.run_until_quiescent()
     assert o.instance("vm").old_vm_state == vm_state
-    assert o.instance("vm").flavor == "medium"
+    assert o.instance("vm").flavor == "small"
     # when the resize is confirmed
     o.api.confirm_resize("vm")
     o.run_until_quiescent()
     # then the instance keeps the new flavor and gets its old vm_state back, no task
     vm = o.instance("vm")
-    assert vm.flavor == "medium"
+    assert vm.flavor == "small"
     assert (vm.vm_state, vm.task_state) == (vm_state, None)
     assert vm.power_state == power
     assert migration_of(o).source_compute == "host1"
-    # and every reservation is committed (nova expects the confirm to commit)
-    assert o.reservation_states() == ["committed"]
+    # and confirm_resize committed the confirm's reservation
+    confirm_r = o.reservations[-1]
+    assert (confirm_r.row, confirm_r.status) == ("api.confirm_resize.reserve_downsize",
+                                                 "committed")
+    assert "compute.confirm_resize.commit" in o.rows()
+    assert o.quota_usage == {"instances": 1, "cores": 1, "ram": 512}
     return o
 
 
@@ -347,6 +353,13 @@ def _finish_revert(vm_state: str, drop_old_vm_state: bool = False) -> Oracle:
     # and the driver restarted the old guest with the old flavor in place
     assert db(o.world_after_row(
         "compute.finish_revert_resize.finish_revert_migration")).flavor == "small"
+    # and finish_revert_resize committed the revert's reservation
+    revert_r = o.reservations[-1]
+    assert (revert_r.row, revert_r.status) == ("api.revert_resize.reserve_reverse_upsize",
+                                               "committed")
+    assert o.world_after_row("compute.finish_revert_resize.launched").reservations[-1].status \
+        == "pending"
+    assert o.quota_usage == {"instances": 1, "cores": 1, "ram": 512}
     return o
 
 
