@@ -35,12 +35,11 @@ from nova_resize.checker.variants import apply_variant_data
 from nova_resize.engine.core import Action, StepResult
 from nova_resize.engine.facade import Cloud, CloudError
 from nova_resize.engine.tx import Notification
-from nova_resize.engine.world import Frame, Host, Message, Migration, World
+from nova_resize.engine.world import Host, Message, Migration, World
 from nova_resize.spec import LIBERTY, Spec
 from nova_resize.spec import model as m
 
 HERE = Path(__file__).resolve().parent
-NOVA_TAG = "12.0.0"
 NOVA_ID = re.compile(r"^nova/tests/[\w/]+\.py::\w+::test\w*$")
 UPDATE = "compute.instance.update"
 
@@ -148,21 +147,6 @@ class Oracle(Cloud):
                 break
         raise CloudError(f"{row} did not run")
 
-    def run_frame(self, method: str, service: str | None = None) -> StepResult:
-        """The next step of the newest running ``method`` handler (``Cloud.run`` takes the
-        oldest)."""
-        frames = [f for f in self.world.frames
-                  if f.method == method and (service is None or f.service == service)]
-        if not frames:
-            raise CloudError(f"no running handler {method}")
-        return self.do(("run", frames[-1].id, 0))
-
-    def frame(self, method: str) -> Frame:
-        for f in self.world.frames:
-            if f.method == method:
-                return f
-        raise CloudError(f"no running handler {method}")
-
     def poke(self, instance: str, **fields: Any) -> None:
         """Write instance fields straight into the database row and into every in-flight
         message's copy of the instance, as a nova test's ``db.instance_update`` plus the object
@@ -182,9 +166,6 @@ class Oracle(Cloud):
         self.world = self.world._replace(migrations=migs)
 
     # ---- reading the record ----------------------------------------------------------------
-    def since(self, start: int = 0) -> list[Step]:
-        return self.steps[start:]
-
     def rows_since(self, start: int = 0) -> list[str]:
         return [r for s in self.steps[start:] for r in s.result.rows]
 
@@ -281,17 +262,23 @@ def oracle(spec: Spec = LIBERTY, strict: bool = True, **kw: Any) -> Oracle:
     return Oracle(config(**kw), spec, strict)
 
 
-def resized(flavor: str = "medium", **kw: Any) -> Oracle:
-    """A cloud whose instance ``vm`` has been resized (to ``flavor``) and waits for a confirm
-    or revert; ``flavor=None`` cold-migrates it instead."""
+def resized(to: str | None = "medium", **kw: Any) -> Oracle:
+    """A cloud (``oracle`` keywords) whose instance ``vm`` has been resized to flavor ``to`` and
+    waits for a confirm or revert; ``to=None`` cold-migrates it instead."""
     o = oracle(**kw)
-    if flavor is None:
+    if to is None:
         o.api.migrate("vm")
     else:
-        o.api.resize("vm", flavor)
+        o.api.resize("vm", to)
     o.run_until_quiescent()
     assert o.instance("vm").vm_state == "resized"
     return o
+
+
+def resized_down() -> Oracle:
+    """A cloud whose instance ``vm`` was resized from medium down to small and waits for
+    confirmation: its confirm reserves a non-empty (negative) delta of its own."""
+    return resized("small", flavor="medium")
 
 
 def arg(msg: Message, name: str) -> Any:

@@ -3,7 +3,17 @@ confirm and revert handlers driven one after another, and the API's flavor check
 
 from __future__ import annotations
 
-from conftest import Oracle, migration_of, nova, oracle, resized, spec_with_faults
+from typing import Any
+
+from conftest import (
+    Oracle,
+    migration_of,
+    nova,
+    oracle,
+    resized,
+    resized_down,
+    spec_with_faults,
+)
 from nova_resize.engine.world import Instance, World
 from nova_resize.spec.states import RUNNING, SHUTDOWN
 
@@ -109,9 +119,9 @@ def test_state_revert_start_instance():
 
 # ---- finish_resize ------------------------------------------------------------------------------
 
-def _finish_resize(vm_state: str, new_flavor: str = "medium", **kw: object) -> Oracle:
+def _finish_resize(vm_state: str, new_flavor: str = "medium", **kw: Any) -> Oracle:
     # given an instance in vm_state resized through prep_resize and resize_instance
-    o = oracle(vm_state=vm_state, **kw)  # type: ignore[arg-type]
+    o = oracle(vm_state=vm_state, **kw)
     o.api.resize("vm", new_flavor)
     o.run_until("compute.resize_instance.task_migrated")
     assert o.instance("vm").old_vm_state == vm_state  # prep_resize stashed it
@@ -423,7 +433,7 @@ def test_revert_keeps_the_old_flavor_and_drops_the_new():
 @nova(TC + "test_cleanup_stored_instance_types_for_migration")
 def test_confirm_of_a_cold_migration_keeps_the_flavor():
     # given a cold migration (old and new flavor are the same) waiting for confirmation
-    o = resized(flavor=None)
+    o = resized(to=None)
     assert (o.instance("vm").old_flavor, o.instance("vm").new_flavor) == ("small", "small")
     # when it is confirmed
     o.api.confirm_resize("vm")
@@ -436,7 +446,7 @@ def test_confirm_of_a_cold_migration_keeps_the_flavor():
 @nova(TC + "test_cleanup_stored_instance_types_for_migration_with_update")
 def test_revert_of_a_cold_migration_keeps_the_flavor():
     # given a cold migration waiting for confirmation
-    o = resized(flavor=None)
+    o = resized(to=None)
     # when it is reverted
     o.api.revert_resize("vm")
     o.run_until_quiescent()
@@ -447,7 +457,7 @@ def test_revert_of_a_cold_migration_keeps_the_flavor():
 
 # ---- the periodic auto-confirm ---------------------------------------------------------------
 
-def _poll(**poke: object) -> Oracle:
+def _poll(**poke: Any) -> Oracle:
     # given a finished resize whose instance row is then set as nova's fixture has it
     o = resized(options={"resize_confirm_window": 60})
     if poke:
@@ -517,14 +527,6 @@ def _confirm_delivered_after(change: str) -> Oracle:
     assert "compute.confirm_resize.confirm_migration" not in o.rows()
     return o
 
-
-def resized_down() -> Oracle:
-    """A resize from medium down to small (so that the confirm reserves a non-empty
-    downsize), waiting for confirmation."""
-    o = oracle(flavor="medium")
-    o.api.resize("vm", "small")
-    o.run_until_quiescent()
-    return o
 
 
 @nova(TC + "test_confirm_resize_roll_back_quota_instance_not_found")

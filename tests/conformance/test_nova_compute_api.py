@@ -12,18 +12,11 @@ from conftest import (
     one,
     oracle,
     resized,
+    resized_down,
 )
 
 API = "nova/tests/unit/compute/test_compute_api.py::ComputeAPIUnitTestCase::"
 
-
-def resized_down() -> Oracle:
-    """medium resized down to small, waiting for confirmation: its confirm reserves a
-    non-empty (negative) delta."""
-    o = oracle(flavor="medium")
-    o.api.resize("vm", "small")
-    o.run_until_quiescent()
-    return o
 
 
 # ---- delete of a RESIZED instance --------------------------------------------------------------
