@@ -197,6 +197,10 @@ def test_revert_resize_destroys_the_disks_otherwise():
 
 # ---- _cleanup_incomplete_migrations ----------------------------------------------------------
 
+# nova/compute/manager.py ComputeManager._cleanup_incomplete_migrations (L6513-6551), a periodic
+# task: for each 'error' migration touching this host whose instance is deleted and whose
+# instance.host is another host, driver.delete_instance_files, then status 'failed'. The engine
+# has no such periodic (Engine._periodic raises ValueError for it).
 NO_CLEANUP = ("engine disagrees: no _cleanup_incomplete_migrations periodic task, so an 'error' "
               "migration of a deleted instance never becomes 'failed' and its files stay")
 

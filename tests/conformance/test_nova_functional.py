@@ -44,6 +44,12 @@ def test_server_resize_action():
 @pytest.mark.xfail(strict=True, reason="engine disagrees: revert of a same-host resize destroys "
                    "the host's only disk copy, so finish_revert_resize raises and sets ERROR")
 def test_server_revert_resize_action():
+    """nova keeps the disk a same-host revert needs: revert_resize passes destroy_disks = not
+    _is_instance_storage_shared(host=migration.source_compute) (manager.py L3502-3505), which
+    is True when the source is this very host (L854-877; libvirt's temp-file probe,
+    driver.py L5044-5077), and libvirt keeps the source copy in <dir>_resize anyway
+    (finish_revert_migration, driver.py L6881-6895). The engine's compute.revert_resize.destroy
+    drops the host's one disk copy, so finish_revert_resize raises InstanceDiskMissing."""
     o = _resized_in_place()
     start = o.mark()
     # when the resize is reverted: accepted (HTTP 202)

@@ -72,6 +72,10 @@ def test_update_payload_for_a_task_state_change():
 @pytest.mark.xfail(strict=True, reason="engine disagrees: an instance save that writes columns "
                    "but changes neither vm_state nor task_state sends no compute.instance.update")
 def test_a_save_without_a_state_change_still_sends_an_update():
+    """nova/objects/instance.py Instance.save calls notifications.send_update after every
+    UPDATE (L689; it returns early only with no column to write, L633-636), and send_update's
+    else branch (nova/notifications.py L148-162) sends a compute.instance.update when no state
+    changed. The engine (effects._update_notification) notifies only state changes."""
     # given a resize reaching prep_resize on host2
     o = oracle()
     o.api.resize("vm", "medium")
