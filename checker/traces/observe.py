@@ -168,6 +168,8 @@ def _json_records(text: str, name: str) -> list[tuple[int, Any]]:
         doc = json.loads(stripped)
     except json.JSONDecodeError:
         doc = None
+    except RecursionError:
+        raise ObservationError(f"{name}:1: JSON nested too deeply") from None
     if doc is not None:
         items = doc if isinstance(doc, list) else [doc]
         return [(1, x) for x in items]
@@ -179,6 +181,8 @@ def _json_records(text: str, name: str) -> list[tuple[int, Any]]:
             out.append((lineno, json.loads(line)))
         except json.JSONDecodeError as e:
             raise ObservationError(f"{name}:{lineno}: not valid JSON: {e.msg}") from None
+        except RecursionError:
+            raise ObservationError(f"{name}:{lineno}: JSON nested too deeply") from None
     return out
 
 

@@ -66,6 +66,7 @@ class Verdict:
     seconds: float = 0.0
     instance: str = ""
     config: str = ""
+    truncated: bool = False  # the search at the rejection hit its state cap: no verdict
 
 
 def adapt_config(base: Config, obs: ObservationSet, instance: str | None,
@@ -125,6 +126,7 @@ class Validator:
         self.instance = instance
         self.max_gap = max_gap
         self.max_states = max_states
+        self.truncated = False
         self.max_requests = max_requests
         self.op_budgets = {f"op:{k}": v for k, v in engine.config.actions}
         self.vocabulary: set[str] = set()
@@ -278,7 +280,8 @@ class Validator:
             if not nxt:
                 return Verdict(False, obs, i, [], i, sorted(allowed)[:40],
                                self._nearest(o, allowed), explored, max_frontier,
-                               time.monotonic() - t0, self.instance, eng.config.name)
+                               time.monotonic() - t0, self.instance, eng.config.name,
+                               self.truncated)
             frontier = nxt
             max_frontier = max(max_frontier, len(frontier))
         node = next(iter(frontier.values()))
@@ -320,7 +323,10 @@ class Validator:
                         nxt.setdefault((self.gc(w), pend, late[:k] + late[k + 1:], nfresh),
                                        Node(node, path, i))
                         break
-            if len(path) >= self.max_gap or explored > self.max_states:
+            if explored > self.max_states:
+                self.truncated = True
+                continue
+            if len(path) >= self.max_gap:
                 continue
             if not self._unobserved_ok(pend):
                 continue  # the pending notifications must be observed first
