@@ -11,7 +11,7 @@ import sys
 
 from nova_resize.errors import InputError, ModelError
 
-from . import check, spec, symbolic, traces
+from . import check, replay, spec, symbolic, traces
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     traces.register(sub)
     check.register(sub)
     symbolic.register(sub)
+    replay.register(sub)
     return p
 
 
