@@ -10,6 +10,8 @@ from typing import Any
 
 from nova_resize.engine.core import Engine
 
+from nova_resize.files import check_writable
+
 from ..explicit import report as reports
 from ..explicit.baseline import Known, load_baseline, load_baseline_reasons, lookup, render_baseline
 from ..explicit.model import NovaModel
@@ -27,6 +29,8 @@ from .common import (
 
 
 def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
+    if args.html:
+        check_writable(args.html, "--html report")
     config = resolve_config(args.config)
     known = [] if args.no_baseline else load_baseline(args.baseline)
     strategy = strategy or args.strategy
@@ -51,8 +55,13 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
         write_output(args.json, reports.to_json_text(rep))
     if args.junit:
         write_output(args.junit, reports.to_junit(rep))
+    if args.html:
+        from ..html import render_html
+
+        write_output(args.html, render_html(reports.to_json(rep)))
     if not args.quiet:
-        sys.stdout.write(reports.text(rep, res.spec, max_traces=None if args.all_traces else 5))
+        sys.stdout.write(reports.text(rep, res.spec, max_traces=None if args.all_traces else 5,
+                                      verbose=args.verbose))
     if collector is not None:
         _trace_diagrams(args.diagrams, rep, collector)
     if args.update_baseline:
@@ -141,10 +150,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_variant(p)
     p.add_argument("--json", metavar="FILE", help="write the JSON report here")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here")
+    p.add_argument("--html", metavar="FILE",
+                   help="write a self-contained HTML report here (traces to step through)")
     p.add_argument("--baseline", metavar="FILE",
                    help="known findings (default: the bundled Liberty baseline)")
     p.add_argument("--no-baseline", action="store_true", help="report every finding as new")
     p.add_argument("--quiet", action="store_true", help="no progress, only the summary line")
+    p.add_argument("--verbose", action="store_true",
+                   help="the property table even on a passing run")
     p.add_argument("--all-traces", action="store_true",
                    help="print the traces of baseline findings too")
     p.add_argument("--max-states", type=positive, metavar="N")
