@@ -277,7 +277,7 @@ def pytest_source(report: dict[str, Any], finding: dict[str, Any], source: str =
     out.append("SPEC = LIBERTY")
     for n, v in enumerate(variants):
         out.append(f"SPEC = apply_variant_text(SPEC, VARIANT_{n}, {v.get('file', '')!r}).spec")
-    out += ["", "TRACE = ["] + lines_actions + ["]", "", ""]
+    out += ["", "TRACE = [", *lines_actions, "]", "", ""]
     out += [
         f"def test_{_ident(prop)}_{_ident(key)}() -> None:",
         "    engine = Engine(CONFIG, SPEC)",

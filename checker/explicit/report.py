@@ -181,12 +181,12 @@ def text(rep: Report, spec: Spec, max_traces: int | None = None, verbose: bool =
                  + " (listed in the --json and --html reports)")
     if passed(rep) and not verbose and max_traces is not None:
         held = [n for n, v in verdicts.items() if v["verdict"] == "held"]
-        known = [f"{n} {v['known']}" for n, v in verdicts.items() if v["known"]]
+        with_known = [f"{n} {v['known']}" for n, v in verdicts.items() if v["known"]]
         skipped = [n for n, v in verdicts.items() if v["verdict"] == "not evaluated"]
         lines = [head, stats,
                  f"{len(verdicts)} properties: {len(held)} held"
-                 + (f", {len(known)} with findings all in the baseline "
-                    f"({', '.join(known)})" if known else "")
+                 + (f", {len(with_known)} with findings all in the baseline "
+                    f"({', '.join(with_known)})" if with_known else "")
                  + (f", {len(skipped)} not evaluated ({', '.join(skipped)})"
                     if skipped else "")]
         if rep.uncovered:

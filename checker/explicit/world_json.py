@@ -15,6 +15,7 @@ Units: quota ``cores`` are vCPUs and ``ram`` MB (Nova's quota resources); a host
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from nova_resize.engine.world import Frame, Message, World
@@ -44,13 +45,13 @@ def _plain(v: Any) -> Any:
     return str(v)
 
 
-def usage_text(usage: tuple[int, int, int] | list[int]) -> str:
+def usage_text(usage: Sequence[int]) -> str:
     """A host usage with its units: ``1 vCPU, 512 MB, 10 GB``."""
     c, mem, disk = usage
     return f"{c} vCPU{'s' if c != 1 else ''}, {mem} MB, {disk} GB"
 
 
-def quota_text(values: tuple[int, int, int] | list[int]) -> str:
+def quota_text(values: Sequence[int]) -> str:
     """Quota values with their units: ``1 instance, 1 vCPU, 512 MB``."""
     n, c, ram = values
     return (f"{n} instance{'s' if n != 1 else ''}, {c} vCPU{'s' if c != 1 else ''}, "

@@ -81,8 +81,8 @@ def _coverage(r: dict[str, Any]) -> str:
     if not never:
         return ""
     exempt = cov.get("exempt") or {}
-    items = "".join(f"<tr><td><code>{esc(x)}</code></td><td>{esc(exempt.get(x, 'no stated reason'))}"
-                    f"</td></tr>" for x in never)
+    items = "".join(f"<tr><td><code>{esc(x)}</code></td>"
+                    f"<td>{esc(exempt.get(x, 'no stated reason'))}</td></tr>" for x in never)
     unexplained = sum(1 for x in never if x not in exempt)
     return (f'<section id="coverage"><details><summary><h2>Spec rows never executed: '
             f"{len(never)}" + (f", {unexplained} without a stated reason" if unexplained else
@@ -160,7 +160,7 @@ def diff_page(r: dict[str, Any]) -> str:
                 (liberty if kind == "gone" else patched).extend(_trace(f))
             lp, ll = _rows_of(patched), _rows_of(liberty)
             differs = {i for i in range(max(len(lp), len(ll)))
-                       if i >= len(lp) or i >= len(ll) or lp[i] != ll[i]}
+                       if i >= len(lp) or i >= len(ll) or lp[i] != ll[i]} if lp and ll else set()
             lanes = shared_lanes(patched, liberty)
             group = ids("g")
             title = f"{f.get('property')}: {f.get('key')}"
@@ -173,13 +173,13 @@ def diff_page(r: dict[str, Any]) -> str:
                 sides.append('<div class="side">' + viewer(
                     ids, steps, initial, f"{label}: {title}", group, label, None,
                     differs, lanes, note) + "</div>")
-            body = (f'<p class="message">{esc(f.get("message"))}</p>' + replay_hint(f)
-                    + '<div class="sides">' + "".join(sides) + "</div>")
+            inner = (f'<p class="message">{esc(f.get("message"))}</p>' + replay_hint(f)
+                     + '<div class="sides">' + "".join(sides) + "</div>")
             anchor = f"{kind}-{n}"
             blocks.append(f'<details class="finding" id="{anchor}"'
                           + (" open" if kind == "new" else "") + ">"
                           + finding_head(f, kind, {"new": "new", "gone": "ok"}.get(kind, "known"))
-                          + f'<div class="body">{body}</div></details>')
+                          + f'<div class="body">{inner}</div></details>')
         sections.append(f'<section id="{kind}"><h2>{kind.capitalize()}: {counts[kind]} '
                         f'<small>({explain[kind]})</small></h2>'
                         + ("".join(blocks) or "<p>None.</p>") + "</section>")

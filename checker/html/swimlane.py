@@ -228,96 +228,6 @@ def swimlane_svg(steps: list[dict[str, Any]], initial: dict[str, Any] | None = N
                    f'</g>')
     for i, st in enumerate(steps):
         kind = step_kind(st)
-        data = st.get("action_data") or {}
-        state = st.get("state") or {}
-        before = Counter(_messages(prev))
-        if kind in ("deliver", "lose") and prev is not None:
-            i = data.get("message") if isinstance(data.get("message"), int) else None
-            idents = _messages(prev)
-            if i is not None and i < len(idents):
-                ident = idents[i]
-                for p, (pid, sender, method, mk) in enumerate(pending):
-                    if pid == ident:
-                        out.append((sender, idx, method, mk,
-                                    "delivered" if kind == "deliver" else "lost"))
-                        del pending[p]
-                        before[ident] -= 1
-                        break
-        now = _messages(state)
-        after = Counter(now)
-        # what the step sent: in flight after it, beyond what was in flight before it
-        for ident, cnt in after.items():
-            for _ in range(cnt - max(before.get(ident, 0), 0)):
-                method, mk = _method(state, now.index(ident))
-                pending.append((ident, idx, method, mk))
-        # messages gone without a delivery step (a crash): drop them from the pending list
-        for ident, cnt in list(before.items()):
-            gone = cnt - after.get(ident, 0)
-            for _ in range(max(gone, 0)):
-                for p, (pid, sender, method, mk) in enumerate(pending):
-                    if pid == ident:
-                        out.append((sender, idx, method, mk, "lost"))
-                        del pending[p]
-                        break
-        prev = state
-    for _, sender, method, mk in pending:
-        out.append((sender, None, method, mk, "in flight"))
-    return out
-
-
-def swimlane_svg(steps: list[dict[str, Any]], initial: dict[str, Any] | None = None,
-                 lanes: list[str] | None = None, marks: dict[int, str] | None = None,
-                 differs: set[int] | None = None, title: str = "", uid: str = "t") -> str:
-    """The SVG of a trace (see the module docstring). ``marks``: a note drawn above a step
-    (validate's observations); ``differs``: steps drawn as differing from the other side of a
-    diff; ``uid``: unique on the page (the arrowhead's id)."""
-    for st in steps:
-        if not st.get("actor"):
-            st["actor"] = actor_from_text(str(st.get("action", "")))
-    lanes = lanes or lane_order([str(s["actor"]) for s in steps])
-    x_of = {lane: GUTTER + i * LANE_W + LANE_W // 2 for i, lane in enumerate(lanes)}
-    width = GUTTER + LANE_W * max(len(lanes), 1) + 8
-    marks = marks or {}
-    differs = differs or set()
-    y = HEAD_H
-    ys: list[int] = []
-    for i in range(len(steps)):
-        if i in marks:
-            y += 18
-        ys.append(y + ROW_H // 2)
-        y += ROW_H
-    if len(steps) in marks:
-        y += 18
-    height = y + 30
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="swimlane" width="{width}" '
-           f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-           f'aria-label="{escape(title or "trace")}">',
-           f'<defs><marker id="ah-{uid}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-           'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
-           'fill="context-stroke"/></marker></defs>']
-    for lane in lanes:
-        x = x_of[lane]
-        out.append(f'<line class="lifeline" x1="{x}" y1="{HEAD_H - 6}" x2="{x}" '
-                   f'y2="{height - 8}"/>')
-        out.append(f'<g class="lane-head"><rect x="{x - LANE_W // 2 + 6}" y="6" '
-                   f'width="{LANE_W - 12}" height="26" rx="4"/><text x="{x}" y="23" '
-                   f'text-anchor="middle">{escape(_cut(lane, 24))}</text>'
-                   f'<title>{escape(lane)}</title></g>')
-    for i in sorted(marks):
-        my = (ys[i] - ROW_H // 2 if i < len(steps) else y - 18) - 9 + (
-            0 if i < len(steps) else 18)
-        out.append(f'<g class="mark"><line x1="{GUTTER - 30}" y1="{my}" x2="{width}" '
-                   f'y2="{my}"/><text x="{GUTTER}" y="{my - 3}">'
-                   f'{escape(_cut(marks[i], 110))}</text><title>{escape(marks[i])}</title>'
-                   f'</g>')
-    for i, st in enumerate(steps):
-        if False:
-            my = 0
-            out.append(f'<g class="mark"><line x1="{GUTTER - 30}" y1="{my}" x2="{width}" '
-                       f'y2="{my}"/><text x="{GUTTER}" y="{my - 3}">'
-                       f'{escape(_cut(marks[i], 110))}</text><title>{escape(marks[i])}</title>'
-                       f'</g>')
-        kind = step_kind(st)
         cls = ["step", f"k-{kind}"]
         if kind in FAULT_KINDS:
             cls.append("fault")
@@ -362,10 +272,10 @@ def swimlane_svg(steps: list[dict[str, Any]], initial: dict[str, Any] | None = N
             sx, rx = sx + d * half, rx - d * half
             sy = ys[sender] + 2
         lost = fate == "lost"
-        cls = f"msg {mk}{' lost' if lost else ''}"
+        mcls = f"msg {mk}{' lost' if lost else ''}"
         anchor = "start" if rx >= sx else "end"
         lx = sx + (6 if rx >= sx else -6)
-        out.append(f'<g class="{cls}" data-from="{(sender if sender is not None else -1) + 1}" '
+        out.append(f'<g class="{mcls}" data-from="{(sender if sender is not None else -1) + 1}" '
                    f'data-to="{receiver + 1}">'
                    f'<line x1="{sx}" y1="{sy}" x2="{rx}" y2="{ry}" marker-end="url(#ah-{uid})"/>'
                    f'<text x="{lx}" y="{sy + 11}" text-anchor="{anchor}">'
