@@ -71,7 +71,7 @@ def _method_of(w: World, action: Any) -> str:
     if kind in ("run", "fail", "timeout"):
         return frame_of(w, action[1]).method
     if kind == "deliver":
-        return w.messages[action[1]].method
+        return str(w.messages[action[1]].method)
     if kind == "periodic":
         return str(action[1])
     return "init_host"
