@@ -117,3 +117,25 @@ def test_a_configuration_survives_the_round_trip_as_data(name):
     cfg = load_preset(name)
     back = parse_config(config_data(cfg), "<data>", cfg.name)
     assert dataclasses.replace(back, source=cfg.source) == cfg
+
+
+def test_a_diff_side_is_the_same_actions_on_the_other_tables(reports):
+    from nova_resize.checker.explicit.replay import finding_actions, rebuild, trace_on
+    from nova_resize.checker.html import render_html
+    from nova_resize.spec import LIBERTY
+
+    _, broken = reports
+    doc = load(broken)
+    f = next(f for f in doc["findings"] if f["property"] == "legal-state")
+    config, _ = rebuild(doc["origin"])
+    actions = finding_actions(f)
+    liberty, note = trace_on(config, LIBERTY, actions)
+    assert note == "" and len(liberty) == len(f["trace"])
+    assert liberty[-1]["state"]["instances"]["vm1"]["vm_state"] == "resized"
+    assert f["trace"][-1]["state"]["instances"]["vm1"]["vm_state"] == "stopped"
+    cut, note = trace_on(config, LIBERTY, [*actions[:3], actions[0]])
+    assert len(cut) == 3 and "step 4" in note and "not enabled" in note
+    html = render_html({"kind": "diff", "configuration": doc["configuration"],
+                        "new": [dict(f, patched_trace=f["trace"], liberty_trace=liberty)],
+                        "gone": [], "unchanged": []})
+    assert html.count('class="viewer"') == 2

@@ -208,6 +208,30 @@ def replay_actions(config: Config, spec: Spec, actions: list[Action], prop: str,
     return out
 
 
+def trace_on(config: Config, spec: Spec, actions: list[Action]
+             ) -> tuple[list[dict[str, Any]], str]:
+    """The steps (as a report's ``trace``) of ``actions`` on ``spec``, as far as they are
+    enabled, and a note saying where they stop ("" when every one ran): the other side of a
+    diff report's finding."""
+    from nova_resize.engine.actions import to_json
+
+    from .report import actor_of, state_summary
+
+    engine = Engine(config, spec)
+    w = engine.initial()
+    steps: list[dict[str, Any]] = []
+    for n, a in enumerate(actions, 1):
+        if a not in engine.enabled(w):
+            what = describe(w, a) if a[0] == "api" else repr(a)
+            return steps, f"the trace stops here: step {n} ({what}) is not enabled on these tables"
+        res = engine.step(w, a)
+        steps.append({"n": n, "actor": actor_of(w, a), "action": describe(w, a),
+                      "rows": list(res.rows), "outcome": res.outcome,
+                      "state": state_summary(res.world), "action_data": to_json(a)})
+        w = res.world
+    return steps, ""
+
+
 def replay_finding(report: dict[str, Any], key: str) -> tuple[dict[str, Any], Replay]:
     """Find ``key`` in ``report`` and replay it on the run's configuration and spec."""
     f = find_finding(report, key)
@@ -295,4 +319,4 @@ def pytest_source(report: dict[str, Any], finding: dict[str, Any], source: str =
 
 __all__ = ["Replay", "ReplayStep", "config_data", "find_finding", "finding_actions",
            "pytest_source", "rebuild", "replay_actions", "replay_finding", "run_origin",
-           "stuck_key", "violations"]
+           "stuck_key", "trace_on", "violations"]

@@ -202,7 +202,7 @@ def text(rep: Report, spec: Spec, max_traces: int | None = None, verbose: bool =
         if v["verdict"] == "not evaluated":
             verdict = "not evaluated"
         elif v["verdict"] == "held":
-            verdict = "held"
+            verdict = "held" if ex.complete else "no violation seen"
         elif v["new"]:
             verdict = f"VIOLATED ({v['new']} new, {v['known']} in baseline)"
         else:
@@ -223,7 +223,6 @@ def text(rep: Report, spec: Spec, max_traces: int | None = None, verbose: bool =
         lines += _finding_lines(f, steps, known, reason)
     if rep.uncovered:
         lines.append(rows_line)
-        lines += [f"  {r}" for r in unexplained]
     return "\n".join(lines) + "\n"
 
 

@@ -29,7 +29,10 @@
     return String(v);
   }
   function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
-  function plural(n, unit) { return n + " " + unit; }
+  function plural(n, unit) {
+    // "1 vCPU", "2 vCPUs", "1 instance"; MB and GB as they are
+    return n + " " + (n === 1 && /[a-z]s$/.test(unit) ? unit.slice(0, -1) : unit);
+  }
 
   // ---- the world, as tables ------------------------------------------------------------------
   // A table: columns, and rows keyed so that a row is compared with the same row of the
