@@ -139,3 +139,14 @@ def test_a_diff_side_is_the_same_actions_on_the_other_tables(reports):
                         "new": [dict(f, patched_trace=f["trace"], liberty_trace=liberty)],
                         "gone": [], "unchanged": []})
     assert html.count('class="viewer"') == 2
+
+
+def test_a_hypothesis_finding_is_reported_and_replays(tmp_path, capsys):
+    j, h = tmp_path / "h.json", tmp_path / "h.html"
+    code = main(["simulate", "--hypothesis", "--config", str(DATA / "small.toml"), "--variant",
+                 str(DATA / "break-guard.toml"), "--examples", "30", "--steps", "40",
+                 "--no-baseline", "--json", str(j), "--html", str(h)])
+    assert code == 1
+    assert "<svg" in h.read_text()
+    assert main(["replay", str(j), "--finding", "0", "--quiet"]) == 0
+    assert "reproduced" in capsys.readouterr().out

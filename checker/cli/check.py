@@ -141,8 +141,26 @@ def cmd_hypothesis(args: argparse.Namespace) -> int:
     f = Finding(out.prop, out.key or "", out.message or "", 0, None, len(steps), "hypothesis")
     rep = reports.Report(config.name, [], "hypothesis", Exploration(config.name, "hypothesis"),
                          [(f, steps, False, "")], [])
+    _describe_run(rep, config, args.variant, spec, model)
+    if args.json:
+        write_output(args.json, reports.to_json_text(rep))
+    if args.html:
+        from ..html import render_html
+
+        write_output(args.html, render_html(reports.to_json(rep)))
     sys.stdout.write(reports.findings_text(rep))
     return 1
+
+
+def _describe_run(rep: reports.Report, config: Any, variants: list[str], spec: Any,
+                  model: NovaModel) -> None:
+    """What a report needs to be replayed and read: the run's origin, the initial world and
+    the citations of the rows its traces ran."""
+    from ..explicit.replay import run_origin
+
+    rep.origin = run_origin(config, variants)
+    rep.initial = reports.state_summary(model.engine.initial())
+    rep.citations = reports.row_citations(spec, rep)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
