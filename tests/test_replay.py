@@ -141,12 +141,24 @@ def test_a_diff_side_is_the_same_actions_on_the_other_tables(reports):
     assert html.count('class="viewer"') == 2
 
 
-def test_a_hypothesis_finding_is_reported_and_replays(tmp_path, capsys):
+def test_a_hypothesis_finding_is_reported_and_replays(reports, tmp_path, monkeypatch, capsys):
+    # the Hypothesis run itself is tested elsewhere; here its shrunk failure is stood in by a
+    # known trace, to check what simulate --hypothesis writes with it
+    import types
+
+    from nova_resize.checker.explicit import hypothesis
+    from nova_resize.checker.explicit.replay import finding_actions
+
+    _, broken = reports
+    f = next(f for f in load(broken)["findings"] if f["property"] == "legal-state")
+    out = types.SimpleNamespace(prop=f["property"], key=f["key"], message=f["message"],
+                                actions=finding_actions(f))
+    monkeypatch.setattr(hypothesis, "run_machine", lambda *a, **k: out)
     j, h = tmp_path / "h.json", tmp_path / "h.html"
     code = main(["simulate", "--hypothesis", "--config", str(DATA / "small.toml"), "--variant",
-                 str(DATA / "break-guard.toml"), "--examples", "30", "--steps", "40",
-                 "--no-baseline", "--json", str(j), "--html", str(h)])
+                 str(DATA / "break-guard.toml"), "--no-baseline", "--json", str(j),
+                 "--html", str(h)])
     assert code == 1
-    assert "<svg" in h.read_text()
+    assert "<svg" in h.read_text() and "legal-state" in h.read_text()
     assert main(["replay", str(j), "--finding", "0", "--quiet"]) == 0
     assert "reproduced" in capsys.readouterr().out
