@@ -113,6 +113,10 @@ def test_a_baseline_finding_opens_on_demand(browser, report, tmp_path):
     assert d.get_attribute("open") is None
     d.locator("summary").click()
     assert d.locator(".pos").inner_text().startswith("step 0 / ")
+    # the properties table links to each finding, and following a link opens it
+    page.locator('table.properties a[href="#finding-3"]').click()
+    assert page.locator("#finding-3").get_attribute("open") is not None
+    assert page.locator("#finding-3 .pos").inner_text().startswith("step 0 / ")
     assert not errors
 
 

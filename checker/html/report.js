@@ -286,5 +286,12 @@
       if (details.open && !v.data) v.go(0, false);
     });
   });
+  // a link to a finding opens it
+  function openTarget() {
+    var el = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+    if (el && el.tagName === "DETAILS" && !el.open) { el.open = true; el.scrollIntoView(); }
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
   window.novaResizeViewers = viewers;
 })();

@@ -121,7 +121,10 @@ def check_page(r: dict[str, Any]) -> str:
                       + ">" + finding_head(f, "baseline" if known else "NEW",
                                            "known" if known else "new")
                       + f'<div class="body">{"".join(body)}</div></details>')
-    title = f"nova-resize {r.get('strategy', 'check')} — {r.get('configuration', '')}"
+    strategy = str(r.get("strategy", "bfs"))
+    command = {"simulate": "simulate", "hypothesis": "simulate --hypothesis"}.get(strategy,
+                                                                                "check")
+    title = f"nova-resize {command} — {r.get('configuration', '')} ({strategy})"
     body = [
         f'<header><h1>{esc(title)}</h1><p class="verdict {"ok" if ok else "bad"}">'
         f"{esc(verdict)}</p></header>",
