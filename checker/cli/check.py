@@ -62,8 +62,13 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
         write_output(args.json, reports.to_json_text(rep))
     if args.junit:
         write_output(args.junit, reports.to_junit(rep))
+    if args.html:
+        from ..html import render_html
+
+        write_output(args.html, render_html(reports.to_json(rep)))
     if not args.quiet:
-        sys.stdout.write(reports.text(rep, res.spec, max_traces=None if args.all_traces else 5))
+        sys.stdout.write(reports.text(rep, res.spec, max_traces=None if args.all_traces else 5,
+                                      verbose=args.verbose))
     if collector is not None:
         _trace_diagrams(args.diagrams, rep, collector)
     if args.update_baseline:
@@ -162,8 +167,26 @@ def cmd_hypothesis(args: argparse.Namespace) -> int:
     f = Finding(out.prop, out.key or "", out.message or "", 0, None, len(steps), "hypothesis")
     rep = reports.Report(config.name, [], "hypothesis", Exploration(config.name, "hypothesis"),
                          [(f, steps, False, "")], [])
+    _describe_run(rep, config, args.variant, spec, model)
+    if args.json:
+        write_output(args.json, reports.to_json_text(rep))
+    if args.html:
+        from ..html import render_html
+
+        write_output(args.html, render_html(reports.to_json(rep)))
     sys.stdout.write(reports.findings_text(rep))
     return 1
+
+
+def _describe_run(rep: reports.Report, config: Any, variants: list[str], spec: Any,
+                  model: NovaModel) -> None:
+    """What a report needs to be replayed and read: the run's origin, the initial world and
+    the citations of the rows its traces ran."""
+    from ..explicit.replay import run_origin
+
+    rep.origin = run_origin(config, variants)
+    rep.initial = reports.state_summary(model.engine.initial())
+    rep.citations = reports.row_citations(spec, rep)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -171,10 +194,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_variant(p)
     p.add_argument("--json", metavar="FILE", help="write the JSON report here")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here")
+    p.add_argument("--html", metavar="FILE",
+                   help="write a self-contained HTML report here (traces to step through)")
     p.add_argument("--baseline", metavar="FILE",
                    help="known findings (default: the bundled Liberty baseline)")
     p.add_argument("--no-baseline", action="store_true", help="report every finding as new")
     p.add_argument("--quiet", action="store_true", help="no progress, only the summary line")
+    p.add_argument("--verbose", action="store_true",
+                   help="the property table even on a passing run")
     p.add_argument("--all-traces", action="store_true",
                    help="print the traces of baseline findings too")
     add_bound_flags(p)

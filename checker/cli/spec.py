@@ -37,7 +37,7 @@ def cmd_diagram(args: argparse.Namespace) -> int:
             raise UsageError("--diff: expected at least one --variant to compare with Liberty")
         for v in variants:
             changed.update(v.changed_rows)
-    dots = spec_diagrams(spec, changed)
+    dots = spec_diagrams(spec, changed, LIBERTY if args.diff else None)
     written = write_diagrams(dots, Path(args.out), _formats(args.format))
     if not args.quiet:
         for p in written:

@@ -35,6 +35,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ..traces.observe import read_all
     from ..traces.validate import validate, verdict_json, verdict_text
 
+    if args.html:
+        check_writable(args.html, "--html report")
     spec, _ = build_spec(args.variant)
     config = resolve_config(args.config)
     if args.json:
@@ -43,6 +45,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     v = validate(config, spec, obs, args.instance, args.max_gap, args.max_requests)
     if args.json:
         write_output(args.json, json.dumps(verdict_json(v), indent=2, default=str))
+    if args.html:
+        from ..html import render_html, with_citations
+
+        doc = json.loads(json.dumps(verdict_json(v), default=str))
+        write_output(args.html, render_html(with_citations(doc, spec)))
     if not args.quiet or not v.accepted:
         sys.stdout.write(verdict_text(v))
     if v.accepted:
@@ -100,6 +107,7 @@ def register(sub: Any, epilog: str) -> None:
     va.add_argument("--max-requests", type=non_negative, default=1,
                     help="unobserved user requests allowed between two observations")
     va.add_argument("--json", metavar="FILE")
+    va.add_argument("--html", metavar="FILE", help="write a self-contained HTML report here")
     va.add_argument("--quiet", action="store_true")
     va.set_defaults(func=cmd_validate)
 
