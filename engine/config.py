@@ -58,7 +58,8 @@ three hosts and two instances, is 1.5 million states)."""
 
 ACTION_KEYS = ("resize", "migrate", "confirm_resize", "revert_resize", "delete", "stop", "start")
 FAULT_KEYS = ("driver", "claim_refused", "no_valid_host", "crash", "lose", "timeout")
-PERIODIC_KEYS = ("update_available_resource", "poll_unconfirmed_resizes")
+PERIODIC_KEYS = ("update_available_resource", "poll_unconfirmed_resizes",
+                 "cleanup_incomplete_migrations")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from nova_resize.spec import LIBERTY, Spec
 from nova_resize.spec import model as m
-from nova_resize.spec.states import FINISHED, RUNNING, SHUTDOWN, STOPPED
+from nova_resize.spec.states import FINISHED, MIG_ERROR, RUNNING, SHUTDOWN, STOPPED
 
 from nova_resize.errors import SpecError
 
@@ -191,7 +191,19 @@ class Engine:
                 view = self.resources.audit_view(tx, host.name)
                 if view != (host.usage, host.tracked_instances, host.tracked_migrations):
                     acts.append(Periodic("update_available_resource", host.name, None))
-        if self.config.periodic_enabled("poll_unconfirmed_resizes"):
+        for task in ("poll_unconfirmed_resizes", "cleanup_incomplete_migrations"):
+            if self.config.periodic_enabled(task):
+                acts.extend(self.periodic_candidates(w, task, tx))
+        return acts
+
+    def periodic_candidates(self, w: World, task: str, tx: Tx | None = None) -> list[Periodic]:
+        """The runs of a per-migration periodic task that would do something in ``w``, whether
+        or not the configuration enables the task: ``_poll_unconfirmed_resizes`` on the
+        destination of each finished migration; ``_cleanup_incomplete_migrations`` on each host
+        of an 'error' migration whose instance was deleted elsewhere."""
+        tx = tx or Tx.of(w)
+        if task == "poll_unconfirmed_resizes":
+            out: list[Periodic] = []
             for mig in w.migrations:
                 dest = tx.host(mig.dest_compute)
                 if mig.status != FINISHED or dest is None or dest.status != "up":
@@ -202,8 +214,29 @@ class Engine:
                     for f in w.frames
                 ):
                     continue
-                acts.append(Periodic("poll_unconfirmed_resizes", mig.dest_compute, mig.id))
-        return acts
+                out.append(Periodic("poll_unconfirmed_resizes", mig.dest_compute, mig.id))
+            return out
+        if task == "cleanup_incomplete_migrations":
+            return self._cleanups(tx, w)
+        raise SpecError(f"{task} is not a per-migration periodic task")
+
+    def _cleanups(self, tx: Tx, w: World) -> list[Periodic]:
+        out: list[Periodic] = []
+        for mig in w.migrations:
+            if mig.status != MIG_ERROR:
+                continue
+            inst = tx.instances[tx.inst_index(mig.instance)]
+            if not inst.deleted:
+                continue
+            for host in dict.fromkeys((mig.source_compute, mig.dest_compute)):
+                h = tx.host(host)
+                if h is None or h.status != "up" or inst.host == host:
+                    continue
+                if any(f.method == "cleanup_incomplete_migrations" and f.migration is not None
+                       and f.migration.id == mig.id and f.service == host for f in w.frames):
+                    continue
+                out.append(Periodic("cleanup_incomplete_migrations", host, mig.id))
+        return out
 
     def _choices(self, tx: Tx, fr: Frame | WFrame) -> int:
         flavor = get_local(fr, "flavor")
@@ -313,7 +346,7 @@ class Engine:
             dummy = Instance("", "", None, 0, a.host, "", None, None, None, False, False, False)
             fr = new_frame(tb, tx, a.host, a.task, a.task, dummy, None, {}, None)
             run_one(tb, tx, fr)
-        elif a.task == "poll_unconfirmed_resizes":
+        elif a.task in ("poll_unconfirmed_resizes", "cleanup_incomplete_migrations"):
             if a.migration is None or a.migration not in tx.migrations:
                 raise SpecError(f"periodic {a.task}: no migration {a.migration!r}")
             mig = tx.migrations[a.migration]

@@ -181,7 +181,25 @@ class Cloud:
         return self.do(Restart(host))
 
     def periodic(self, task: str, host: str, migration: str | None = None) -> StepResult:
-        return self.do(Periodic(task, host, migration))
+        """Run a periodic task on ``host`` to its end (as Nova's periodic call does); for a
+        task about one migration, ``migration`` (an id) or, when omitted, the first migration
+        the task would take up now. Returns the first step's result."""
+        action = Periodic(task, host, migration)
+        if migration is None and task != "update_available_resource":
+            found = [a for a in self.engine.periodic_candidates(self.world, task)
+                     if a.host == host]
+            if not found:
+                raise CloudError(f"periodic {task} on {host}: nothing for it to do now")
+            action = found[0]
+        before = {f.id for f in self.world.frames}
+        res = self.do(action)
+        for _ in range(1000):
+            mine = [f for f in self.world.frames if f.id not in before and f.method == task
+                    and f.service == host and not f.waiting]
+            if not mine:
+                break
+            self.do(self._run_action(mine[0].id))
+        return res
 
     def timeout(self, frame_id: str) -> StepResult:
         return self.do(Timeout(frame_id))

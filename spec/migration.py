@@ -11,6 +11,7 @@ from __future__ import annotations
 from .model import MigrationEdge
 from .states import (
     CONFIRMED,
+    FAILED,
     CONFIRMING,
     FINISHED,
     MIG_ERROR,
@@ -101,5 +102,11 @@ MIGRATION_EDGES: tuple[MigrationEdge, ...] = (
         MIG_ERROR,
         (FINISHED,),
         MGR + "_poll_unconfirmed_resizes",
+    ),
+    MigrationEdge(
+        "compute.cleanup_incomplete_migrations.failed",
+        FAILED,
+        (MIG_ERROR,),
+        MGR + "_cleanup_incomplete_migrations",
     ),
 )
