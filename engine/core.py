@@ -30,6 +30,7 @@ from .actions import (
     Periodic,
     Restart,
     Run,
+    StayDown,
     Timeout,
     coerce,
 )
@@ -168,8 +169,10 @@ class Engine:
             if tx.budgets.get("fault:lose", 0) > 0:
                 acts.append(Lose(i))
         for host in w.hosts:
-            if host.status != "down" and tx.budgets.get("fault:crash", 0) > 0:
+            if host.status in ("up", "init") and tx.budgets.get("fault:crash", 0) > 0:
                 acts.append(Crash(host.name))
+            if host.status in ("up", "init") and tx.budgets.get("fault:stay_down", 0) > 0:
+                acts.append(StayDown(host.name))
             if host.status == "down":
                 acts.append(Restart(host.name))
         for op, _ in self.config.actions:
@@ -287,6 +290,9 @@ class Engine:
         elif kind == "crash":
             assert isinstance(a, Crash)
             self._crash(tx, a.host)
+        elif kind == "stay_down":
+            assert isinstance(a, StayDown)
+            self._crash(tx, a.host, "gone")
         elif kind == "restart":
             assert isinstance(a, Restart)
             self._restart(tx, a.host)
@@ -308,12 +314,16 @@ class Engine:
         tx.rows.append(f"rpc.deliver.{msg.method}")
         run_eager(self.tables, tx, fr)
 
-    def _crash(self, tx: Tx, host: str) -> None:
-        tx.budgets["fault:crash"] -= 1
-        tx.rows.append("compute.service.crash")
+    def _crash(self, tx: Tx, host: str, status: str = "down") -> None:
+        """The service stops between two steps: ``down`` (it will be restarted) or ``gone``
+        (never again); its running handlers vanish with it."""
+        fault = "crash" if status == "down" else "stay_down"
+        tx.budgets[f"fault:{fault}"] -= 1
+        tx.rows.append("compute.service.crash" if status == "down" else
+                       "compute.service.stays_down")
         h = tx.host(host)
         assert h is not None
-        tx.set_host(h._replace(status="down"))
+        tx.set_host(h._replace(status=status))
         for fid in [f.id for f in tx.frames.values() if f.service == host]:
             del tx.frames[fid]
 
@@ -406,7 +416,8 @@ class Engine:
 
     # ---- questions about a world and an action ------------------------------------------------
     def quiescent(self, w: World) -> bool:
-        """No message in flight, no handler running, every compute service up."""
+        """No handler running, every compute service up or gone for good, no message in
+        flight but to a service that is gone."""
         return quiescent(w)
 
     def is_own_step(self, w: World, action: Action) -> bool:
@@ -479,6 +490,8 @@ def describe(w: World, action: Action | tuple[Any, ...]) -> str:
         return f"{where}" + (f" choice {a.choice}" if a.choice else "")
     if isinstance(a, Crash):
         return f"CRASH nova-compute on {a.host}"
+    if isinstance(a, StayDown):
+        return f"nova-compute on {a.host} STOPS for good"
     if isinstance(a, Restart):
         return f"restart nova-compute on {a.host}"
     assert isinstance(a, Periodic)

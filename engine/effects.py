@@ -202,12 +202,12 @@ def _touch(tx: Tx, mig: Migration) -> Migration:
     """``mig`` as the most recently updated migration of its instance: updated_at is kept as a
     rank among the instance's migrations (1 = least recent), the others renumbered, so that
     only the order, which is all the resource tracker compares, is in the state."""
-    others = sorted((m for m in tx.migrations.values()
-                     if m.instance == mig.instance and m.id != mig.id
-                     and m.updated_at is not None), key=lambda m: m.updated_at or 0)
-    for rank, m in enumerate(others, 1):
-        if m.updated_at != rank:
-            tx.migrations[m.id] = m._replace(updated_at=rank)
+    others = sorted((o for o in tx.migrations.values()
+                     if o.instance == mig.instance and o.id != mig.id
+                     and o.updated_at is not None), key=lambda o: o.updated_at or 0)
+    for rank, o in enumerate(others, 1):
+        if o.updated_at != rank:
+            tx.migrations[o.id] = o._replace(updated_at=rank)
     return mig._replace(updated_at=len(others) + 1)
 
 

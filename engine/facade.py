@@ -30,6 +30,7 @@ from .actions import (
     Periodic,
     Restart,
     Run,
+    StayDown,
     Timeout,
     coerce,
 )
@@ -88,7 +89,8 @@ class Cloud:
         unlimited = [(op, 10**6) for op in ("resize", "migrate", "confirm_resize",
                                              "revert_resize", "delete", "stop", "start")]
         faults = dict(config.faults)
-        for k in ("driver", "claim_refused", "no_valid_host", "crash", "lose", "timeout"):
+        for k in ("driver", "claim_refused", "no_valid_host", "crash", "stay_down", "lose",
+                  "timeout"):
             faults.setdefault(k, 0)
         budgets = {k: 10**6 for k in faults}
         self.config = replace(config, actions=tuple(unlimited), faults=tuple(budgets.items()))
@@ -170,6 +172,11 @@ class Cloud:
             if (method is None or msg.method == method) and (to is None or msg.target == to):
                 return self.do(Lose(i))
         raise CloudError(f"no in-flight message {method or ''} {to or ''}".strip())
+
+    def stay_down(self, host: str) -> StepResult:
+        """The compute service on ``host`` stops and is never restarted."""
+        self._host(host)
+        return self.do(StayDown(host))
 
     def crash(self, host: str) -> StepResult:
         self._host(host)

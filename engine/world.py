@@ -163,9 +163,15 @@ def local(frame: Frame, name: str, default: Any = None) -> Any:
 
 
 def quiescent(w: World) -> bool:
-    """Nothing left to happen by itself: no message in flight, no handler running, and every
-    compute service up (a service that is down will be restarted)."""
-    return not w.messages and not w.frames and all(h.status == "up" for h in w.hosts)
+    """Nothing left to happen by itself: no handler running, every compute service up (one
+    that is down will be restarted) or gone for good, and no message in flight but those queued
+    for a service that is gone (nothing will ever take them)."""
+    if w.frames:
+        return False
+    gone = {h.name for h in w.hosts if h.status == "gone"}
+    if any(h.status not in ("up", "gone") for h in w.hosts):
+        return False
+    return all(m.target in gone for m in w.messages)
 
 
 def frame_of(w: World, fid: str) -> Frame:

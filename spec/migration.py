@@ -11,8 +11,8 @@ from __future__ import annotations
 from .model import MigrationEdge
 from .states import (
     CONFIRMED,
-    FAILED,
     CONFIRMING,
+    FAILED,
     FINISHED,
     MIG_ERROR,
     MIGRATING,
