@@ -86,8 +86,7 @@ class Cloud:
     state machines built from the spec (:mod:`nova_resize.engine.machines`)."""
 
     def __init__(self, config: Config, spec: Spec = LIBERTY, strict: bool = True) -> None:
-        unlimited = [(op, 10**6) for op in ("resize", "migrate", "confirm_resize",
-                                             "revert_resize", "delete", "stop", "start")]
+        unlimited = [(op.name, 10**6) for op in spec.operations]
         faults = dict(config.faults)
         for k in ("driver", "claim_refused", "no_valid_host", "crash", "stay_down", "lose",
                   "timeout"):

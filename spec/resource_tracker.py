@@ -14,14 +14,17 @@ not know yet and removes a deleted one.
 
 from __future__ import annotations
 
-from .model import UsageRule
+from .model import TrackerRules, UsageRule
 from .states import (
     ACTIVE,
+    CONFIRMED,
+    MIG_ERROR,
     RESIZE_FINISH,
     RESIZE_MIGRATED,
     RESIZE_MIGRATING,
     RESIZE_PREP,
     RESIZED,
+    REVERTED,
     STOPPED,
 )
 
@@ -67,3 +70,20 @@ TRACKABLE_MIGRATION_TYPES: tuple[str, ...] = ("resize", "migration", "evacuation
 # 'resize', which only 'resize' passes among the types that occur. Other types count
 # instance.flavor instead of the stashed flavor.
 STASHED_FLAVOR_MIGRATION_TYPES: tuple[str, ...] = ("resize",)
+
+TRACKER_RULES = TrackerRules(
+    # migration_get_in_progress_by_host_and_node (nova/db/sqlalchemy/api.py): 'failed' is still
+    # "in progress" in 12.0.0 (3bc45979f1, bug 1543123, removed it in 12.0.4)
+    in_progress_excluded=(CONFIRMED, REVERTED, MIG_ERROR),
+    # _update_usage_from_migrations: `migration.updated_at >= other.updated_at` on Python 2.7
+    latest_migration="updated_at_py27",
+    # update_usage: "don't update usage for this instance unless it submitted a resource claim
+    # first"
+    update_usage_tracked_only=True,
+    # drop_move_claim: `instance_type.id == itype['id']` (25bc5a6639, bug 1647370, dropped it)
+    drop_needs_flavor_match=True,
+    # MoveClaim._claim_test and the RamFilter/DiskFilter: memory and disk; vcpus are not limited
+    # by default (cpu_allocation_ratio with no vcpus limit in the claim)
+    claim_resources=("memory_mb", "root_gb"),
+    cite=_RT + "ResourceTracker._update_usage_from_migrations",
+)
