@@ -8,8 +8,10 @@ touching the host (status not in confirmed, reverted, error) whose instance is i
 counts by :data:`USAGE_RULES`, the most recent migration per instance only.
 Between audits, ``resize_claim`` adds the incoming flavor at once, ``drop_move_claim`` removes a
 tracked migration (and its usage only when the flavor it is given matches the tracked one), and
-``update_usage`` (from ``_instance_update`` and the delete path) adds an instance the tracker does
-not know yet and removes a deleted one.
+``update_usage`` (from ``_instance_update`` and the delete path) acts only on an instance the
+tracker already tracks: it removes a deleted one; an instance it does not track changes nothing
+until the next audit. Which migration counts when an instance has several, and the other rules
+Nova's later patches changed, are :data:`TRACKER_RULES`.
 """
 
 from __future__ import annotations
