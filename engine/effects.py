@@ -147,7 +147,8 @@ def save_instance(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] 
         raise NovaError("UnexpectedTaskStateError")
     if "task_state" in cols and guard is None and db.task_state != fr.instance.task_state:
         tx.events.append(Event("unguarded_task_write", row,
-                               (db.task_state, fr.instance.task_state, fr.seen_task, fr.method)))
+                               (db.task_state, fr.instance.task_state, fr.seen_task, fr.method,
+                                db.name)))
     before = db
     db = db._replace(**{f: getattr(fr.instance, f) for f in cols})
     tx.instances[i] = db
@@ -166,7 +167,8 @@ def _fresh_save(tb: Tables, tx: Tx, fr: WFrame, eff: m.FreshSave, row: str) -> N
     fields = {k: value(tb, tx, fr, v) for k, v in eff.fields}
     if "task_state" in fields and db.task_state != fields["task_state"]:
         tx.events.append(Event("unguarded_task_write", row,
-                               (db.task_state, fields["task_state"], fr.seen_task, fr.method)))
+                               (db.task_state, fields["task_state"], fr.seen_task, fr.method,
+                                db.name)))
     after = db._replace(**fields)
     tx.instances[i] = after
     tx.events.append(Event("instance_write", row, (db, after)))

@@ -91,6 +91,7 @@ def raise_(tb: Tables, tx: Tx, fr: WFrame, exc: str, scope: str) -> None:
     """``exc`` escapes the row: on to the error handlers of its scope (or of the chain the
     frame is already in)."""
     fr.exc = exc
+    tx.events.append(Event("raise", fr.method, (fr.instance.name, exc)))
     if fr.chain is not None:
         chain = fr.chain  # raised inside an error handler: on to the next one
     elif fr.override is not None:

@@ -71,8 +71,9 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
                                       verbose=args.verbose))
     if collector is not None:
         _trace_diagrams(args.diagrams, rep, collector)
+    unexplained = 0
     if args.update_baseline:
-        _update_baseline(args.update_baseline, args.reasons, rep)
+        unexplained = _update_baseline(args.update_baseline, args.reasons, rep)
     new = rep.new_findings
     missing = unexplained_uncovered(rep) if args.require_coverage and rep.ex.complete else []
     incomplete = bounds.incomplete(rep.ex)
@@ -82,7 +83,7 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
                                       f" (PARTIAL: {rep.ex.stop_reason})"))
     if missing:
         print(f"rows never executed without a stated reason: {', '.join(missing)}")
-    if new or missing:
+    if new or missing or unexplained:
         return FINDINGS
     if incomplete:
         why = (f"{rep.ex.stop_reason}" if rep.ex.stop_kind == "interrupt" else
@@ -117,27 +118,31 @@ def _trace_diagrams(out: str, rep: reports.Report, collector: Any) -> None:
     write_diagrams(dots, Path(out), ["dot", "svg"])
 
 
-def _update_baseline(path: str, reasons_path: str | None, rep: reports.Report) -> None:
+def _update_baseline(path: str, reasons_path: str | None, rep: reports.Report) -> int:
     """Write every finding of this run into the baseline at ``path`` (keeping its other
-    entries), each with the reason of the first pattern it matches in ``reasons_path``."""
+    entries) with its exact identity (property, key, where), each with the reason of the
+    first pattern it matches in ``reasons_path``. A finding no pattern explains is written as
+    UNEXPLAINED and counted: the return value is how many there were."""
     existing = load_baseline(path) if Path(path).exists() else []
-    reasons = load_baseline(reasons_path) if reasons_path else existing
-    entries = {(k.prop, k.key): k for k in existing}
+    reasons = load_baseline_reasons(reasons_path)
+    entries = {(k.prop, k.key, k.where): k for k in existing}
     unexplained = []
     for f, _, _, _ in rep.findings:
-        if (f.prop, f.key) in entries:
+        ident = (f.prop, f.key, f.where or "*")
+        if ident in entries and not entries[ident].reason.startswith("UNEXPLAINED"):
             continue
-        k = lookup(reasons, f.prop, f.key)
+        k = lookup(reasons, f.prop, f.key, f.where)
         if k is None:
-            unexplained.append(f"{f.prop}: {f.key}")
+            unexplained.append(f"{f.prop}: {f.key} (in: {f.where}; caused by: {f.cause})")
             k = Known(f.prop, f.key, f"UNEXPLAINED: {f.message}")
-        entries[(f.prop, f.key)] = Known(f.prop, f.key, k.reason, k.bug)
+        entries[ident] = Known(f.prop, f.key, k.reason, k.bug, ident[2])
     header = ("# Known findings of nova 12.0.0 (Liberty) on the built-in configurations, written "
               "by\n# nova-resize check --update-baseline; reasons from "
               "checker/baseline_reasons.toml.")
     write_output(path, render_baseline(list(entries.values()), header))
     if unexplained:
         print(f"{len(unexplained)} findings have no reason yet: " + "; ".join(unexplained))
+    return len(unexplained)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -208,7 +213,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--update-baseline", metavar="FILE",
                    help="write this run's findings into the baseline FILE (exact keys)")
     p.add_argument("--reasons", metavar="FILE",
-                   help="reason patterns for --update-baseline (default: FILE itself)")
+                   help="reason patterns for --update-baseline (default: the bundled "
+                   "checker/baseline_reasons.toml)")
     p.add_argument("--require-coverage", action="store_true",
                    help="fail if a spec row is never executed without a stated reason")
 

@@ -129,9 +129,9 @@ def violations(engine: Engine, prop: str, before: World, step: StepResult | None
     after = step.world if step is not None else before
     keys: list[str] = []
     if p.transition is not None and step is not None:
-        keys += [k for k, _ in p.transition(model, before, step)]
+        keys += [v[0] for v in p.transition(model, before, step)]
     if p.always is not None and (p.when is None or p.when(model, after)):
-        keys += [k for k, _ in p.always(model, after)]
+        keys += [v[0] for v in p.always(model, after)]
     if p.recoverable is not None:
         key = stuck_key(model, p.name, after)
         if key is not None:

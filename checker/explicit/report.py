@@ -230,8 +230,11 @@ def text(rep: Report, spec: Spec, max_traces: int | None = None, verbose: bool =
 def _finding_lines(f: Finding, steps: list[Step], known: bool, reason: str) -> list[str]:
     tag = f"baseline: {reason}" if known else "NEW"
     hosts = f.prop in HOST_PROPERTIES
-    lines = [f"{f.prop}: {f.key}  [{tag}]", f"  {f.message}",
-             f"  shortest trace ({len(steps)} steps):"]
+    lines = [f"{f.prop}: {f.key}  [{tag}]"]
+    if f.where or f.cause:
+        lines.append(f"  in: {f.where or '-'}; caused by: {f.cause or '-'}; seen "
+                     f"{f.count:,} {'time' if f.count == 1 else 'times'}")
+    lines += [f"  {f.message}", f"  shortest trace ({len(steps)} steps):"]
     for s in steps:
         lines.append(f"  {s.n:3d}. {s.actor:24s} {s.action}")
         if s.rows:
@@ -297,6 +300,8 @@ def to_json(rep: Report) -> dict[str, Any]:
             {
                 "property": f.prop,
                 "key": f.key,
+                "where": f.where,
+                "cause": f.cause,
                 "message": f.message,
                 "kind": f.kind,
                 "in_baseline": known,

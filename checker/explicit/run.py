@@ -50,7 +50,9 @@ def check(config: Config, variant_paths: Sequence[str], known: list[Known],
     findings.sort(key=lambda it: (it[0].prop, it[0].depth, it[0].key))
     items = []
     for f, actions in findings:
-        k = lookup(known, f.prop, f.key)
+        if not f.cause:
+            f.cause = model.cause(actions, f.subject)
+        k = lookup(known, f.prop, f.key, f.where)
         items.append((f, build_trace(model, actions), k is not None,
                       k.reason if k is not None else ""))
     exempt = coverage_exemptions(config.name)
