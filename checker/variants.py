@@ -264,8 +264,8 @@ def apply_variant_data(spec: Spec, data: dict[str, Any], source: str) -> Variant
         r = rows[i]
         if not any(isinstance(e, m.SaveInstance) for e in r.effects):
             raise ConfigError(f"{where}.row: {r.id} has no instance save to guard")
-        effs = tuple(m.SaveInstance(guard) if isinstance(e, m.SaveInstance) else e
-                     for e in r.effects)
+        effs = tuple(dataclasses.replace(e, guard=guard) if isinstance(e, m.SaveInstance)
+                     else e for e in r.effects)
         rows[i] = dataclasses.replace(r, effects=effs)
         changed.append(r.id)
     for n, t in enumerate(tables("move_quota")):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from nova_resize.spec.options import DEFAULTS
+from nova_resize.spec.options import DEFAULTS, OPTIONS
 from nova_resize.spec.states import ACTIVE, ERROR, STOPPED
 
 from nova_resize.errors import ConfigError
@@ -46,6 +46,9 @@ class InstanceConfig:
     vm_state: str = ACTIVE
     locked: bool = False
 
+
+CHOICES: dict[str, tuple[Any, ...]] = {o.name: o.choices for o in OPTIONS if o.choices}
+"""Options whose values are a closed set (spec.options)."""
 
 ACTION_KEYS = ("resize", "migrate", "confirm_resize", "revert_resize", "delete", "stop", "start")
 FAULT_KEYS = ("driver", "claim_refused", "no_valid_host", "crash", "lose", "timeout")
@@ -99,9 +102,20 @@ class Config:
         return dict(self.periodic).get(name, False)
 
     def with_options(self, **options: Any) -> Config:
+        """This configuration with some [options] replaced (checked as the TOML reader checks
+        them: :class:`ConfigError` for an unknown option or a bad value)."""
         merged = dict(self.options)
-        merged.update(options)
-        return replace(self, options=tuple(sorted(merged.items())))
+        for k, v in options.items():
+            if k not in DEFAULTS:
+                raise ConfigError(f"{self.source}: options.{escape_key(k)}: unknown key "
+                                  f"(expected one of {', '.join(DEFAULTS)})")
+            merged[k] = _option_value(self.source, k, "" if v is None and k in CHOICES else v)
+        return replace(self, options=tuple(sorted(merged.items(), key=lambda kv: kv[0])))
+
+    def options_set(self) -> dict[str, Any]:
+        """The [options] this configuration gives explicitly (the rest take Liberty's
+        defaults)."""
+        return dict(self.options)
 
 
 def escape_key(k: Any) -> str:
@@ -140,6 +154,26 @@ def _known(source: str, prefix: str, table: dict[str, Any], allowed: tuple[str, 
             )
 
 
+def _option_value(source: str, k: str, v: Any) -> Any:
+    """An [options] value checked against the option's default type or its choices (TOML has no
+    null: ``""`` stands for an option left unset, as an empty value does in nova.conf)."""
+    choices = CHOICES.get(k, ())
+    if choices:
+        value = None if v == "" else v
+        if value not in choices:
+            shown = ", ".join('"" (unset)' if c is None else repr(c) for c in choices)
+            raise _err(source, f"options.{k}", f"one of {shown}", v)
+        return value
+    default = DEFAULTS[k]
+    kind = type(default)
+    _typed(source, f"options.{k}", v, kind, kind.__name__)
+    if isinstance(default, int) and not isinstance(default, bool) and v < 0:
+        raise _err(source, f"options.{k}", "a non-negative integer", v)
+    if isinstance(default, str) and not v:
+        raise _err(source, f"options.{k}", "a non-empty string", v)
+    return v
+
+
 def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     """Build a :class:`Config` from parsed TOML, validating every key."""
     top = ("name", "options", "flavors", "hosts", "instances", "quota", "actions", "faults",
@@ -151,12 +185,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     _known(source, "options.", options_t, tuple(DEFAULTS))
     options = []
     for k, v in options_t.items():
-        default = DEFAULTS[k]
-        kind = type(default)
-        _typed(source, f"options.{k}", v, kind, kind.__name__)
-        if isinstance(default, int) and not isinstance(default, bool) and v < 0:
-            raise _err(source, f"options.{k}", "a non-negative integer", v)
-        options.append((k, v))
+        options.append((k, _option_value(source, k, v)))
 
     flavors = []
     fl = data.get("flavors", [])
@@ -313,7 +342,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         hosts=tuple(hosts),
         instances=tuple(instances),
         quota=tuple(sorted(quota.items())),
-        options=tuple(sorted(options)),
+        options=tuple(sorted(options, key=lambda kv: kv[0])),
         actions=tuple(actions),
         resize_flavors=tuple(rf),
         targets=tuple(sorted(targets)),
