@@ -21,6 +21,9 @@ from nova_resize.files import parse_toml, read_text
 
 @dataclass(frozen=True)
 class Flavor:
+    """A flavor (``[[flavors]]``): its name, API id, vCPUs, RAM and root disk; ``disabled``
+    flavors are refused by a resize."""
+
     name: str
     id: int
     vcpus: int
@@ -31,6 +34,9 @@ class Flavor:
 
 @dataclass(frozen=True)
 class HostConfig:
+    """A compute host (``[[hosts]]``): its capacity and whether nova-compute is up at the
+    start."""
+
     name: str
     vcpus: int = 16
     memory_mb: int = 16384
@@ -40,6 +46,8 @@ class HostConfig:
 
 @dataclass(frozen=True)
 class InstanceConfig:
+    """An instance at the start (``[[instances]]``): its host, flavor, vm_state and lock."""
+
     name: str
     host: str
     flavor: str
@@ -74,18 +82,21 @@ class Config:
     source: str = "<built-in>"
 
     def option(self, name: str) -> Any:
+        """The value of an ``[options]`` entry (Liberty's default when not given)."""
         for k, v in self.options:
             if k == name:
                 return v
         return DEFAULTS[name]
 
     def flavor(self, name: str) -> Flavor:
+        """The flavor called ``name`` (KeyError when there is none)."""
         for f in self.flavors:
             if f.name == name:
                 return f
         raise KeyError(name)
 
     def check_option(self, name: str, default: Any = None) -> Any:
+        """The value of a ``[check]`` entry (bounds, FIFO queues)."""
         for k, v in self.check:
             if k == name:
                 return v
@@ -99,6 +110,7 @@ class Config:
         return None
 
     def periodic_enabled(self, name: str) -> bool:
+        """Whether the ``[periodic]`` task ``name`` runs in this configuration."""
         return dict(self.periodic).get(name, False)
 
     def with_options(self, **options: Any) -> Config:

@@ -78,22 +78,27 @@ class Engine:
     # ---- what the engine was built from -----------------------------------------------------
     @property
     def spec(self) -> Spec:
+        """The tables this engine runs."""
         return self.tables.spec
 
     @property
     def config(self) -> Config:
+        """The configuration the tables were compiled against."""
         return self.tables.config
 
     @property
     def flavors(self) -> dict[str, Flavor]:
+        """The configuration's flavors by name."""
         return self.tables.flavors
 
     @property
     def resources(self) -> Resources:
+        """The resource-tracker arithmetic of the configuration's hosts and flavors."""
         return self.tables.resources
 
     @property
     def fifo(self) -> bool:
+        """Whether messages to one service are delivered in the order sent."""
         return self.tables.fifo
 
     # ---- the initial state -------------------------------------------------------------------

@@ -117,14 +117,16 @@ class Cloud:
     from the spec (:mod:`nova_resize.engine.machines`)."""
 
     def __init__(self, config: Config, spec: Spec | None = None, strict: bool = True) -> None:
-        """A cloud in the configuration's initial state."""
+        """A cloud in the configuration's initial state (any request, to any flavor, and any
+        fault may be taken, without the configuration's budgets or targets)."""
         spec = LIBERTY if spec is None else spec
         faults = dict(config.faults)
         for k in ("driver", "claim_refused", "no_valid_host", "crash", "lose", "timeout"):
             faults.setdefault(k, 0)
         self.config: Config = replace(
             config, actions=tuple((op, UNLIMITED) for op in OPERATIONS),
-            faults=tuple((k, UNLIMITED) for k in faults), targets=())
+            faults=tuple((k, UNLIMITED) for k in faults), targets=(),
+            resize_flavors=tuple(f.name for f in config.flavors))
         """The configuration the cloud runs (requests and faults unlimited)."""
         self.engine: Engine = Engine(self.config, spec)
         """The pure engine every step goes through."""
@@ -339,7 +341,7 @@ class Cloud:
         raise CloudError(f"still running after {limit} steps")
 
     # ---- setting up state, as Nova's tests do with database writes ---------------------------
-    def set_instance(self, name: str, in_flight: bool = False, **fields: Any) -> Instance:
+    def set_instance(self, name: str, /, in_flight: bool = False, **fields: Any) -> Instance:
         """Write fields of an instance's database row (``db.instance_update`` in a Nova test),
         outside any step: nothing else changes, nothing is recorded in :attr:`history`.
         ``in_flight`` also writes them into every in-flight message's copy of the instance (the
@@ -355,7 +357,7 @@ class Cloud:
         self.world = self.world._replace(instances=insts, messages=msgs)
         return self._instance(name)
 
-    def set_migration(self, migration: str, **fields: Any) -> Migration:
+    def set_migration(self, migration: str, /, **fields: Any) -> Migration:
         """Write fields of a migration row: ``migration`` is its id or an instance name (its
         latest migration). Outside any step, like :meth:`set_instance`."""
         mig = next((mg for mg in self.world.migrations if mg.id == migration), None)
