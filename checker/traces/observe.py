@@ -77,7 +77,8 @@ class Obs:
 class ObservationSet:
     """Observations in the order to match them, with what they name: compute hosts (snapshot
     and payload hosts, usage notifications' publishers), flavors, instances, and the hosts
-    that published ``compute.instance.update`` (nova-api's and nova-conductor's)."""
+    that published ``compute.instance.update`` or ``delete.*`` (candidates for nova-api's and
+    nova-conductor's)."""
 
     observations: list[Obs]
     formats: list[str] = field(default_factory=list)
@@ -400,8 +401,9 @@ def _summarise(allobs: list[Obs], formats: list[str], warnings: list[str]) -> Ob
             service, _, host = pub.partition(".")
             if o.get("event_type") == "compute.instance.update":
                 publishers[host] = None
-            elif service == "compute" and not str(o.get("event_type")).startswith(
-                    "compute.instance.delete."):
+            elif str(o.get("event_type")).startswith("compute.instance.delete."):
+                publishers[host] = None  # nova-api's local delete, or a compute host's
+            elif service == "compute":
                 hosts[host] = None  # a compute manager's usage notification
     flavors = sorted({o.get("flavor") for o in allobs if o.get("flavor")} |
                      {o.get("new_flavor") for o in allobs if o.get("new_flavor")})
