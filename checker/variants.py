@@ -45,10 +45,11 @@ from pathlib import Path
 from typing import Any
 
 from nova_resize.engine.config import escape_key as _esc
+from nova_resize.engine.wellformed import problems
 from nova_resize.spec import LIBERTY, Spec
 from nova_resize.spec import model as m
 
-from nova_resize.errors import ConfigError
+from nova_resize.errors import ConfigError, VariantError
 from nova_resize.files import parse_toml, read_text
 
 REF_HEADS = ("instance.", "migration.", "local.", "db.", "config.", "self.")
@@ -328,11 +329,8 @@ def apply_variant_data(spec: Spec, data: dict[str, Any], source: str) -> Variant
 
 
 def _validate(spec: Spec, source: str) -> None:
-    labels = {(r.handler, r.at) for r in spec.rows}
-    for r in spec.rows:
-        for target in (r.then, r.on_fail):
-            if target in (None, m.END, m.RAISE):
-                continue
-            if (r.handler, target) not in labels:
-                raise ConfigError(f"{source}: row {r.id}: then {target!r} names no label of "
-                                  f"{r.handler}")
+    """Refuse a variant whose tables the engine could not interpret (engine.wellformed)."""
+    found = problems(spec)
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise VariantError(f"{source}: {found[0]}{more}")

@@ -58,6 +58,15 @@ class InstanceConfig:
 CHOICES: dict[str, tuple[Any, ...]] = {o.name: o.choices for o in OPTIONS if o.choices}
 """Options whose values are a closed set (spec.options)."""
 
+MAX_HOSTS = 256
+MAX_INSTANCES = 64
+MAX_FLAVORS = 64
+MAX_BUDGET = 10_000
+MAX_AMOUNT = 2**40
+"""Sizes past which a configuration is refused: every host and instance adds actions to every
+state, and the state space grows with every budget (an exhaustive run of the `full` preset,
+three hosts and two instances, is 1.5 million states)."""
+
 ACTION_KEYS = ("resize", "migrate", "confirm_resize", "revert_resize", "delete", "stop", "start")
 FAULT_KEYS = ("driver", "claim_refused", "no_valid_host", "crash", "lose", "timeout")
 PERIODIC_KEYS = ("update_available_resource", "poll_unconfirmed_resizes")
@@ -185,6 +194,11 @@ def _option_value(source: str, k: str, v: Any) -> Any:
         raise _err(source, f"options.{k}", "a non-empty string", v)
     return v
 
+def _at_most(source: str, key: str, items: list[Any], limit: int) -> None:
+    if len(items) > limit:
+        raise ConfigError(f"{source}: {key}: {len(items):,} entries, at most {limit} (every one "
+                          f"multiplies the states to explore)")
+
 
 def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     """Build a :class:`Config` from parsed TOML, validating every key."""
@@ -203,6 +217,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     fl = data.get("flavors", [])
     if not isinstance(fl, list) or not fl:
         raise _err(source, "flavors", "a non-empty array of tables [[flavors]]", fl)
+    _at_most(source, "flavors", fl, MAX_FLAVORS)
     for i, f in enumerate(fl):
         key = f"flavors[{i}]"
         f = _table(source, key, f)
@@ -217,6 +232,8 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
             nums[n] = _typed(source, f"{key}.{n}", f[n], int, "a non-negative integer")
             if nums[n] < 0:
                 raise _err(source, f"{key}.{n}", "a non-negative integer", nums[n])
+            if nums[n] > MAX_AMOUNT:
+                raise _err(source, f"{key}.{n}", f"at most {MAX_AMOUNT:,}", nums[n])
         fid = _typed(source, f"{key}.id", f.get("id", i + 1), int, "an integer")
         disabled = _typed(source, f"{key}.disabled", f.get("disabled", False), bool, "a boolean")
         flavors.append(Flavor(fname, fid, nums["vcpus"], nums["memory_mb"], nums["root_gb"],
@@ -232,6 +249,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     hl = data.get("hosts", [])
     if not isinstance(hl, list) or not hl:
         raise _err(source, "hosts", "a non-empty array of tables [[hosts]]", hl)
+    _at_most(source, "hosts", hl, MAX_HOSTS)
     for i, h in enumerate(hl):
         key = f"hosts[{i}]"
         h = _table(source, key, h)
@@ -246,6 +264,8 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
             nums[n] = _typed(source, f"{key}.{n}", h.get(n, d), int, "a non-negative integer")
             if nums[n] < 0:
                 raise _err(source, f"{key}.{n}", "a non-negative integer", nums[n])
+            if nums[n] > MAX_AMOUNT:
+                raise _err(source, f"{key}.{n}", f"at most {MAX_AMOUNT:,}", nums[n])
         up = _typed(source, f"{key}.up", h.get("up", True), bool, "a boolean")
         hosts.append(HostConfig(hname, nums["vcpus"], nums["memory_mb"], nums["disk_gb"], up))
     hnames = [h.name for h in hosts]
@@ -256,6 +276,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     il = data.get("instances", [])
     if not isinstance(il, list) or not il:
         raise _err(source, "instances", "a non-empty array of tables [[instances]]", il)
+    _at_most(source, "instances", il, MAX_INSTANCES)
     for i, inst in enumerate(il):
         key = f"instances[{i}]"
         inst = _table(source, key, inst)
@@ -284,6 +305,8 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     quota = dict(Config().quota)
     for k, v in quota_t.items():
         quota[k] = _typed(source, f"quota.{k}", v, int, "an integer (-1 for unlimited)")
+        if quota[k] < -1 or quota[k] > MAX_AMOUNT:
+            raise _err(source, f"quota.{k}", "-1 (unlimited) or a limit from 0", v)
 
     actions_t = _table(source, "actions", data.get("actions", {}))
     _known(source, "actions.", actions_t, (*ACTION_KEYS, "resize_flavors", "targets"))
@@ -293,6 +316,8 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
             v = _typed(source, f"actions.{k}", actions_t[k], int, "a non-negative integer")
             if v < 0:
                 raise _err(source, f"actions.{k}", "a non-negative integer", v)
+            if v > MAX_BUDGET:
+                raise _err(source, f"actions.{k}", f"at most {MAX_BUDGET:,} requests", v)
             actions.append((k, v))
     rf = actions_t.get("resize_flavors", [])
     if not isinstance(rf, list) or not all(isinstance(x, str) for x in rf):
@@ -319,6 +344,8 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         v = _typed(source, f"faults.{k}", v, int, "a non-negative integer")
         if v < 0:
             raise _err(source, f"faults.{k}", "a non-negative integer", v)
+        if v > MAX_BUDGET:
+            raise _err(source, f"faults.{k}", f"at most {MAX_BUDGET:,} faults", v)
         faults.append((k, v))
 
     periodic_t = _table(source, "periodic", data.get("periodic", {}))
@@ -337,11 +364,12 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         )
 
     check_t = _table(source, "check", data.get("check", {}))
-    _known(source, "check.", check_t, ("fifo", "max_states", "max_depth", "max_seconds"))
+    _known(source, "check.", check_t, ("fifo", "max_states", "max_depth", "max_seconds",
+                                       "allow_partial"))
     check = []
     for k, v in check_t.items():
-        if k == "fifo":
-            check.append((k, _typed(source, "check.fifo", v, bool, "a boolean")))
+        if k in ("fifo", "allow_partial"):
+            check.append((k, _typed(source, f"check.{k}", v, bool, "a boolean")))
         else:
             v = _typed(source, f"check.{k}", v, int, "a positive integer")
             if v <= 0:

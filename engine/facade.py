@@ -480,8 +480,11 @@ class Cloud:
 
 
 def trace_actions(finding: Mapping[str, Any]) -> list[Action]:
-    """The actions of a finding of a ``nova-resize check --json`` report (its trace steps'
-    ``action_data``), for :meth:`Cloud.replay`."""
+    """The actions of a finding of a ``nova-resize check --json`` report (its ``actions``, or
+    its trace steps' ``action_data``), for :meth:`Cloud.replay`."""
+    actions = finding.get("actions")
+    if isinstance(actions, list):
+        return [from_json(a, f"finding.actions[{n}]") for n, a in enumerate(actions)]
     trace = finding.get("trace")
     if not isinstance(trace, list):
         raise InputError("finding.trace: expected the array of steps of a check report finding")

@@ -222,6 +222,7 @@ def test_a_check_report_trace_replays_in_a_cloud(tmp_path, capsys):
     c = Cloud(load_config(DATA / "small.toml"), spec)
     results = c.replay(trace_actions(finding))
     assert [r.rows for r in results] == [s["rows"] for s in finding["trace"]]
+    assert trace_actions({"trace": finding["trace"]}) == trace_actions(finding)
     inst = c.instance("vm1")
     assert f"{inst.vm_state}/{inst.task_state}" == finding["key"]
 

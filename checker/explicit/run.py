@@ -15,7 +15,8 @@ from ..variants import Variant, build_spec
 from .baseline import Known, lookup
 from .coverage import RowCoverage, coverage_exemptions
 from .model import NovaModel
-from .report import Report, build_trace
+from .replay import run_origin
+from .report import Report, build_trace, row_citations, state_summary
 
 
 @dataclass
@@ -55,7 +56,9 @@ def check(config: Config, variant_paths: Sequence[str], known: list[Known],
     exempt = coverage_exemptions(config.name)
     uncovered = sorted(r.id for r in spec.rows if r.id not in cov.rows)
     rep = Report(config.name, [v.name for v in variants], strategy, ex, items, uncovered,
-                 {r: exempt[r] for r in uncovered if r in exempt}, cov.rows)
+                 {r: exempt[r] for r in uncovered if r in exempt}, cov.rows,
+                 run_origin(config, variant_paths), {}, state_summary(model.engine.initial()))
+    rep.citations = row_citations(spec, rep)
     return CheckResult(rep, model, spec, variants)
 
 

@@ -246,7 +246,13 @@ def _admin(eng: Engine, start: World, name: str) -> list[Outcome]:
     return out
 
 
-def read_observation(path: str) -> tuple[dict[str, Any], str, Obs]:
+def read_observation(path: str) -> tuple[dict[str, Any], str]:
+    """One observed server's fields and name (see :func:`read_server`)."""
+    o = read_server(path)
+    return dict(o.fields), o.instance
+
+
+def read_server(path: str) -> Obs:
     """One observed server: `openstack server show -f json`, the API's server JSON, or a
     `nova show` table as pasted."""
     text = read_text(path, ObservationError)
@@ -260,15 +266,15 @@ def read_observation(path: str) -> tuple[dict[str, Any], str, Obs]:
                                f"table), found {kind}")
     if len(obs) != 1:
         raise ObservationError(f"{path}: expected one server, found {len(obs)}")
-    o = obs[0]
-    return dict(o.fields), o.instance, o
+    return obs[0]
 
 
 def explain_file(base: Config, spec: Spec, path: str, migrations: str | None,
                  max_states: int = 150_000) -> Explanation:
     """Explain the server observed in ``path`` (with its latest migration's status from the
     migration list ``migrations``)."""
-    fields, name, o = read_observation(path)
+    o = read_server(path)
+    fields, name = dict(o.fields), o.instance
     oset = observation_set([(path, [o])])
     cfg, name = adapt_config(base, oset, name)
     # the explanation needs finite requests: one of each

@@ -45,7 +45,8 @@ class Verdict:
     """The outcome of a validation: ``accepted``, the observations followed, how many matched;
     when accepted the ``witness`` (per observation, the steps that led to it); when rejected the
     observation it stopped at (``rejected_at``), what the spec allows there and the nearest
-    state; the search's size; ``warnings`` about the input (out-of-order timestamps...) and the
+    state (``truncated``: the search hit its state cap there, so this is no verdict); the
+    search's size; ``warnings`` about the input (out-of-order timestamps...) and the
     ``assumptions`` it was validated under (start host, notification option, publishers)."""
 
     accepted: bool
@@ -60,6 +61,7 @@ class Verdict:
     seconds: float = 0.0
     instance: str = ""
     config: str = ""
+    truncated: bool = False  # the search at the rejection hit its state cap: no verdict
     warnings: list[str] = field(default_factory=list)
     assumptions: dict[str, Any] = field(default_factory=dict)
 
@@ -73,6 +75,7 @@ class Validator:
         self.instance = instance
         self.max_gap = max_gap
         self.max_states = max_states
+        self.truncated = False
         self.max_requests = max_requests
         self.op_budgets = {f"op:{k}": v for k, v in engine.config.actions}
         self.vocabulary: set[str] = set()
@@ -241,7 +244,8 @@ class Validator:
             if not nxt:
                 return Verdict(False, obs, i, [], i, sorted(allowed)[:40],
                                self._nearest(o, allowed), explored, max_frontier,
-                               time.monotonic() - t0, self.instance, eng.config.name)
+                               time.monotonic() - t0, self.instance, eng.config.name,
+                               self.truncated)
             frontier = nxt
             max_frontier = max(max_frontier, len(frontier))
         node = next(iter(frontier.values()))
@@ -283,7 +287,10 @@ class Validator:
                         nxt.setdefault((self.gc(w), pend, late[:k] + late[k + 1:], nfresh),
                                        Node(node, path, i))
                         break
-            if len(path) >= self.max_gap or explored > self.max_states:
+            if explored > self.max_states:
+                self.truncated = True
+                continue
+            if len(path) >= self.max_gap:
                 continue
             if not self._unobserved_ok(pend):
                 continue  # the pending notifications must be observed first

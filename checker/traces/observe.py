@@ -124,7 +124,7 @@ def _json_records(text: str, name: str) -> list[tuple[str, Any]] | None:
     except json.JSONDecodeError:
         doc = None
     except RecursionError:
-        raise ObservationError(f"{name}: not valid JSON: nested too deeply") from None
+        raise ObservationError(f"{name}:1: JSON nested too deeply") from None
     if doc is not None:
         if isinstance(doc, list):
             return [(f"{name}[{n}]", x) for n, x in enumerate(doc)]
@@ -137,6 +137,8 @@ def _json_records(text: str, name: str) -> list[tuple[str, Any]] | None:
             out.append((f"{name}:{lineno}", json.loads(line)))
         except json.JSONDecodeError as e:
             raise ObservationError(f"{name}:{lineno}: not valid JSON: {e.msg}") from None
+        except RecursionError:
+            raise ObservationError(f"{name}:{lineno}: JSON nested too deeply") from None
     return out
 
 

@@ -16,6 +16,7 @@ from nova_resize.spec.states import (
 )
 
 from ...explorer.model import Property, Violation
+from ..world_json import usage_text
 from .context import Context, mig_text, pair, role
 
 
@@ -45,8 +46,8 @@ def claims_consistent(ctx: Context, w: World) -> list[Violation]:
         if wrong:
             total = tuple(sum(v[k] for v in want.values()) for k in range(3))
             out.append(("audit " + "; ".join(wrong),
-                        f"an audit of {h.name} would count {usage} but its occupants need "
-                        f"{total}"))
+                        f"an audit of {h.name} would count {usage_text(usage)} but its "
+                        f"occupants need {usage_text(total)}"))
     return out
 
 

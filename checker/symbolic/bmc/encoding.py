@@ -72,6 +72,9 @@ class Encoding(CoreRules, HandlerRules, RefRules, EffectRules):
     # ---- the fragment ------------------------------------------------------------------------
     def _check_fragment(self) -> None:
         cfg = self.config
+        if len(cfg.hosts) > 5:
+            raise OutsideFragment("bmc: at most 5 hosts (each tuple of hosts is an atom of a "
+                                  "12-bit encoding)")
         if len(cfg.instances) != 1:
             raise OutsideFragment("bmc: the encoding covers exactly one instance")
         for f, n in cfg.faults:
