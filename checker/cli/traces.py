@@ -131,8 +131,10 @@ def register(sub: Any, epilog: str) -> None:
 
     xp = sub.add_parser("explain", help="how could an instance get into this state, and what "
                         "happens next", epilog=epilog)
-    xp.add_argument("file", metavar="FILE", help="`openstack server show -f json` output")
-    xp.add_argument("--migrations", metavar="FILE", help="`nova migration-list` JSON")
+    xp.add_argument("file", metavar="FILE", help="one server: `openstack server show -f json`, "
+                    "the API's server JSON, or a pasted `nova show` table")
+    xp.add_argument("--migrations", metavar="FILE", help="`nova migration-list` output (table) "
+                    "or the API's os-migrations JSON")
     xp.add_argument("--config", default="explain")
     add_variant(xp)
     xp.add_argument("--json", metavar="FILE")
