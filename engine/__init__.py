@@ -10,7 +10,8 @@ The stable surface is what ``__all__`` lists:
   :class:`Quota`, :class:`Host`, :class:`Message`, :class:`Frame`, :class:`Requests`) are
   immutable values; :func:`world_to_json` / :func:`world_from_json` store them exactly.
 - Actions (:class:`ApiRequest`, :class:`Deliver`, :class:`Run`, :class:`Fail`,
-  :class:`Lose`, :class:`Timeout`, :class:`Crash`, :class:`Restart`, :class:`Periodic`) are
+  :class:`Lose`, :class:`Timeout`, :class:`Crash`, :class:`StayDown`, :class:`Restart`,
+  :class:`Periodic`) are
   typed tuples; :func:`action_to_json` / :func:`action_from_json` are their JSON form.
 - A step returns a :class:`StepResult`: rows, :class:`Event` records, :class:`Notification`
   records (with publisher and payload), the messages sent and nova-api's :class:`ApiOutcome`.
@@ -44,6 +45,7 @@ from .actions import (
     Periodic,
     Restart,
     Run,
+    StayDown,
     Timeout,
     coerce,
 )
@@ -103,6 +105,7 @@ __all__ = [
     "Run",
     "RunawayStep",
     "SpecError",
+    "StayDown",
     "StepResult",
     "Timeout",
     "World",

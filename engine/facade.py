@@ -34,6 +34,7 @@ from .actions import (
     Periodic,
     Restart,
     Run,
+    StayDown,
     Timeout,
     coerce,
     from_json,
@@ -48,7 +49,8 @@ from .views import HostUsage, QuotaUsage, host_usage, quota_usage
 from .world import INSTANCE_FIELDS, Frame, Host, Instance, Message, Migration, Reservation, World
 
 OPERATIONS = ("resize", "migrate", "confirm_resize", "revert_resize", "delete", "stop", "start")
-"""The user requests a cloud takes (``Cloud.api``)."""
+"""Liberty's user requests (``Cloud.api``); a variant's spec may add operations, which
+:meth:`Cloud.request` takes by name."""
 
 UNLIMITED = 10**6
 
@@ -121,10 +123,11 @@ class Cloud:
         fault may be taken, without the configuration's budgets or targets)."""
         spec = LIBERTY if spec is None else spec
         faults = dict(config.faults)
-        for k in ("driver", "claim_refused", "no_valid_host", "crash", "lose", "timeout"):
+        for k in ("driver", "claim_refused", "no_valid_host", "crash", "stay_down", "lose",
+                  "timeout"):
             faults.setdefault(k, 0)
         self.config: Config = replace(
-            config, actions=tuple((op, UNLIMITED) for op in OPERATIONS),
+            config, actions=tuple((op.name, UNLIMITED) for op in spec.operations),
             faults=tuple((k, UNLIMITED) for k in faults), targets=(),
             resize_flavors=tuple(f.name for f in config.flavors))
         """The configuration the cloud runs (requests and faults unlimited)."""
@@ -210,11 +213,13 @@ class Cloud:
 
     def request(self, op: str, instance: str, arg: Any = None, run_api: bool = True
                 ) -> StepResult:
-        """A user request (``op`` one of :data:`OPERATIONS`); with ``run_api`` nova-api's
-        remaining steps run at once (nova-api answers the user only after it has sent its
-        message). The result's ``api`` says whether nova-api accepted it."""
-        if op not in OPERATIONS:
-            raise CloudError(f"unknown request {op!r} (expected one of {', '.join(OPERATIONS)})")
+        """A user request (``op`` an operation of the spec: :data:`OPERATIONS` for Liberty);
+        with ``run_api`` nova-api's remaining steps run at once (nova-api answers the user only
+        after it has sent its message). The result's ``api`` says whether nova-api accepted
+        it."""
+        ops = [o.name for o in self.engine.spec.operations]
+        if op not in ops:
+            raise CloudError(f"unknown request {op!r} (expected one of {', '.join(ops)})")
         self._instance(instance)
         res = self.do(ApiRequest(op, instance, arg))
         while run_api:
@@ -290,6 +295,11 @@ class Cloud:
         """Lose an in-flight message (chosen as :meth:`deliver` chooses)."""
         return self.do(Lose(self._message_index(method, to, index)))
 
+    def stay_down(self, host: str) -> StepResult:
+        """The compute service on ``host`` stops and is never restarted."""
+        self._host(host)
+        return self.do(StayDown(host))
+
     def crash(self, host: str) -> StepResult:
         """Crash nova-compute on ``host``: its running handlers vanish."""
         self._host(host)
@@ -303,10 +313,12 @@ class Cloud:
 
     def periodic(self, task: str, host: str, migration: str | None = None,
                  instance: str | None = None) -> StepResult:
-        """Run a periodic task on ``host``: ``update_available_resource`` (the resource
-        tracker's audit) or ``poll_unconfirmed_resizes``, which concerns one migration: its id,
-        or the latest migration of ``instance`` (an instance name is accepted as
-        ``migration`` too)."""
+        """Run a periodic task on ``host`` to its end (as Nova's periodic call does):
+        ``update_available_resource`` (the resource tracker's audit), or a task about one
+        migration (``poll_unconfirmed_resizes``, ``cleanup_incomplete_migrations``): its id,
+        the latest migration of ``instance`` (an instance name is accepted as ``migration``
+        too), or when neither is given the first migration the task would take up now. Returns
+        the first step's result."""
         if migration is not None and migration not in {mg.id for mg in self.world.migrations}:
             instance, migration = migration, None
         if instance is not None and migration is None:
@@ -315,7 +327,22 @@ class Cloud:
             if mig is None:
                 raise CloudError(f"{instance} has no migration")
             migration = mig.id
-        return self.do(Periodic(task, host, migration))
+        action = Periodic(task, host, migration)
+        if migration is None and task != "update_available_resource":
+            found = [a for a in self.engine.periodic_candidates(self.world, task)
+                     if a.host == host]
+            if not found:
+                raise CloudError(f"periodic {task} on {host}: nothing for it to do now")
+            action = found[0]
+        before = {f.id for f in self.world.frames}
+        res = self.do(action)
+        for _ in range(1000):
+            mine = [f for f in self.world.frames if f.id not in before and f.method == task
+                    and f.service == host and not f.waiting]
+            if not mine:
+                break
+            self.do(self._run_action(mine[0].id))
+        return res
 
     def timeout(self, frame_id: str) -> StepResult:
         """The RPC call the handler ``frame_id`` waits on times out at the caller."""

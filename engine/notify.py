@@ -35,6 +35,12 @@ IN_PLACE_FIELDS: frozenset[str] = frozenset({"old_vm_state"})
 object sees a change only if the value differs, so setting the same value issues no UPDATE
 (rows that assign the whole dict declare ``system_metadata`` in ``SaveInstance.columns``)."""
 
+SET_FLAVOR_ONLY: frozenset[str] = frozenset({"flavor"})
+"""Fields whose change alone issues no UPDATE: ``set_flavor`` changes the flavor object
+(instance_extra) only; the flavor columns (instance_type_id, memory_mb...) are written by
+``_set_instance_info``, whose rows declare them in ``SaveInstance.columns``. (The engine writes
+``flavor`` as a column; for the notification it counts only with those columns.)"""
+
 PREP_END = "compute.instance.resize.prep.end"
 """prep_resize's ``finally`` adds ``new_instance_type`` to this one's payload."""
 
@@ -69,7 +75,9 @@ def issues_update(cols: list[str], before: Instance, after: Instance,
     the unmodelled ``columns`` issues an UPDATE in Nova."""
     if columns:
         return True
-    return any(f not in IN_PLACE_FIELDS or getattr(before, f) != getattr(after, f) for f in cols)
+    return any(f not in SET_FLAVOR_ONLY
+               and (f not in IN_PLACE_FIELDS or getattr(before, f) != getattr(after, f))
+               for f in cols)
 
 
 def update_notification(tb: Tables, service: str, row: str, before: Instance,
@@ -106,5 +114,5 @@ def usage_notification(tb: Tables, event_type: str, fr: WFrame, row: str) -> Not
                         new_flavor=new_flavor if isinstance(new_flavor, str) else None)
 
 
-__all__ = ["IN_PLACE_FIELDS", "PREP_END", "issues_update", "process_host", "save_publisher",
-           "update_notification", "usage_notification", "usage_publisher"]
+__all__ = ["IN_PLACE_FIELDS", "PREP_END", "SET_FLAVOR_ONLY", "issues_update", "process_host",
+           "save_publisher", "update_notification", "usage_notification", "usage_publisher"]

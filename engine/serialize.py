@@ -136,8 +136,10 @@ _INSTANCE_TYPES: dict[str, tuple[type, ...]] = {
     "name": (str,), "vm_state": (str,), "task_state": _OPT_STR, "power_state": (int,),
     "host": _OPT_STR, "flavor": (str,), "old_flavor": _OPT_STR, "new_flavor": _OPT_STR,
     "old_vm_state": _OPT_STR, "launched": (bool,), "locked": (bool,), "deleted": (bool,),
+    "progress": (int, type(None)),
 }
-_MIGRATION_TYPES: dict[str, tuple[type, ...]] = {f: (str,) for f in Migration._fields}
+_MIGRATION_TYPES: dict[str, tuple[type, ...]] = {
+    **{f: (str,) for f in Migration._fields}, "updated_at": (int, type(None))}
 _REQUESTS_TYPES: dict[str, tuple[type, ...]] = {
     "name": (str,), "pre_resize_vm_state": _OPT_STR, "delete_requested": (bool,),
     "delete_any": (bool,)}
@@ -148,7 +150,16 @@ def _flat(record: Any) -> dict[str, Any]:
 
 
 def _flat_from(cls: Any, types: dict[str, tuple[type, ...]], d: Any, where: str) -> Any:
-    return cls(*(_scalar(_get(d, f, where), types[f], f"{where}.{f}") for f in cls._fields))
+    """A record from its JSON object; a field the object lacks takes the record's default, if
+    it has one (a document written before the field existed)."""
+    defaults = cls._field_defaults
+    values = []
+    for f in cls._fields:
+        if isinstance(d, dict) and f not in d and f in defaults:
+            values.append(defaults[f])
+        else:
+            values.append(_scalar(_get(d, f, where), types[f], f"{where}.{f}"))
+    return cls(*values)
 
 
 def instance_to_json(i: Instance) -> dict[str, Any]:
@@ -169,7 +180,8 @@ def _host_to_json(h: Host) -> dict[str, Any]:
     return {"name": h.name, "status": h.status, "usage": list(h.usage),
             "tracked_instances": sorted(h.tracked_instances),
             "tracked_migrations": sorted(list(t) for t in h.tracked_migrations),
-            "disks": sorted(h.disks), "running": sorted(h.running)}
+            "disks": sorted(h.disks), "running": sorted(h.running),
+            "resize_disks": sorted(h.resize_disks)}
 
 
 def _host_from_json(d: Any, where: str) -> Host:
@@ -187,6 +199,7 @@ def _host_from_json(d: Any, where: str) -> Host:
         frozenset(tuple(t) for t in tm),
         _str_set(_get(d, "disks", where), f"{where}.disks"),
         _str_set(_get(d, "running", where), f"{where}.running"),
+        _str_set(d.get("resize_disks", []), f"{where}.resize_disks"),
     )
 
 
