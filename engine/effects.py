@@ -17,8 +17,9 @@ from nova_resize.spec.states import DELETING, PRE_MIGRATING
 from nova_resize.errors import SpecError
 
 from . import quota
+from .notify import issues_update, update_notification
 from .refs import resolve, value
-from .tx import Event, Notification, NovaError, Tx, WFrame
+from .tx import Event, NovaError, Tx, WFrame
 from .world import (
     FLAVOR_SLOTS,
     INSTANCE_FIELDS,
@@ -49,7 +50,7 @@ def apply(tb: Tables, tx: Tx, fr: WFrame, eff: Any, row: m.Row) -> None:
     if kind is m.Set:
         _set(tb, tx, fr, eff)
     elif kind is m.SaveInstance:
-        save_instance(tb, tx, fr, eff.guard, row.id)
+        save_instance(tb, tx, fr, eff.guard, row.id, eff.columns)
     elif kind is m.SaveMigration:
         _save_migration(tx, fr, row.id)
     elif kind is m.Send:
@@ -114,9 +115,12 @@ def _set(tb: Tables, tx: Tx, fr: WFrame, eff: m.Set) -> None:
 
 
 def save_instance(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] | None,
-                  row: str) -> None:
-    """Instance.save(expected_task_state=guard)."""
+                  row: str, columns: tuple[str, ...] = ()) -> None:
+    """Instance.save(expected_task_state=guard); ``columns``: unmodelled columns it also writes
+    (they make it an UPDATE for the notification only, see ``SaveInstance``)."""
     if not fr.dirty:
+        if columns:
+            _unmodelled_update(tb, tx, fr, guard, row)
         return  # nothing changed: no UPDATE, and so no guard check either
     i = tx.inst_index(fr.instance.name)
     db = tx.instances[i]
@@ -134,9 +138,13 @@ def save_instance(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] 
             # save runs in nova-conductor and the copy is reset only when the call succeeds
             fr.dirty.difference_update(FLAVOR_SLOTS)
         if not cols:
+            if columns:
+                _unmodelled_update(tb, tx, fr, guard, row)
             return  # nothing else changed: no UPDATE, so no guard check and no notification
     if not cols:
         fr.dirty.clear()
+        if columns:
+            _unmodelled_update(tb, tx, fr, guard, row)
         return  # only object fields changed: Nova returns before the UPDATE and its guard
     if db.deleted:
         raise NovaError("InstanceNotFound")
@@ -152,11 +160,23 @@ def save_instance(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] 
     before = db
     db = db._replace(**{f: getattr(fr.instance, f) for f in cols})
     tx.instances[i] = db
-    tx.events.append(Event("instance_write", row, (before, db)))
-    _update_notification(tx, fr.service, row, before, db)
+    tx.events.append(Event("instance_write", row, (before, db), guard))
+    if issues_update(cols, before, db, columns):
+        _notify_update(tb, tx, fr.service, row, before, db)
     fr.instance = db
     fr.dirty.clear()
     fr.seen_task = db.task_state
+
+
+def _unmodelled_update(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] | None,
+                       row: str) -> None:
+    """A save whose UPDATE writes only columns the world does not hold: Nova sends its
+    compute.instance.update (states unchanged). Where Nova's UPDATE would fail (the row is
+    destroyed, the guard does not match) it sends nothing; the model does not raise there."""
+    db = tx.instances[tx.inst_index(fr.instance.name)]
+    if db.deleted or (guard is not None and db.task_state not in guard):
+        return
+    _notify_update(tb, tx, fr.service, row, db, db)
 
 
 def _fresh_save(tb: Tables, tx: Tx, fr: WFrame, eff: m.FreshSave, row: str) -> None:
@@ -171,17 +191,16 @@ def _fresh_save(tb: Tables, tx: Tx, fr: WFrame, eff: m.FreshSave, row: str) -> N
                                 db.name)))
     after = db._replace(**fields)
     tx.instances[i] = after
-    tx.events.append(Event("instance_write", row, (db, after)))
-    _update_notification(tx, fr.service, row, db, after)
+    tx.events.append(Event("instance_write", row, (db, after), None))
+    _notify_update(tb, tx, fr.service, row, db, after)
 
 
-def _update_notification(tx: Tx, service: str, row: str, a: Instance, b: Instance) -> None:
-    """notifications.send_update: compute.instance.update when vm_state or task_state changed
-    (notify_on_state_change = vm_and_task_state)."""
-    if (a.vm_state, a.task_state) != (b.vm_state, b.task_state):
-        tx.notifications.append(Notification("compute.instance.update", service, row, b.name,
-                                             a.vm_state, b.vm_state, a.task_state,
-                                             b.task_state))
+def _notify_update(tb: Tables, tx: Tx, service: str, row: str, a: Instance, b: Instance) -> None:
+    """notifications.send_update after an UPDATE (nothing when notify_on_state_change is
+    unset)."""
+    n = update_notification(tb, service, row, a, b)
+    if n is not None:
+        tx.notifications.append(n)
 
 
 def _save_migration(tx: Tx, fr: WFrame, row: str) -> None:
@@ -273,8 +292,9 @@ def _send(tb: Tables, tx: Tx, fr: WFrame, eff: m.Send) -> None:
         raise NovaError("InstanceNotReady")
     args = tuple(sorted((k, value(tb, tx, fr, v)) for k, v in eff.args))
     reply_to = fr.id if eff.wait else None
-    tx.messages.append(Message(eff.kind, eff.method, target, fr.instance, fr.migration, args,
-                               reply_to))
+    msg = Message(eff.kind, eff.method, target, fr.instance, fr.migration, args, reply_to)
+    tx.messages.append(msg)
+    tx.sent.append(msg)
     if eff.wait:
         fr.waiting = True
         fr.locals.pop("reply", None)
