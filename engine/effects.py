@@ -23,7 +23,6 @@ from .tx import Event, NovaError, Tx, WFrame
 from .world import (
     FLAVOR_SLOTS,
     INSTANCE_FIELDS,
-    OBJECT_FIELDS,
     Host,
     Instance,
     Message,
@@ -116,15 +115,17 @@ def _set(tb: Tables, tx: Tx, fr: WFrame, eff: m.Set) -> None:
 
 def save_instance(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] | None,
                   row: str, columns: tuple[str, ...] = ()) -> None:
-    """Instance.save(expected_task_state=guard); ``columns``: unmodelled columns it also writes
-    (they make it an UPDATE for the notification only, see ``SaveInstance``)."""
-    if not fr.dirty:
-        if columns:
-            _unmodelled_update(tb, tx, fr, guard, row)
+    """Instance.save(expected_task_state=guard). ``columns`` names columns the world does not
+    hold that the save also writes (the flavor's instance_type_id, memory_mb..., a whole
+    system_metadata): they make it an UPDATE, with its guard, even when no modelled column
+    changed."""
+    if not fr.dirty and not columns:
         return  # nothing changed: no UPDATE, and so no guard check either
     i = tx.inst_index(fr.instance.name)
     db = tx.instances[i]
-    cols = [f for f in fr.dirty if f not in OBJECT_FIELDS]
+    cols = [f for f in fr.dirty if f not in FLAVOR_SLOTS]
+    update = issues_update(cols, db, db._replace(**{f: getattr(fr.instance, f) for f in cols}),
+                           columns)
     if fr.dirty & FLAVOR_SLOTS:
         # Instance._save_flavor: current, old and new flavor together, from this copy, in a
         # statement of their own before the UPDATE and whatever becomes of its guard (on a
@@ -133,19 +134,14 @@ def save_instance(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] 
             db = db._replace(flavor=fr.instance.flavor, old_flavor=fr.instance.old_flavor,
                              new_flavor=fr.instance.new_flavor)
             tx.instances[i] = db
-        if not cols or fr.service == "api":
+        if not update or fr.service == "api":
             # nova-api saves locally and _save_flavor resets the three fields; a compute's
             # save runs in nova-conductor and the copy is reset only when the call succeeds
             fr.dirty.difference_update(FLAVOR_SLOTS)
-        if not cols:
-            if columns:
-                _unmodelled_update(tb, tx, fr, guard, row)
-            return  # nothing else changed: no UPDATE, so no guard check and no notification
-    if not cols:
+    if not update:
         fr.dirty.clear()
-        if columns:
-            _unmodelled_update(tb, tx, fr, guard, row)
-        return  # only object fields changed: Nova returns before the UPDATE and its guard
+        return  # only the flavor objects (or a value set to itself): Nova returns before the
+        # UPDATE and its guard, and sends no notification
     if db.deleted:
         raise NovaError("InstanceNotFound")
     if guard is not None and db.task_state not in guard:
@@ -161,22 +157,10 @@ def save_instance(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] 
     db = db._replace(**{f: getattr(fr.instance, f) for f in cols})
     tx.instances[i] = db
     tx.events.append(Event("instance_write", row, (before, db), guard))
-    if issues_update(cols, before, db, columns):
-        _notify_update(tb, tx, fr.service, row, before, db)
+    _notify_update(tb, tx, fr.service, row, before, db)
     fr.instance = db
     fr.dirty.clear()
     fr.seen_task = db.task_state
-
-
-def _unmodelled_update(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] | None,
-                       row: str) -> None:
-    """A save whose UPDATE writes only columns the world does not hold: Nova sends its
-    compute.instance.update (states unchanged). Where Nova's UPDATE would fail (the row is
-    destroyed, the guard does not match) it sends nothing; the model does not raise there."""
-    db = tx.instances[tx.inst_index(fr.instance.name)]
-    if db.deleted or (guard is not None and db.task_state not in guard):
-        return
-    _notify_update(tb, tx, fr.service, row, db, db)
 
 
 def _fresh_save(tb: Tables, tx: Tx, fr: WFrame, eff: m.FreshSave, row: str) -> None:

@@ -38,8 +38,7 @@ object sees a change only if the value differs, so setting the same value issues
 SET_FLAVOR_ONLY: frozenset[str] = frozenset({"flavor"})
 """Fields whose change alone issues no UPDATE: ``set_flavor`` changes the flavor object
 (instance_extra) only; the flavor columns (instance_type_id, memory_mb...) are written by
-``_set_instance_info``, whose rows declare them in ``SaveInstance.columns``. (The engine writes
-``flavor`` as a column; for the notification it counts only with those columns.)"""
+``_set_instance_info``, whose rows declare them in ``SaveInstance.columns``."""
 
 PREP_END = "compute.instance.resize.prep.end"
 """prep_resize's ``finally`` adds ``new_instance_type`` to this one's payload."""

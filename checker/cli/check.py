@@ -14,6 +14,7 @@ from nova_resize.files import check_output_dir, check_writable
 
 from ..explicit import report as reports
 from ..explicit.baseline import Known, load_baseline, load_baseline_reasons, lookup, render_baseline
+from ..explicit.diff import ident_of, liberty_reference
 from ..explicit.model import NovaModel
 from ..explicit.run import check, unexplained_uncovered
 from ..explorer import Control, Exploration, Finding, Visitor, stop_on_signals
@@ -34,7 +35,13 @@ from .exits import FINDINGS, INCOMPLETE, OK
 def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
     config = resolve_config(args.config)
     _check_outputs(args)
-    known = [] if args.no_baseline else load_baseline(args.baseline)
+    known: list[Known] = []
+    if not args.no_baseline:
+        # Liberty's known findings: the exact baseline of the shipped presets, and the reason
+        # patterns that explain Liberty's behaviour on any other configuration
+        known = load_baseline(args.baseline)
+        if args.baseline is None:
+            known += load_baseline_reasons(None)
     strategy = strategy or args.strategy
     progress = progress_printer(args)
     kwargs: dict[str, Any] = {}
@@ -53,11 +60,25 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
         if warning:
             print(f"nova-resize: {warning}", file=sys.stderr)
     control = Control()
+    liberty = None
+    reference = None
     with stop_on_signals(control):
+        if args.variant and not args.no_baseline and strategy != "simulate":
+            # a patch is judged against Liberty on the same configuration (as diff does)
+            liberty, _ = liberty_reference(config, bounds.limits, progress, control)
+            reference = {ident_of(f): "also found on Liberty's tables" + (
+                f" ({f['baseline_reason']})" if f.get("baseline_reason") else "")
+                for f in liberty["findings"]}
         res = check(config, args.variant, known, strategy=strategy, limits=bounds.limits,
-                    progress=progress, visitors=visitors, control=control, **kwargs)
+                    progress=progress, visitors=visitors, control=control,
+                    reference=reference, **kwargs)
     end_progress(progress)
     rep = res.report
+    if liberty is not None:
+        seen = {f.ident for f, _, _, _ in rep.findings}
+        rep.gone = [{k: f.get(k) for k in ("property", "key", "where", "message",
+                                           "baseline_reason")}
+                    for f in liberty["findings"] if ident_of(f) not in seen]
     if args.json:
         write_output(args.json, reports.to_json_text(rep))
     if args.junit:
@@ -69,6 +90,11 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
     if not args.quiet:
         sys.stdout.write(reports.text(rep, res.spec, max_traces=None if args.all_traces else 5,
                                       verbose=args.verbose))
+    if liberty is not None and not args.quiet:
+        print(f"{len(rep.gone)} of Liberty's findings on {config.name} are gone with the patch"
+              + (":" if rep.gone else ""))
+        for g in rep.gone:
+            print(f"  {g['property']}: {g['key']}  (in: {g['where'] or '-'})")
     if collector is not None:
         _trace_diagrams(args.diagrams, rep, collector)
     unexplained = 0

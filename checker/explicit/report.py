@@ -63,6 +63,8 @@ class Report:
     origin: dict[str, Any] = field(default_factory=dict)
     citations: dict[str, dict[str, str]] = field(default_factory=dict)
     initial: dict[str, Any] = field(default_factory=dict)
+    # for a patched run: Liberty's findings on the same configuration that it no longer has
+    gone: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def new_findings(self) -> list[Finding]:
@@ -317,6 +319,7 @@ def to_json(rep: Report) -> dict[str, Any]:
             }
             for f, steps, known, reason in rep.findings
         ],
+        "gone_from_liberty": rep.gone,
         "origin": rep.origin,
         "initial_state": rep.initial,
         "rows": rep.citations,
