@@ -71,10 +71,14 @@ def test_tracker_matches_audit_fires_when_revert_keeps_the_destination_claim(tmp
     res = run(cfg, """
 [[replace]]
 row = "compute.revert_resize.drop_claim"
-effects = [
-  {type = "SaveInstance"},
-  {type = "Send", kind = "cast", method = "finish_revert_resize", target = "migration.source_compute", args = [["reservations", {ref = "local.reservations"}]]},
-]
+[[replace.effects]]
+type = "SaveInstance"
+[[replace.effects]]
+type = "Send"
+kind = "cast"
+method = "finish_revert_resize"
+target = "migration.source_compute"
+args = [["reservations", {ref = "local.reservations"}]]
 """, tmp_path)
     # the destination is "other host": finish_revert_resize rewrote the migration's
     # dest_compute to the source (bug 1625462)
@@ -164,11 +168,19 @@ def test_migration_agrees_fires_when_confirm_leaves_the_migration_finished(tmp_p
     res = run(cfg, """
 [[replace]]
 row = "compute.confirm_resize.confirmed"
-effects = [
-  {type = "Set", target = "migration", name = "status", value = "finished"},
-  {type = "SaveMigration"},
-  {type = "Claim", op = "drop_move_claim", host = "migration.source_compute", flavor = "local.old_flavor", prefix = "old_"},
-]
+[[replace.effects]]
+type = "Set"
+target = "migration"
+name = "status"
+value = "finished"
+[[replace.effects]]
+type = "SaveMigration"
+[[replace.effects]]
+type = "Claim"
+op = "drop_move_claim"
+host = "migration.source_compute"
+flavor = "local.old_flavor"
+prefix = "old_"
 """, tmp_path)
     assert "active/None with migration finished: status disagree" in keys(res,
                                                                           "migration-agrees")

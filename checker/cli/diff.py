@@ -12,6 +12,7 @@ from ..explicit import report as reports
 from ..explicit.diff import diff_reports, diff_text, liberty_reference
 from ..explicit.run import check
 from ..explorer import Control, stop_on_signals
+from ..variants import build_spec
 from .bounds import add_bound_flags, bounds_of
 from .common import end_progress, positive, progress_printer, resolve_config, write_output
 from .exits import FINDINGS, INCOMPLETE, OK
@@ -21,6 +22,7 @@ def run_diff(args: argparse.Namespace, variants: list[str]) -> tuple[dict[str, A
     """Liberty's run (cached) and the patched run of ``args.config``, and their diff report;
     also whether Liberty's side came from the cache and the patched run's result."""
     config = resolve_config(args.config)
+    build_spec(variants)  # a bad variant is bad input before any run starts
     progress = progress_printer(args)
     bounds = bounds_of(args, config)
     control = Control()

@@ -53,11 +53,10 @@ def source_fingerprint() -> str:
     return h.hexdigest()
 
 
-def reference_key(config: Config, limits: Limits | None) -> str:
-    """The cache key of Liberty's run of ``config`` within ``limits``."""
-    lim = limits or Limits()
-    doc = {"config": config_data(config), "max_states": lim.max_states,
-           "max_depth": lim.max_depth, "source": source_fingerprint()}
+def reference_key(config: Config) -> str:
+    """The cache key of Liberty's run of ``config``: only complete runs are cached, and a
+    complete run does not depend on the bounds it ran within."""
+    doc = {"config": config_data(config), "source": source_fingerprint()}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -87,7 +86,7 @@ def liberty_reference(config: Config, limits: Limits | None = None,
                       use_cache: bool = True) -> tuple[dict[str, Any], bool]:
     """Liberty's JSON report on ``config`` (complete runs are cached) and whether it came from
     the cache."""
-    where = (cache or cache_dir()) / f"liberty-{reference_key(config, limits)}.json"
+    where = (cache or cache_dir()) / f"liberty-{reference_key(config)}.json"
     if use_cache:
         doc = _load_cached(where)
         if doc is not None:
