@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nova_resize.checker.cli import main
-from nova_resize.checker.explicit.baseline import load_baseline
+from nova_resize.checker.explicit.baseline import glob_escape, load_baseline
 from nova_resize.checker.explicit.run import check, unexplained_uncovered
 from nova_resize.checker.variants import apply_variant_data, apply_variant_text
 from nova_resize.engine.config import ConfigError
@@ -162,5 +162,13 @@ def test_ci_is_exhaustive_passes_its_baseline_and_covers_its_rows():
     assert rep.new_findings == []
     assert unexplained_uncovered(rep) == []
     # the properties the ci configuration must exercise are evaluated
-    for prop in ("legal-state", "no-lost-update", "claims-consistent", "no-orphan"):
+    for prop in ("legal-state", "no-lost-update", "claims-consistent", "no-orphan",
+                 "tracker-matches-audit", "migration-agrees", "error-has-cause",
+                 "verify-resize-actionable"):
         assert rep.ex.evaluations[prop] > 0
+    # pinned: ci finds exactly the identities the baseline lists for it, each with a reason
+    found = {(f.prop, glob_escape(f.key), glob_escape(f.where) if f.where else "*")
+             for f, *_ in rep.findings}
+    entries = load_baseline(None)
+    assert found == {(k.prop, k.key, k.where) for k in entries if "ci" in k.presets}
+    assert not [k for k in entries if k.reason.startswith("UNEXPLAINED")]

@@ -39,7 +39,7 @@ class _CommitWithoutAllPrepared(TwoPhaseCommit):
 def test_the_property_fires_on_a_broken_tm_with_a_shortest_replayable_trace():
     model = _CommitWithoutAllPrepared(3)
     ex = explore(model, "bfs", liveness=False)
-    f = ex.findings[("consistent", "committed and aborted")]
+    f = ex.findings[("consistent", "committed and aborted", "")]
     actions = trace_of(ex, f)
     # RMPrepare, TMRcvPrepared, TMCommit, RMRcvCommit, RMChooseAbort: the shortest way
     assert len(actions) == 5 == f.depth

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from nova_resize.engine.actions import Action
 from nova_resize.engine.core import Engine, StepResult
+from nova_resize.engine.symmetry import HostSymmetry
 from nova_resize.engine.world import Instance, World
 
 from ..explorer.model import Property
@@ -20,10 +21,15 @@ from .properties import PROPERTIES, Context
 class NovaModel(Context):
     """The explorer's view of an :class:`Engine`."""
 
-    def __init__(self, engine: Engine, properties: Sequence[Property] = PROPERTIES) -> None:
+    def __init__(self, engine: Engine, properties: Sequence[Property] = PROPERTIES,
+                 symmetry: bool = True) -> None:
         super().__init__(engine)
         self.name = engine.config.name
         self._properties = tuple(properties)
+        self.symmetry = HostSymmetry(engine.config, engine.initial(), engine.tables.fifo)
+        if symmetry and self.symmetry.active:
+            # one world per orbit of interchangeable hosts (engine/symmetry.py)
+            self.fingerprint = self.symmetry.fingerprint
 
     def init_states(self) -> list[World]:
         return [self.engine.initial()]

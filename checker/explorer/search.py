@@ -1,9 +1,11 @@
 """The part of a search every exhaustive strategy shares: the fingerprint table, the reached
 graph, evaluating properties, calling visitors, expanding one state, and the bounds.
 
-States are identified by a 64-bit fingerprint (Python's hash of the immutable state). The table
-maps fingerprints to indices; the graph is in the exploration's typed arrays. ``expand`` takes
-every enabled action of one state and returns the states it reached for the first time.
+States are identified by a 64-bit fingerprint: Python's hash of the immutable state, or the
+model's ``fingerprint(state)`` when it has one (a symmetry reduction gives every state of an orbit
+the same fingerprint, so that one of them is explored). The table maps fingerprints to indices;
+the graph is in the exploration's typed arrays. ``expand`` takes every enabled action of one
+state and returns the states it reached for the first time.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Search:
         self.liveness = liveness
         self.ev = Evaluator(model, ex, list(model.properties()), liveness)
         self.index: dict[int, int] = {}
+        self.fingerprint: Callable[[Any], int] = getattr(model, "fingerprint", None) or hash
         self.action_ids: dict[Any, int] = {}
         self.step_visitors = [v for v in visitors if type(v).on_step is not Visitor.on_step]
         self.state_visitors = [v for v in visitors if type(v).on_state is not Visitor.on_state]
@@ -46,7 +49,7 @@ class Search:
         """The initial states, recorded."""
         out = []
         for s0 in self.model.init_states():
-            h = hash(s0)
+            h = self.fingerprint(s0)
             if h in self.index:
                 continue
             i0 = self._add(s0, h, -1, -1, 0)
@@ -77,6 +80,7 @@ class Search:
         action_ids = self.action_ids
         step_visitors = self.step_visitors
         liveness = self.liveness
+        fingerprint = self.fingerprint
         d = ex.depth[idx]
         new: list[tuple[Any, int]] = []
         own = False
@@ -97,7 +101,7 @@ class Search:
             ev.on_step(w, st, idx, aid, d)
             for v in step_visitors:
                 v.on_step(w, action, st)
-            h = hash(nw)
+            h = fingerprint(nw)
             nidx = index.get(h)
             if nidx is None:
                 nidx = self._add(nw, h, idx, aid, d + 1)

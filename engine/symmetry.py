@@ -1,0 +1,144 @@
+"""Symmetry over interchangeable compute hosts.
+
+Two hosts are interchangeable when the configuration cannot tell them apart: the same capacity
+and service state, no instance placed on either at the start, and neither named anywhere else in
+the configuration (an operation's target host, an option). Renaming such hosts maps every
+reachable world to a reachable world with the same behaviour (the engine enumerates every
+scheduler choice, and orders nothing by host name but the canonical storage orders this module
+re-applies), and every property of the checker names hosts by their role (the migration's
+source, the instance's host), never by name. So a search may keep one world per orbit: the
+fingerprint of a world is the smallest hash over its renamings, and the explorer stores a world
+only when no renaming of it was stored before (the usual symmetry reduction of explicit-state
+checkers: TLC's SYMMETRY, Murphi's scalarsets).
+
+Instances are not made interchangeable: the engine orders some things by instance name (restart
+recovery runs init_instance in instance order; the audit walks migrations in id order, and the
+Python 2.7 TypeError it models stops at the first conflict), so renaming instances would not map
+behaviours onto behaviours.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from .config import Config
+from .tx import _message_key
+from .world import World
+
+MAX_GROUP = 120
+"""Renamings tried per state at most. Fewer than the whole group is still sound (only worlds
+that are renamings of each other ever share a fingerprint); it only keeps some duplicates."""
+
+
+def _map(x: Any, m: dict[str, str]) -> Any:
+    t = type(x)
+    if t is str:
+        got = m.get(x)
+        if got is not None:
+            return got
+        head, dot, tail = x.partition(".")
+        if dot and tail.isdigit() and head in m:  # a host-wide frame id "<host>.<n>"
+            return f"{m[head]}.{tail}"
+        return x
+    if x is None or t is int or t is bool:
+        return x
+    if t is tuple:
+        return tuple(_map(y, m) for y in x)
+    if t is frozenset:
+        return frozenset(_map(y, m) for y in x)
+    if isinstance(x, tuple):  # a NamedTuple record
+        return t(*(_map(y, m) for y in x))
+    if t is list:
+        return [_map(y, m) for y in x]
+    if t is dict:
+        return {_map(k, m): _map(v, m) for k, v in x.items()}
+    return x
+
+
+class HostSymmetry:
+    """The renamings of interchangeable hosts of one configuration, and the canonical
+    fingerprint they give a world."""
+
+    def __init__(self, config: Config, initial: World, fifo: bool = False) -> None:
+        self.order = [h.name for h in config.hosts]
+        self.pos = {name: i for i, name in enumerate(self.order)}
+        self.fifo = fifo
+        self.classes = interchangeable_hosts(config)
+        self.renamings: list[dict[str, str]] = []
+        combos = itertools.product(*(itertools.permutations(c) for c in self.classes))
+        for combo in itertools.islice(combos, MAX_GROUP):
+            m = {a: b for cls, perm in zip(self.classes, combo, strict=True)
+                 for a, b in zip(cls, perm, strict=True) if a != b}
+            if m:
+                self.renamings.append(m)
+        # every renaming must fix the initial world, or the classes were wrong
+        self.renamings = [m for m in self.renamings if self.rename(initial, m) == initial]
+
+    @property
+    def active(self) -> bool:
+        return bool(self.renamings)
+
+    def rename(self, w: World, m: dict[str, str]) -> World:
+        """``w`` with host names mapped by ``m``, in the engine's canonical storage order.
+        Host names live in instances' and migrations' host fields, hosts, messages (target,
+        the objects they carry, arguments) and frames (service, host-wide ids, objects,
+        locals, reply ids); nothing else holds one."""
+        def inst(i: Any) -> Any:
+            h = i.host
+            return i._replace(host=m[h]) if h in m else i
+
+        def mig(g: Any) -> Any:
+            if g is None:
+                return None
+            s, d = g.source_compute, g.dest_compute
+            if s in m or d in m:
+                return g._replace(source_compute=m.get(s, s), dest_compute=m.get(d, d))
+            return g
+
+        pos = self.pos
+        hosts = tuple(sorted((h._replace(name=m[h.name]) if h.name in m else h
+                              for h in w.hosts), key=lambda h: pos[h.name]))
+        msgs = tuple(x._replace(target=m.get(x.target, x.target), instance=inst(x.instance),
+                                migration=mig(x.migration), args=_map(x.args, m),
+                                reply_to=_map(x.reply_to, m)) for x in w.messages)
+        if not self.fifo and len(msgs) > 1:
+            msgs = tuple(sorted(msgs, key=_message_key))
+        frames = tuple(sorted((f._replace(id=_map(f.id, m), service=m.get(f.service, f.service),
+                                          instance=inst(f.instance), migration=mig(f.migration),
+                                          locals=_map(f.locals, m), reply_to=_map(f.reply_to, m))
+                               for f in w.frames), key=lambda f: f.id))
+        return w._replace(instances=tuple(inst(i) for i in w.instances),
+                          migrations=tuple(mig(g) for g in w.migrations),
+                          hosts=hosts, messages=msgs, frames=frames)
+
+    def fingerprint(self, w: World) -> int:
+        """The smallest hash over ``w`` and its renamings: equal for worlds in one orbit."""
+        h = hash(w)
+        for m in self.renamings:
+            h2 = hash(self.rename(w, m))
+            if h2 < h:
+                h = h2
+        return h
+
+
+def interchangeable_hosts(config: Config) -> list[tuple[str, ...]]:
+    """Classes (of two or more) of hosts the configuration cannot tell apart."""
+    placed = {i.host for i in config.instances}
+    # everything but the hosts list, where a host could be named
+    rest = repr((config.options, config.actions, config.targets, config.resize_flavors,
+                 config.faults, config.periodic, config.check, config.instances))
+    classes: dict[tuple[Any, ...], list[str]] = {}
+    for h in config.hosts:
+        if h.name in placed or f"'{h.name}'" in rest or f'"{h.name}"' in rest:
+            continue
+        classes.setdefault((h.vcpus, h.memory_mb, h.disk_gb, h.up), []).append(h.name)
+    out = []
+    for names in classes.values():
+        while len(names) > 1:
+            out.append(tuple(names[:5]))  # at most 5! renamings per class
+            names = names[5:]
+    return out
+
+
+__all__ = ["MAX_GROUP", "HostSymmetry", "interchangeable_hosts"]
