@@ -16,8 +16,8 @@ What is measured:
 
 * seconds: wall time of the search. Python: the ``explore``/``bfs`` call alone, timed inside a
   fresh process per run (imports excluded). TLC: the whole ``java`` process, JVM start
-  (1.5-2 s) included. Spin: the ``./pan`` run alone; generating and compiling pan.c is done
-  once per N and reported as a note.
+  (1.5-2 s) included; a note gives TLC's wall time on one participant, its fixed cost. Spin:
+  the ``./pan`` run alone; generating and compiling pan.c is done once per N (a note).
 * generated states: the initial state plus every successor computed (TLC's "states
   generated"). The explorer's is ``transitions + 1``. Spin's "transitions (= stored+matched)"
   counts every state its search arrived at, the initial one included, each either stored (new)
@@ -229,13 +229,22 @@ def tlc_dir(n: int, work: Path) -> Path:
     return d
 
 
+def tlc_cmd(workers: int, d: Path) -> list[str]:
+    return ["java", "-XX:+UseParallelGC", "-cp", str(tla2tools_jar()), "tlc2.TLC", "-deadlock",
+            "-workers", str(workers), "-metadir", str(d / "meta"), "-config", "TwoPhase.cfg",
+            "TwoPhase.tla"]
+
+
+def tlc_fixed_cost(workers: int, work: Path) -> float:
+    """Wall seconds of TLC on one participant (a dozen states): what it pays whatever the
+    model's size (JVM start, parsing, set-up)."""
+    d = tlc_dir(1, work)
+    return timed(tlc_cmd(workers, d), d)[2]
+
+
 def run_tlc(workers: int, n: int, work: Path) -> tuple[int, int, float, int, float | None, str]:
-    jar = tla2tools_jar()
     d = tlc_dir(n, work)
-    cmd = ["java", "-XX:+UseParallelGC", "-cp", str(jar), "tlc2.TLC", "-deadlock",
-           "-workers", str(workers), "-metadir", str(d / "meta"), "-config", "TwoPhase.cfg",
-           "TwoPhase.tla"]
-    code, text, seconds, peak = timed(cmd, d)
+    code, text, seconds, peak = timed(tlc_cmd(workers, d), d)
     counts = TLC_COUNTS.findall(text)
     if code != 0 or "Model checking completed. No error has been found." not in text \
             or not counts:
@@ -243,7 +252,8 @@ def run_tlc(workers: int, n: int, work: Path) -> tuple[int, int, float, int, flo
     generated, distinct, left = (int(x.replace(",", "")) for x in counts[-1])
     if left:
         raise Failed(f"{left} states left on queue")
-    return distinct, generated, seconds, peak, None, ""
+    version = re.search(r"TLC2 Version (\S+)", text)
+    return distinct, generated, seconds, peak, None, f"TLC {version.group(1) if version else '?'}"
 
 
 def spin_build(n: int, work: Path) -> tuple[Path, float]:
@@ -282,7 +292,8 @@ def run_spin(d: Path) -> tuple[int, int, float, int, float | None, str]:
     if transitions != stored + matched:
         raise Failed(f"transitions {transitions} != stored {stored} + matched {matched}")
     per = _spin_number(text, "actual memory usage for states") * 2**20 / max(stored, 1)
-    return stored, transitions, seconds, peak, per, ""
+    version = re.search(r"Spin Version (\S+)", text)
+    return stored, transitions, seconds, peak, per, f"Spin {version.group(1) if version else '?'}"
 
 
 def _tail(text: str) -> str:
@@ -367,11 +378,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{load0[2]:.2f}; N = {' '.join(map(str, args.n))}, best of {args.repeat}")
     runs: list[Run] = []
     disagreements: list[str] = []
+    fixed: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-anchors-") as tmp:
         work = Path(tmp)
         for n in args.n:
             distinct_ref, generated_ref = REFERENCE[n]
             spin_dir: Path | None = None
+            build_note = ""
             for tool in args.tools:
                 run = Run(tool, n)
                 runs.append(run)
@@ -379,9 +392,12 @@ def main(argv: list[str] | None = None) -> int:
                     run.note = f"skipped: {why_not[tool]}"
                     continue
                 try:
+                    if tool.startswith("tlc") and tool not in fixed:
+                        bench.say(f"{tool}: timing its start-up on N=1 ...")
+                        fixed[tool] = tlc_fixed_cost(int(tool[-1]), work)
                     if tool == "spin":
                         spin_dir, build_s = spin_build(n, work)
-                        run.note = f"pan.c generated and compiled in {build_s:.1f} s"
+                        build_note = f"pan.c built in {build_s:.1f} s"
                     for k in range(args.repeat):
                         bench.say(f"N={n} {tool}: run {k + 1}/{args.repeat} ...")
                         if tool in ("explorer", "plain-bfs"):
@@ -391,7 +407,10 @@ def main(argv: list[str] | None = None) -> int:
                         else:
                             assert spin_dir is not None
                             res = run_spin(spin_dir)
-                        distinct, generated, seconds, peak, per, _ = res
+                        distinct, generated, seconds, peak, per, note = res
+                        run.note = f"{note}, {build_note}" if tool == "spin" else note
+                        if tool.startswith("tlc"):
+                            run.note += f", start-up included: {fixed[tool]:.1f} s at N=1"
                         run.distinct, run.generated = distinct, generated
                         run.seconds.append(seconds)
                         run.peak_rss = max(run.peak_rss, peak)
