@@ -17,7 +17,9 @@ What is measured:
 * seconds: wall time of the search. Python: the ``explore``/``bfs`` call alone, timed inside a
   fresh process per run (imports excluded). TLC: the whole ``java`` process, JVM start
   (1.5-2 s) included; a note gives TLC's wall time on one participant, its fixed cost. Spin:
-  the ``./pan`` run alone; generating and compiling pan.c is done once per N (a note).
+  the ``./pan`` run alone; generating and compiling pan.c is done once per N (a note). CPU s:
+  the user and system seconds of that same run (all of TLC's threads), which tells a busy
+  machine (wall well above CPU) from a slow tool.
 * generated states: the initial state plus every successor computed (TLC's "states
   generated"). The explorer's is ``transitions + 1``. Spin's "transitions (= stored+matched)"
   counts every state its search arrived at, the initial one included, each either stored (new)
@@ -74,6 +76,19 @@ SPIN_CC = ["gcc", "-O2", "-DSAFETY", "-o", "pan", "pan.c"]
 
 
 @dataclass
+class Sample:
+    """What one run of one tool measured."""
+
+    distinct: int
+    generated: int
+    seconds: float  # wall
+    cpu: float  # user + system seconds of the run's process(es)
+    peak_rss: int
+    bytes_per_state: float | None = None
+    note: str = ""
+
+
+@dataclass
 class Run:
     """One tool at one N: the counts of its last run, its best time and peak memory."""
 
@@ -82,6 +97,7 @@ class Run:
     distinct: int = 0
     generated: int = 0
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     peak_rss: int = 0
     bytes_per_state: float | None = None
     note: str = ""
@@ -89,6 +105,20 @@ class Run:
     @property
     def best(self) -> float:
         return min(self.seconds) if self.seconds else 0.0
+
+    @property
+    def best_cpu(self) -> float:
+        """The CPU seconds of the run with the best wall time."""
+        return self.cpu[self.seconds.index(self.best)] if self.seconds else 0.0
+
+    def add(self, sample: Sample) -> None:
+        self.distinct, self.generated = sample.distinct, sample.generated
+        self.seconds.append(sample.seconds)
+        self.cpu.append(sample.cpu)
+        self.peak_rss = max(self.peak_rss, sample.peak_rss)
+        if sample.bytes_per_state is not None:
+            self.bytes_per_state = sample.bytes_per_state if self.bytes_per_state is None \
+                else min(self.bytes_per_state, sample.bytes_per_state)
 
     @property
     def rate(self) -> float:
@@ -190,8 +220,9 @@ def _install_step(cmd: list[str], bench: Bench) -> bool:
 # running one tool once
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[int, str, float, int]:
-    """Run ``cmd``; (exit status, its output, wall seconds, its peak resident bytes)."""
+def timed(cmd: list[str], cwd: Path) -> tuple[int, str, float, float, int]:
+    """Run ``cmd``; (exit status, its output, wall seconds, CPU seconds, its peak resident
+    bytes)."""
     with tempfile.TemporaryFile() as out:
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
@@ -200,10 +231,10 @@ def timed(cmd: list[str], cwd: Path) -> tuple[int, str, float, int]:
         p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
-    return p.returncode, text, seconds, usage.ru_maxrss * 1024
+    return p.returncode, text, seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
-def run_python(tool: str, n: int) -> tuple[int, int, float, int, float, str]:
+def run_python(tool: str, n: int) -> Sample:
     cmd = [sys.executable, str(ANCHORS / "python_run.py"), tool, str(n)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
     if out.returncode != 0:
@@ -212,7 +243,7 @@ def run_python(tool: str, n: int) -> tuple[int, int, float, int, float, str]:
     if not r["ok"]:
         raise Failed(r["note"])
     per = (r["peak_rss"] - r["rss_before"]) / max(r["distinct"], 1)
-    return r["distinct"], r["generated"], r["seconds"], r["peak_rss"], per, ""
+    return Sample(r["distinct"], r["generated"], r["seconds"], r["cpu"], r["peak_rss"], per)
 
 
 TLC_COUNTS = re.compile(r"([\d,]+) states generated, ([\d,]+) distinct states found, "
@@ -242,9 +273,9 @@ def tlc_fixed_cost(workers: int, work: Path) -> float:
     return timed(tlc_cmd(workers, d), d)[2]
 
 
-def run_tlc(workers: int, n: int, work: Path) -> tuple[int, int, float, int, float | None, str]:
+def run_tlc(workers: int, n: int, work: Path) -> Sample:
     d = tlc_dir(n, work)
-    code, text, seconds, peak = timed(tlc_cmd(workers, d), d)
+    code, text, seconds, cpu, peak = timed(tlc_cmd(workers, d), d)
     counts = TLC_COUNTS.findall(text)
     if code != 0 or "Model checking completed. No error has been found." not in text \
             or not counts:
@@ -253,7 +284,8 @@ def run_tlc(workers: int, n: int, work: Path) -> tuple[int, int, float, int, flo
     if left:
         raise Failed(f"{left} states left on queue")
     version = re.search(r"TLC2 Version (\S+)", text)
-    return distinct, generated, seconds, peak, None, f"TLC {version.group(1) if version else '?'}"
+    return Sample(distinct, generated, seconds, cpu, peak, None,
+                  f"TLC {version.group(1) if version else '?'}")
 
 
 def spin_build(n: int, work: Path) -> tuple[Path, float]:
@@ -277,8 +309,8 @@ def _spin_number(text: str, label: str) -> float:
     return float(m.group(1))
 
 
-def run_spin(d: Path) -> tuple[int, int, float, int, float | None, str]:
-    code, text, seconds, peak = timed(["./pan", *SPIN_PAN_FLAGS], d)
+def run_spin(d: Path) -> Sample:
+    code, text, seconds, cpu, peak = timed(["./pan", *SPIN_PAN_FLAGS], d)
     if code != 0 or "errors: 0" not in text:
         raise Failed(f"exit {code}: {_tail(text)}")
     if "max search depth too small" in text:
@@ -293,7 +325,8 @@ def run_spin(d: Path) -> tuple[int, int, float, int, float | None, str]:
         raise Failed(f"transitions {transitions} != stored {stored} + matched {matched}")
     per = _spin_number(text, "actual memory usage for states") * 2**20 / max(stored, 1)
     version = re.search(r"Spin Version (\S+)", text)
-    return stored, transitions, seconds, peak, per, f"Spin {version.group(1) if version else '?'}"
+    return Sample(stored, transitions, seconds, cpu, peak, per,
+                  f"Spin {version.group(1) if version else '?'}")
 
 
 def _tail(text: str) -> str:
@@ -308,7 +341,7 @@ def _tail(text: str) -> str:
 def table(runs: list[Run]) -> list[str]:
     base = {r.n: r.rate for r in runs if r.tool == "explorer" and r.seconds}
     head = (f"{'tool':10} {'N':>2} {'distinct':>11} {'generated':>12} {'seconds':>8} "
-            f"{'states/s':>10} {'peak MiB':>9} {'B/state':>8} {'vs explorer':>11}")
+            f"{'CPU s':>7} {'states/s':>10} {'peak MiB':>9} {'B/state':>8} {'vs explorer':>11}")
     lines = [head, "-" * len(head)]
     for r in runs:
         if not r.seconds:
@@ -317,7 +350,8 @@ def table(runs: list[Run]) -> list[str]:
         ratio = f"{r.rate / base[r.n]:.2f}x" if base.get(r.n) else "-"
         per = f"{r.bytes_per_state:.0f}" if r.bytes_per_state is not None else "-"
         lines.append(f"{r.tool:10} {r.n:>2} {r.distinct:>11,} {r.generated:>12,} "
-                     f"{r.best:>8.2f} {r.rate:>10,.0f} {r.peak_rss / 2**20:>9,.0f} {per:>8} "
+                     f"{r.best:>8.2f} {r.best_cpu:>7.2f} {r.rate:>10,.0f} "
+                     f"{r.peak_rss / 2**20:>9,.0f} {per:>8} "
                      f"{ratio:>11}" + (f"  ({r.note})" if r.note else ""))
     return lines
 
@@ -407,22 +441,19 @@ def main(argv: list[str] | None = None) -> int:
                         else:
                             assert spin_dir is not None
                             res = run_spin(spin_dir)
-                        distinct, generated, seconds, peak, per, note = res
+                        run.add(res)
+                        note = res.note
                         run.note = f"{note}, {build_note}" if tool == "spin" else note
                         if tool.startswith("tlc"):
                             run.note += f", start-up included: {fixed[tool]:.1f} s at N=1"
-                        run.distinct, run.generated = distinct, generated
-                        run.seconds.append(seconds)
-                        run.peak_rss = max(run.peak_rss, peak)
-                        if per is not None:
-                            run.bytes_per_state = per if run.bytes_per_state is None \
-                                else min(run.bytes_per_state, per)
-                        bench.say(f"N={n} {tool}: {distinct:,} distinct, {generated:,} generated,"
-                                  f" {seconds:.2f} s, {distinct / seconds:,.0f} states/s")
-                        if (distinct, generated) != (distinct_ref, generated_ref):
+                        bench.say(f"N={n} {tool}: {res.distinct:,} distinct, "
+                                  f"{res.generated:,} generated, {res.seconds:.2f} s "
+                                  f"(CPU {res.cpu:.2f} s), "
+                                  f"{res.distinct / res.seconds:,.0f} states/s")
+                        if (res.distinct, res.generated) != (distinct_ref, generated_ref):
                             break
                 except Failed as e:
-                    run.seconds = []
+                    run.seconds, run.cpu = [], []
                     run.note = f"FAILED: {e}"
                     disagreements.append(f"{tool} at N={n} failed: {e}")
                     continue
@@ -439,7 +470,8 @@ def main(argv: list[str] | None = None) -> int:
         write_atomic(args.json, json.dumps({
             "reference": {str(n): REFERENCE[n] for n in args.n},
             "cores": os.cpu_count(), "load_start": load0, "load_end": load1,
-            "runs": [dict(asdict(r), best=r.best, rate=r.rate) for r in runs],
+            "runs": [dict(asdict(r), best=r.best, best_cpu=r.best_cpu, rate=r.rate)
+                     for r in runs],
             "disagreements": disagreements, "install_failures": install_failures,
         }, indent=2) + "\n")
     for d in disagreements:
