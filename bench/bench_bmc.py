@@ -16,8 +16,8 @@ import resource
 import sys
 import time
 
-from nova_resize.checker.bmc import Encoding, iter_cross_check
-from nova_resize.checker.cli import resolve_config
+from nova_resize.checker.cli.common import resolve_config
+from nova_resize.checker.symbolic.bmc import Encoding, iter_cross_check
 from nova_resize.engine.core import Engine
 
 

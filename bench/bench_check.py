@@ -18,16 +18,17 @@ CHILD = r"""
 import json, resource, sys, time
 from nova_resize.engine.core import Engine
 from nova_resize.engine.presets import load_preset
-from nova_resize.checker.explore import Explorer
-from nova_resize.checker.liveness import stuck_findings
+from nova_resize.checker.explicit.coverage import RowCoverage
+from nova_resize.checker.explicit.model import NovaModel
+from nova_resize.checker.explorer import Limits, explore
 name, max_seconds = sys.argv[1], float(sys.argv[2])
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-explorer = Explorer(Engine(load_preset(name)), max_seconds=max_seconds or None)
-ex = explorer.run()
-if ex.complete:
-    stuck_findings(ex)
+ex = explore(NovaModel(Engine(load_preset(name))), "bfs",
+             Limits(max_seconds=max_seconds or None), visitors=[RowCoverage()])
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"config": name, "states": ex.distinct_states, "transitions": ex.transitions,
+cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime
+print(json.dumps({"config": name, "cpu": cpu, "states": ex.distinct_states,
+                  "transitions": ex.transitions,
                   "seconds": ex.seconds, "complete": ex.complete, "stop": ex.stop_reason,
                   "peak_rss": peak, "rss_start": rss0}))
 """
@@ -39,8 +40,8 @@ def main() -> int:
     ap.add_argument("--max-seconds", type=float, default=0.0,
                     help="bound each run (0: exhaustive)")
     args = ap.parse_args()
-    print(f"{'config':8} {'states':>12} {'transitions':>13} {'seconds':>9} {'states/s':>10} "
-          f"{'peak MB':>9} {'B/state':>8}  complete")
+    print(f"{'config':8} {'states':>12} {'transitions':>13} {'seconds':>9} {'cpu s':>7} "
+          f"{'states/s':>10} {'peak MB':>9} {'B/state':>8}  complete")
     for name in args.configs.split(","):
         out = subprocess.run([sys.executable, "-c", CHILD, name, str(args.max_seconds)],
                              capture_output=True, text=True, check=False)
@@ -51,7 +52,7 @@ def main() -> int:
         rate = r["states"] / r["seconds"] if r["seconds"] else 0.0
         per = (r["peak_rss"] - r["rss_start"]) / max(r["states"], 1)
         print(f"{name:8} {r['states']:>12,} {r['transitions']:>13,} {r['seconds']:>9.1f} "
-              f"{rate:>10,.0f} {r['peak_rss'] / 2**20:>9.0f} {per:>8.0f}  "
+              f"{r['cpu']:>7.1f} {rate:>10,.0f} {r['peak_rss'] / 2**20:>9.0f} {per:>8.0f}  "
               f"{'yes' if r['complete'] else 'no: ' + r['stop']}")
     return 0
 

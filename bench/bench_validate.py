@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from nova_resize.checker.observe import read_all
-from nova_resize.checker.validate import validate
+from nova_resize.checker.traces.observe import read_all
+from nova_resize.checker.traces.validate import validate
 from nova_resize.engine.facade import Cloud
 from nova_resize.engine.presets import load_preset
 from nova_resize.engine.render import nova_list
