@@ -19,7 +19,8 @@ What is measured:
   (1.5-2 s) included; a note gives TLC's wall time on one participant, its fixed cost. Spin:
   the ``./pan`` run alone; generating and compiling pan.c is done once per N (a note). CPU s:
   the user and system seconds of that same run (all of TLC's threads), which tells a busy
-  machine (wall well above CPU) from a slow tool.
+  machine (wall well above CPU) from a slow tool; the bench warns when a single-threaded run
+  got less than 85% of a core.
 * generated states: the initial state plus every successor computed (TLC's "states
   generated"). The explorer's is ``transitions + 1``. Spin's "transitions (= stored+matched)"
   counts every state its search arrived at, the initial one included, each either stored (new)
@@ -356,6 +357,21 @@ def table(runs: list[Run]) -> list[str]:
     return lines
 
 
+SINGLE_THREADED = ("explorer", "plain-bfs", "spin")
+BUSY = 0.85
+
+
+def busy_warnings(runs: list[Run]) -> list[str]:
+    """A single-threaded run whose CPU seconds fall well short of its wall seconds shared its
+    core with something else: its wall figures are inflated, its CPU seconds still compare."""
+    busy = [f"{r.tool} N={r.n} {r.best_cpu / r.best:.0%}" for r in runs
+            if r.tool in SINGLE_THREADED and r.seconds and r.best_cpu < BUSY * r.best]
+    if not busy:
+        return []
+    return [f"warning: the machine was busy; share of a core the best run got: "
+            f"{', '.join(busy)}. Wall seconds and states/s are inflated there; compare CPU s."]
+
+
 # ---------------------------------------------------------------------------------------------
 # the command
 
@@ -465,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = table(runs)
     lines.append(f"machine: {os.cpu_count()} cores; load average {load0[0]:.2f} at the start, "
                  f"{load1[0]:.2f} at the end (1 min)")
+    lines += busy_warnings(runs)
     print("\n".join(lines), flush=True)
     if args.json:
         write_atomic(args.json, json.dumps({

@@ -101,3 +101,12 @@ def test_a_count_that_differs_from_the_reference_fails_the_bench(monkeypatch, ca
     assert code == 1
     assert "DISAGREE: plain-bfs at N=3: 3,101 distinct / 10,656 generated, expected " \
            "3,101 / 10,655" in capsys.readouterr().err
+
+
+def test_a_single_threaded_run_that_shared_its_core_is_flagged():
+    spin = bench.Run("spin", 6, seconds=[5.6], cpu=[2.8])
+    tlc = bench.Run("tlc-w1", 6, seconds=[50.0], cpu=[38.0])  # many threads: not judged
+    quiet = bench.Run("explorer", 6, seconds=[25.0], cpu=[24.9])
+    (warning,) = bench.busy_warnings([spin, tlc, quiet])
+    assert "spin N=6 50%" in warning and "tlc" not in warning and "explorer" not in warning
+    assert bench.busy_warnings([quiet, tlc]) == []
