@@ -4,18 +4,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: check test lint typecheck diagrams bench clean
+.PHONY: check test lint typecheck diagrams bench clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,browser]' \
+	  >/dev/null 2>&1 || echo "playwright could not be installed: the browser tests will be skipped"
 	@touch $(STAMP)
+
+# The HTML reports' browser tests drive Debian's chromium; install it where apt-get is usable
+# (CI runs as root), else the tests skip with a reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends chromium; } >/dev/null 2>&1 \
+	      || echo "chromium could not be installed: the browser tests will be skipped"; \
+	  else echo "chromium is missing and apt-get is not usable: the browser tests will be skipped"; \
+	  fi; }
 
 check: $(STAMP)
 	$(BIN)/nova-resize check
 
-test: $(STAMP) typecheck
+test: $(STAMP) typecheck browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -8,11 +8,12 @@ naming the file, the key and what was expected.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from nova_resize.spec.options import DEFAULTS
+from nova_resize.spec.options import DEFAULTS, OPTIONS
 from nova_resize.spec.states import ACTIVE, ERROR, STOPPED
 
 from nova_resize.errors import ConfigError
@@ -21,6 +22,9 @@ from nova_resize.files import parse_toml, read_text
 
 @dataclass(frozen=True)
 class Flavor:
+    """A flavor (``[[flavors]]``): its name, API id, vCPUs, RAM and root disk; ``disabled``
+    flavors are refused by a resize."""
+
     name: str
     id: int
     vcpus: int
@@ -31,6 +35,9 @@ class Flavor:
 
 @dataclass(frozen=True)
 class HostConfig:
+    """A compute host (``[[hosts]]``): its capacity and whether nova-compute is up at the
+    start."""
+
     name: str
     vcpus: int = 16
     memory_mb: int = 16384
@@ -40,6 +47,8 @@ class HostConfig:
 
 @dataclass(frozen=True)
 class InstanceConfig:
+    """An instance at the start (``[[instances]]``): its host, flavor, vm_state and lock."""
+
     name: str
     host: str
     flavor: str
@@ -47,9 +56,25 @@ class InstanceConfig:
     locked: bool = False
 
 
+CHOICES: dict[str, tuple[Any, ...]] = {o.name: o.choices for o in OPTIONS if o.choices}
+"""Options whose values are a closed set (spec.options)."""
+
+MAX_HOSTS = 256
+MAX_INSTANCES = 64
+MAX_FLAVORS = 64
+MAX_BUDGET = 10_000
+MAX_AMOUNT = 2**40
+"""Sizes past which a configuration is refused: every host and instance adds actions to every
+state, and the state space grows with every budget (an exhaustive run of the `full` preset,
+three hosts and two instances, is 1.5 million states)."""
+
+OP_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
 ACTION_KEYS = ("resize", "migrate", "confirm_resize", "revert_resize", "delete", "stop", "start")
-FAULT_KEYS = ("driver", "claim_refused", "no_valid_host", "crash", "lose", "timeout")
-PERIODIC_KEYS = ("update_available_resource", "poll_unconfirmed_resizes")
+FAULT_KEYS = ("driver", "claim_refused", "no_valid_host", "crash", "stay_down", "lose",
+              "timeout")
+PERIODIC_KEYS = ("update_available_resource", "poll_unconfirmed_resizes",
+                 "cleanup_incomplete_migrations")
 
 
 @dataclass(frozen=True)
@@ -71,18 +96,21 @@ class Config:
     source: str = "<built-in>"
 
     def option(self, name: str) -> Any:
+        """The value of an ``[options]`` entry (Liberty's default when not given)."""
         for k, v in self.options:
             if k == name:
                 return v
         return DEFAULTS[name]
 
     def flavor(self, name: str) -> Flavor:
+        """The flavor called ``name`` (KeyError when there is none)."""
         for f in self.flavors:
             if f.name == name:
                 return f
         raise KeyError(name)
 
     def check_option(self, name: str, default: Any = None) -> Any:
+        """The value of a ``[check]`` entry (bounds, FIFO queues)."""
         for k, v in self.check:
             if k == name:
                 return v
@@ -96,12 +124,24 @@ class Config:
         return None
 
     def periodic_enabled(self, name: str) -> bool:
+        """Whether the ``[periodic]`` task ``name`` runs in this configuration."""
         return dict(self.periodic).get(name, False)
 
     def with_options(self, **options: Any) -> Config:
+        """This configuration with some [options] replaced (checked as the TOML reader checks
+        them: :class:`ConfigError` for an unknown option or a bad value)."""
         merged = dict(self.options)
-        merged.update(options)
-        return replace(self, options=tuple(sorted(merged.items())))
+        for k, v in options.items():
+            if k not in DEFAULTS:
+                raise ConfigError(f"{self.source}: options.{escape_key(k)}: unknown key "
+                                  f"(expected one of {', '.join(DEFAULTS)})")
+            merged[k] = _option_value(self.source, k, "" if v is None and k in CHOICES else v)
+        return replace(self, options=tuple(sorted(merged.items(), key=lambda kv: kv[0])))
+
+    def options_set(self) -> dict[str, Any]:
+        """The [options] this configuration gives explicitly (the rest take Liberty's
+        defaults)."""
+        return dict(self.options)
 
 
 def escape_key(k: Any) -> str:
@@ -140,6 +180,31 @@ def _known(source: str, prefix: str, table: dict[str, Any], allowed: tuple[str, 
             )
 
 
+def _option_value(source: str, k: str, v: Any) -> Any:
+    """An [options] value checked against the option's default type or its choices (TOML has no
+    null: ``""`` stands for an option left unset, as an empty value does in nova.conf)."""
+    choices = CHOICES.get(k, ())
+    if choices:
+        value = None if v == "" else v
+        if value not in choices:
+            shown = ", ".join('"" (unset)' if c is None else repr(c) for c in choices)
+            raise _err(source, f"options.{k}", f"one of {shown}", v)
+        return value
+    default = DEFAULTS[k]
+    kind = type(default)
+    _typed(source, f"options.{k}", v, kind, kind.__name__)
+    if isinstance(default, int) and not isinstance(default, bool) and v < 0:
+        raise _err(source, f"options.{k}", "a non-negative integer", v)
+    if isinstance(default, str) and not v:
+        raise _err(source, f"options.{k}", "a non-empty string", v)
+    return v
+
+def _at_most(source: str, key: str, items: list[Any], limit: int) -> None:
+    if len(items) > limit:
+        raise ConfigError(f"{source}: {key}: {len(items):,} entries, at most {limit} (every one "
+                          f"multiplies the states to explore)")
+
+
 def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     """Build a :class:`Config` from parsed TOML, validating every key."""
     top = ("name", "options", "flavors", "hosts", "instances", "quota", "actions", "faults",
@@ -151,17 +216,13 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     _known(source, "options.", options_t, tuple(DEFAULTS))
     options = []
     for k, v in options_t.items():
-        default = DEFAULTS[k]
-        kind = type(default)
-        _typed(source, f"options.{k}", v, kind, kind.__name__)
-        if isinstance(default, int) and not isinstance(default, bool) and v < 0:
-            raise _err(source, f"options.{k}", "a non-negative integer", v)
-        options.append((k, v))
+        options.append((k, _option_value(source, k, v)))
 
     flavors = []
     fl = data.get("flavors", [])
     if not isinstance(fl, list) or not fl:
         raise _err(source, "flavors", "a non-empty array of tables [[flavors]]", fl)
+    _at_most(source, "flavors", fl, MAX_FLAVORS)
     for i, f in enumerate(fl):
         key = f"flavors[{i}]"
         f = _table(source, key, f)
@@ -176,6 +237,8 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
             nums[n] = _typed(source, f"{key}.{n}", f[n], int, "a non-negative integer")
             if nums[n] < 0:
                 raise _err(source, f"{key}.{n}", "a non-negative integer", nums[n])
+            if nums[n] > MAX_AMOUNT:
+                raise _err(source, f"{key}.{n}", f"at most {MAX_AMOUNT:,}", nums[n])
         fid = _typed(source, f"{key}.id", f.get("id", i + 1), int, "an integer")
         disabled = _typed(source, f"{key}.disabled", f.get("disabled", False), bool, "a boolean")
         flavors.append(Flavor(fname, fid, nums["vcpus"], nums["memory_mb"], nums["root_gb"],
@@ -191,6 +254,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     hl = data.get("hosts", [])
     if not isinstance(hl, list) or not hl:
         raise _err(source, "hosts", "a non-empty array of tables [[hosts]]", hl)
+    _at_most(source, "hosts", hl, MAX_HOSTS)
     for i, h in enumerate(hl):
         key = f"hosts[{i}]"
         h = _table(source, key, h)
@@ -205,6 +269,8 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
             nums[n] = _typed(source, f"{key}.{n}", h.get(n, d), int, "a non-negative integer")
             if nums[n] < 0:
                 raise _err(source, f"{key}.{n}", "a non-negative integer", nums[n])
+            if nums[n] > MAX_AMOUNT:
+                raise _err(source, f"{key}.{n}", f"at most {MAX_AMOUNT:,}", nums[n])
         up = _typed(source, f"{key}.up", h.get("up", True), bool, "a boolean")
         hosts.append(HostConfig(hname, nums["vcpus"], nums["memory_mb"], nums["disk_gb"], up))
     hnames = [h.name for h in hosts]
@@ -215,6 +281,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     il = data.get("instances", [])
     if not isinstance(il, list) or not il:
         raise _err(source, "instances", "a non-empty array of tables [[instances]]", il)
+    _at_most(source, "instances", il, MAX_INSTANCES)
     for i, inst in enumerate(il):
         key = f"instances[{i}]"
         inst = _table(source, key, inst)
@@ -243,15 +310,26 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     quota = dict(Config().quota)
     for k, v in quota_t.items():
         quota[k] = _typed(source, f"quota.{k}", v, int, "an integer (-1 for unlimited)")
+        if quota[k] < -1 or quota[k] > MAX_AMOUNT:
+            raise _err(source, f"quota.{k}", "-1 (unlimited) or a limit from 0", v)
 
     actions_t = _table(source, "actions", data.get("actions", {}))
-    _known(source, "actions.", actions_t, (*ACTION_KEYS, "resize_flavors", "targets"))
     actions = []
-    for k in ACTION_KEYS:
+    # Liberty's operations first, in their order; a variant may add operations, so any other
+    # name is kept too and checked against the spec when an engine is built from it
+    extra = [k for k in actions_t if k not in (*ACTION_KEYS, "resize_flavors", "targets")]
+    for k in extra:
+        if not isinstance(k, str) or not OP_NAME.fullmatch(k):
+            raise ConfigError(f"{source}: actions.{escape_key(k)}: unknown key (expected one of "
+                              f"{', '.join((*ACTION_KEYS, 'resize_flavors', 'targets'))}, or "
+                              f"the name of an operation a variant adds)")
+    for k in (*ACTION_KEYS, *extra):
         if k in actions_t:
             v = _typed(source, f"actions.{k}", actions_t[k], int, "a non-negative integer")
             if v < 0:
                 raise _err(source, f"actions.{k}", "a non-negative integer", v)
+            if v > MAX_BUDGET:
+                raise _err(source, f"actions.{k}", f"at most {MAX_BUDGET:,} requests", v)
             actions.append((k, v))
     rf = actions_t.get("resize_flavors", [])
     if not isinstance(rf, list) or not all(isinstance(x, str) for x in rf):
@@ -263,7 +341,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         raise _err(source, "actions.resize_flavors", "at least one flavor when resize > 0", rf)
 
     targets_t = _table(source, "actions.targets", actions_t.get("targets", {}))
-    _known(source, "actions.targets.", targets_t, ACTION_KEYS)
+    _known(source, "actions.targets.", targets_t, tuple(k for k, _ in actions))
     targets = []
     for k, v in targets_t.items():
         if not isinstance(v, list) or not all(isinstance(x, str) and x in inames for x in v):
@@ -278,6 +356,8 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         v = _typed(source, f"faults.{k}", v, int, "a non-negative integer")
         if v < 0:
             raise _err(source, f"faults.{k}", "a non-negative integer", v)
+        if v > MAX_BUDGET:
+            raise _err(source, f"faults.{k}", f"at most {MAX_BUDGET:,} faults", v)
         faults.append((k, v))
 
     periodic_t = _table(source, "periodic", data.get("periodic", {}))
@@ -296,11 +376,12 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         )
 
     check_t = _table(source, "check", data.get("check", {}))
-    _known(source, "check.", check_t, ("fifo", "max_states", "max_depth", "max_seconds"))
+    _known(source, "check.", check_t, ("fifo", "max_states", "max_depth", "max_seconds",
+                                       "allow_partial"))
     check = []
     for k, v in check_t.items():
-        if k == "fifo":
-            check.append((k, _typed(source, "check.fifo", v, bool, "a boolean")))
+        if k in ("fifo", "allow_partial"):
+            check.append((k, _typed(source, f"check.{k}", v, bool, "a boolean")))
         else:
             v = _typed(source, f"check.{k}", v, int, "a positive integer")
             if v <= 0:
@@ -313,7 +394,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         hosts=tuple(hosts),
         instances=tuple(instances),
         quota=tuple(sorted(quota.items())),
-        options=tuple(sorted(options)),
+        options=tuple(sorted(options, key=lambda kv: kv[0])),
         actions=tuple(actions),
         resize_flavors=tuple(rf),
         targets=tuple(sorted(targets)),

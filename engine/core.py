@@ -15,7 +15,7 @@ from typing import Any
 
 from nova_resize.spec import LIBERTY, Spec
 from nova_resize.spec import model as m
-from nova_resize.spec.states import FINISHED, RUNNING, SHUTDOWN, STOPPED
+from nova_resize.spec.states import FINISHED, MIG_ERROR, RUNNING, SHUTDOWN, STOPPED
 
 from nova_resize.errors import SpecError
 
@@ -30,17 +30,19 @@ from .actions import (
     Periodic,
     Restart,
     Run,
+    StayDown,
     Timeout,
     coerce,
 )
 from .config import Config, Flavor
 from .effects import new_frame
 from .handlers import applicable, exec_row, faults_at, run_eager, run_one
-from .refs import all_hold
+from .outcome import ApiOutcome, step_outcome
+from .refs import all_hold, resolve
 from .resources import Resources, Usage
 from .tables import Tables
 from .tx import Event, Notification, Tx, WFrame, get_local
-from .world import Frame, Host, Instance, Quota, World, frame_of, quiescent
+from .world import Frame, Host, Instance, Message, Migration, Quota, World, frame_of, quiescent
 
 OWN_KINDS = frozenset({"deliver", "run", "restart", "periodic"})
 """Kinds of step Nova takes by itself (a timeout is one too when no one will answer)."""
@@ -48,14 +50,18 @@ OWN_KINDS = frozenset({"deliver", "run", "restart", "periodic"})
 
 @dataclass
 class StepResult:
-    """What a step did: the next state, the rows it executed in order, the events properties
-    look at, the notifications emitted, and for API requests the outcome."""
+    """What a step did: the next state (``world``), the spec rows it executed in order, the
+    events properties look at, the notifications it emitted (in emission order), the messages it
+    put on the bus (``sent``), and for an API request the outcome, as a line (``outcome``) and
+    structured (``api``)."""
 
     world: World
     rows: list[str]
     events: list[Event]
     notifications: list[Notification] = field(default_factory=list)
     outcome: str | None = None
+    sent: list[Message] = field(default_factory=list)
+    api: ApiOutcome | None = None
 
     @property
     def state(self) -> World:
@@ -66,28 +72,34 @@ class StepResult:
 class Engine:
     """A spec compiled against a configuration, and the step function over its worlds."""
 
-    def __init__(self, config: Config, spec: Spec = LIBERTY) -> None:
-        self.tables = Tables.compile(config, spec)
+    def __init__(self, config: Config, spec: Spec | None = None) -> None:
+        """Compile ``spec`` (default: :data:`nova_resize.spec.LIBERTY`) against ``config``."""
+        self.tables = Tables.compile(config, LIBERTY if spec is None else spec)
 
     # ---- what the engine was built from -----------------------------------------------------
     @property
     def spec(self) -> Spec:
+        """The tables this engine runs."""
         return self.tables.spec
 
     @property
     def config(self) -> Config:
+        """The configuration the tables were compiled against."""
         return self.tables.config
 
     @property
     def flavors(self) -> dict[str, Flavor]:
+        """The configuration's flavors by name."""
         return self.tables.flavors
 
     @property
     def resources(self) -> Resources:
+        """The resource-tracker arithmetic of the configuration's hosts and flavors."""
         return self.tables.resources
 
     @property
     def fifo(self) -> bool:
+        """Whether messages to one service are delivered in the order sent."""
         return self.tables.fifo
 
     # ---- the initial state -------------------------------------------------------------------
@@ -150,7 +162,7 @@ class Engine:
             rows = applicable(tb, tx, fr)
             if rows:
                 if tb.has_choice[rows[0].id]:
-                    n = self._choices(tx, fr)
+                    n = self._choices(tx, fr, rows[0])
                     acts.extend(Run(fr.id, c) for c in range(max(n, 1)))
                 else:
                     acts.append(Run(fr.id, 0))
@@ -168,21 +180,21 @@ class Engine:
             if tx.budgets.get("fault:lose", 0) > 0:
                 acts.append(Lose(i))
         for host in w.hosts:
-            if host.status != "down" and tx.budgets.get("fault:crash", 0) > 0:
+            if host.status in ("up", "init") and tx.budgets.get("fault:crash", 0) > 0:
                 acts.append(Crash(host.name))
+            if host.status in ("up", "init") and tx.budgets.get("fault:stay_down", 0) > 0:
+                acts.append(StayDown(host.name))
             if host.status == "down":
                 acts.append(Restart(host.name))
         for op, _ in self.config.actions:
             if tx.budgets.get(f"op:{op}", 0) <= 0:
                 continue
             targets = self.config.targets_of(op)
+            args = self.tables.op_args[op]
             for inst in w.instances:
                 if inst.deleted or (targets is not None and inst.name not in targets):
                     continue
-                if op == "resize":
-                    acts.extend(ApiRequest(op, inst.name, f) for f in self.config.resize_flavors)
-                else:
-                    acts.append(ApiRequest(op, inst.name, None))
+                acts.extend(ApiRequest(op, inst.name, arg) for arg in args)
         if self.config.periodic_enabled("update_available_resource"):
             for host in w.hosts:
                 if host.status != "up":
@@ -191,7 +203,19 @@ class Engine:
                 view = self.resources.audit_view(tx, host.name)
                 if view != (host.usage, host.tracked_instances, host.tracked_migrations):
                     acts.append(Periodic("update_available_resource", host.name, None))
-        if self.config.periodic_enabled("poll_unconfirmed_resizes"):
+        for task in ("poll_unconfirmed_resizes", "cleanup_incomplete_migrations"):
+            if self.config.periodic_enabled(task):
+                acts.extend(self.periodic_candidates(w, task, tx))
+        return acts
+
+    def periodic_candidates(self, w: World, task: str, tx: Tx | None = None) -> list[Periodic]:
+        """The runs of a per-migration periodic task that would do something in ``w``, whether
+        or not the configuration enables the task: ``_poll_unconfirmed_resizes`` on the
+        destination of each finished migration; ``_cleanup_incomplete_migrations`` on each host
+        of an 'error' migration whose instance was deleted elsewhere."""
+        tx = tx or Tx.of(w)
+        if task == "poll_unconfirmed_resizes":
+            out: list[Periodic] = []
             for mig in w.migrations:
                 dest = tx.host(mig.dest_compute)
                 if mig.status != FINISHED or dest is None or dest.status != "up":
@@ -202,15 +226,42 @@ class Engine:
                     for f in w.frames
                 ):
                     continue
-                acts.append(Periodic("poll_unconfirmed_resizes", mig.dest_compute, mig.id))
-        return acts
+                out.append(Periodic("poll_unconfirmed_resizes", mig.dest_compute, mig.id))
+            return out
+        if task == "cleanup_incomplete_migrations":
+            return self._cleanups(tx, w)
+        raise SpecError(f"{task} is not a per-migration periodic task")
 
-    def _choices(self, tx: Tx, fr: Frame | WFrame) -> int:
+    def _cleanups(self, tx: Tx, w: World) -> list[Periodic]:
+        out: list[Periodic] = []
+        for mig in w.migrations:
+            if mig.status != MIG_ERROR:
+                continue
+            inst = tx.instances[tx.inst_index(mig.instance)]
+            if not inst.deleted:
+                continue
+            for host in dict.fromkeys((mig.source_compute, mig.dest_compute)):
+                h = tx.host(host)
+                if h is None or h.status != "up" or inst.host == host:
+                    continue
+                if any(f.method == "cleanup_incomplete_migrations" and f.migration is not None
+                       and f.migration.id == mig.id and f.service == host for f in w.frames):
+                    continue
+                out.append(Periodic("cleanup_incomplete_migrations", host, mig.id))
+        return out
+
+    def _choices(self, tx: Tx, fr: Frame | WFrame, row: m.Row) -> int:
+        """How many hosts the scheduler could pick at this step."""
         flavor = get_local(fr, "flavor")
         ignore = get_local(fr, "ignore_hosts")
         ignore_t = (ignore,) if isinstance(ignore, str) else tuple(ignore or ())
         tried = tuple(get_local(fr, "tried") or ())
-        return len(self.resources.candidates(tx, flavor, ignore_t, tried))
+        hosts = self.resources.candidates(tx, flavor, ignore_t, tried)
+        for e in row.effects:
+            if isinstance(e, m.SelectDestination) and e.requested:
+                wanted = resolve(self.tables, tx, fr, e.requested)
+                hosts = [h for h in hosts if h == wanted]
+        return len(hosts)
 
     def _timeout_enabled(self, tx: Tx, fr: Frame | WFrame) -> bool:
         if tx.budgets.get("fault:timeout", 0) > 0:
@@ -254,6 +305,9 @@ class Engine:
         elif kind == "crash":
             assert isinstance(a, Crash)
             self._crash(tx, a.host)
+        elif kind == "stay_down":
+            assert isinstance(a, StayDown)
+            self._crash(tx, a.host, "gone")
         elif kind == "restart":
             assert isinstance(a, Restart)
             self._restart(tx, a.host)
@@ -263,7 +317,8 @@ class Engine:
         else:
             assert isinstance(a, Periodic)
             self._periodic(tx, a)
-        return StepResult(tx.freeze(tb.fifo), tx.rows, tx.events, tx.notifications, tx.outcome)
+        return StepResult(tx.freeze(tb.fifo), tx.rows, tx.events, tx.notifications, tx.outcome,
+                          tx.sent)
 
     def _deliver(self, tx: Tx, i: int) -> None:
         msg = tx.messages.pop(i)
@@ -275,12 +330,16 @@ class Engine:
         tx.rows.append(f"rpc.deliver.{msg.method}")
         run_eager(self.tables, tx, fr)
 
-    def _crash(self, tx: Tx, host: str) -> None:
-        tx.budgets["fault:crash"] -= 1
-        tx.rows.append("compute.service.crash")
+    def _crash(self, tx: Tx, host: str, status: str = "down") -> None:
+        """The service stops between two steps: ``down`` (it will be restarted) or ``gone``
+        (never again); its running handlers vanish with it."""
+        fault = "crash" if status == "down" else "stay_down"
+        tx.budgets[f"fault:{fault}"] -= 1
+        tx.rows.append("compute.service.crash" if status == "down" else
+                       "compute.service.stays_down")
         h = tx.host(host)
         assert h is not None
-        tx.set_host(h._replace(status="down"))
+        tx.set_host(h._replace(status=status))
         for fid in [f.id for f in tx.frames.values() if f.service == host]:
             del tx.frames[fid]
 
@@ -313,7 +372,7 @@ class Engine:
             dummy = Instance("", "", None, 0, a.host, "", None, None, None, False, False, False)
             fr = new_frame(tb, tx, a.host, a.task, a.task, dummy, None, {}, None)
             run_one(tb, tx, fr)
-        elif a.task == "poll_unconfirmed_resizes":
+        elif a.task in ("poll_unconfirmed_resizes", "cleanup_incomplete_migrations"):
             if a.migration is None or a.migration not in tx.migrations:
                 raise SpecError(f"periodic {a.task}: no migration {a.migration!r}")
             mig = tx.migrations[a.migration]
@@ -327,53 +386,72 @@ class Engine:
         opd = self.spec.operation(a.op)
         refusal = self._refusal(tx, opd, a.instance, a.arg)
         if refusal is not None:
-            return StepResult(w, [], [], [], f"refused: {refusal}")
+            return StepResult(w, [], [], [], str(refusal), [], refusal)
         inst = tx.instances[tx.inst_index(a.instance)]
         fr = new_frame(self.tables, tx, "api", a.op, opd.handler, inst, None,
-                       {"flavor_id": a.arg}, None)
+                       _request_locals(opd, a.arg), None)
         run_eager(self.tables, tx, fr)
         if not fr.ended:
             run_one(self.tables, tx, fr)
         after = tx.freeze(self.tables.fifo)
         if after._replace(budgets=w.budgets) == w:
-            return StepResult(w, tx.rows, tx.events, tx.notifications,
-                              tx.outcome or "refused")
+            text = tx.outcome or "refused"
+            return StepResult(w, tx.rows, tx.events, tx.notifications, text, tx.sent,
+                              step_outcome(a.op, text, tx.refusal))
         budgets = dict(after.budgets)
         budgets[f"op:{a.op}"] = budgets.get(f"op:{a.op}", 1) - 1
         after = after._replace(budgets=tuple(sorted(budgets.items())),
-                               requests=history.record(after.requests, a.op, inst))
-        return StepResult(after, tx.rows, tx.events, tx.notifications, tx.outcome or "accepted")
+                               requests=history.record(after.requests,
+                                                       opd.instance_action or a.op, inst))
+        text = tx.outcome or "accepted"
+        return StepResult(after, tx.rows, tx.events, tx.notifications, text, tx.sent,
+                          step_outcome(a.op, text, tx.refusal))
 
     def api_refusal(self, w: World, op: str, name: str, arg: Any = None) -> str | None:
         """Why nova-api would refuse ``op`` on instance ``name`` in ``w`` (its decorators'
         checks and the validations, in Nova's order); None when it would accept it."""
+        r = self._refusal(Tx.of(w), self.spec.operation(op), name, arg)
+        return None if r is None else str(r).removeprefix("refused: ")
+
+    def api_check(self, w: World, op: str, name: str, arg: Any = None) -> ApiOutcome | None:
+        """The refusal nova-api's checks give ``op`` on ``name`` in ``w`` (structured), or None
+        when the request gets past them."""
         return self._refusal(Tx.of(w), self.spec.operation(op), name, arg)
 
-    def _refusal(self, tx: Tx, opd: m.ApiOperation, name: str, arg: Any) -> str | None:
+    def _refusal(self, tx: Tx, opd: m.ApiOperation, name: str, arg: Any) -> ApiOutcome | None:
         inst = tx.instances[tx.inst_index(name)]
+        op = opd.name
         if inst.deleted:
-            return "InstanceNotFound (HTTP 404)"
+            return ApiOutcome("refused", op, "InstanceNotFound", 404)
         if opd.lock_check and inst.locked:
-            return "InstanceIsLocked (HTTP 409)"
+            return ApiOutcome("refused", op, "InstanceIsLocked", 409)
         if opd.vm_states is not None and inst.vm_state not in opd.vm_states:
-            return f"InstanceInvalidState: vm_state {inst.vm_state} (HTTP 409)"
+            return ApiOutcome("refused", op, "InstanceInvalidState", 409,
+                              f"vm_state {inst.vm_state}")
         if opd.task_states is not None and inst.task_state not in opd.task_states:
-            return f"InstanceInvalidState: task_state {inst.task_state} (HTTP 409)"
+            return ApiOutcome("refused", op, "InstanceInvalidState", 409,
+                              f"task_state {inst.task_state}")
         if opd.must_have_launched and not inst.launched:
-            return "InstanceInvalidState: not launched (HTTP 409)"
+            return ApiOutcome("refused", op, "InstanceInvalidState", 409, "not launched")
         if opd.name in ("stop", "start") and not inst.host:
-            return "InstanceNotReady (HTTP 409)"
+            return ApiOutcome("refused", op, "InstanceNotReady", 409)
         probe = WFrame("api.probe", "api", opd.name, opd.handler, "start", inst, set(),
-                       inst.task_state, None, set(), {"flavor_id": arg}, None, None, None, False,
-                       None, False)
+                       inst.task_state, None, set(), _request_locals(opd, arg), None, None,
+                       None, False, None, False)
         for v in opd.validations:
+            probe.migration = None
+            if v.migration is not None:
+                probe.migration = _lookup_migration(tx, name, v.migration)
+                if probe.migration is None:
+                    continue  # the lookup it reads found nothing: it does not apply
             if all_hold(self.tables, tx, probe, v.when):
-                return f"{v.exc} (HTTP {v.http})"
+                return ApiOutcome("refused", op, v.exc, v.http)
         return None
 
     # ---- questions about a world and an action ------------------------------------------------
     def quiescent(self, w: World) -> bool:
-        """No message in flight, no handler running, every compute service up."""
+        """No handler running, every compute service up or gone for good, no message in
+        flight but to a service that is gone."""
         return quiescent(w)
 
     def is_own_step(self, w: World, action: Action) -> bool:
@@ -414,6 +492,24 @@ class Engine:
         return self.resources.audit_view(Tx.of(w), host, per_instance)
 
 
+def _request_locals(opd: m.ApiOperation, arg: Any) -> dict[str, Any]:
+    """What a request hands its handler: the flavor it names (``flavor_id``, None for an
+    operation that names none), and a host when the operation names one."""
+    out: dict[str, Any] = {"flavor_id": arg if opd.takes_flavor else None}
+    if opd.takes_host:
+        out["host_name"] = arg
+    return out
+
+
+def _lookup_migration(tx: Tx, instance: str, statuses: tuple[str, ...]) -> Migration | None:
+    """Migration.get_by_instance_and_status, each status in turn (the oldest first)."""
+    for status in statuses:
+        for mig in sorted(tx.migrations.values(), key=lambda x: x.id):
+            if mig.instance == instance and mig.status == status:
+                return mig
+    return None
+
+
 def _call_dead(tx: Tx, fr: Frame | WFrame) -> bool:
     """No one will ever answer: the request or its handler is gone, or its host is down."""
     for msg in tx.messages:
@@ -446,6 +542,8 @@ def describe(w: World, action: Action | tuple[Any, ...]) -> str:
         return f"{where}" + (f" choice {a.choice}" if a.choice else "")
     if isinstance(a, Crash):
         return f"CRASH nova-compute on {a.host}"
+    if isinstance(a, StayDown):
+        return f"nova-compute on {a.host} STOPS for good"
     if isinstance(a, Restart):
         return f"restart nova-compute on {a.host}"
     assert isinstance(a, Periodic)

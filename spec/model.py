@@ -137,9 +137,17 @@ class SaveInstance:
     fields form one UPDATE guarded by the compare-and-swap on task_state. On success the copy is
     refreshed from the row; on failure the changes stay dirty and UnexpectedTaskStateError (or its
     deleting subclass) is raised. A save with nothing dirty does nothing, not even the guard check.
+
+    ``columns`` names columns the save also writes that the world does not hold (the flavor
+    columns ``instance_type_id``, ``memory_mb``...; ``system_metadata`` when the code assigns the
+    whole dict; libvirt's ``clean_attempts``/``cleaned``). They tell the engine that Nova issues
+    the UPDATE, and so sends ``compute.instance.update``, even when no modelled column changed;
+    they are used for that notification only (no guard check, refresh or InstanceNotFound of
+    their own).
     """
 
     guard: tuple[str | None, ...] | None = None
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,9 +226,19 @@ class Claim:
 
 @dataclass(frozen=True)
 class Driver:
-    """A hypervisor effect on ``host``: ``op`` is one of ``power_off`` (and copy the disk to
-    ``to``), ``spawn`` (start the guest from the disk there if ``power_on``), ``destroy_guest``
-    (``keep_disk`` keeps the files), ``destroy_disk``."""
+    """A hypervisor effect on ``host`` (libvirt's behaviour, the reference driver): ``op`` is
+    one of
+
+    * ``power_off``: stop the guest; with ``to``, also migrate_disk_and_power_off: move the
+      instance directory aside to ``<path>_resize`` and copy its disks to ``to``'s ``<path>``;
+    * ``spawn``: start the guest from ``<path>`` there if ``power_on``;
+    * ``destroy_guest``: destroy the guest and, unless ``keep_disk``, delete_instance_files;
+    * ``delete_files``: delete_instance_files alone (``<path>``, or if absent ``<path>_resize``);
+    * ``cleanup_resize``: confirm_migration: remove ``<path>_resize``, and undefine the guest
+      unless the instance now lives on this host;
+    * ``restore_resize_copy``: finish_revert_migration: move ``<path>_resize`` back to
+      ``<path>`` when it exists;
+    * ``destroy_disk``: remove ``<path>``."""
 
     op: str
     host: str = "self.host"
@@ -275,7 +293,10 @@ class Destroy:
 class SelectDestination:
     """``scheduler_client.select_destinations``: the scheduler picks one host passing the filters
     in :data:`nova_resize.spec.conductor.SCHEDULER_FILTERS` (the choice is nondeterministic) into
-    ``local.host``; none passing raises NoValidHost."""
+    ``local.host``; none passing raises NoValidHost. ``requested`` (a reference to a host name,
+    a later Nova's RequestSpec.requested_destination) restricts the candidates to that host."""
+
+    requested: str | None = None
 
 
 @dataclass(frozen=True)
@@ -400,6 +421,31 @@ class Validation:
     exc: str
     http: int
     summary: str
+    migration: tuple[str, ...] | None = None
+    """When given, the API method first looks up the instance's migration in these statuses
+    (``Migration.get_by_instance_and_status``, tried in order) and the conditions may read it
+    as ``migration.<field>``; with none found the validation does not apply."""
+
+
+@dataclass(frozen=True)
+class TrackerRules:
+    """The resource tracker's claim and audit rules that Nova's patches changed, as data
+    (nova/compute/resource_tracker.py at 12.0.0 unless a variant says otherwise)."""
+
+    in_progress_excluded: tuple[str, ...]
+    """Statuses MigrationList.get_in_progress_by_host_and_node leaves out."""
+    latest_migration: str
+    """How _update_usage_from_migrations keeps one migration per instance: ``updated_at_py27``
+    (``updated_at >=``, a later row wins a tie, NULL against a date raises TypeError and aborts
+    the audit), ``updated_at_or_created`` ((updated_at or created_at) with a strict ``>``)."""
+    update_usage_tracked_only: bool
+    """update_usage acts only for an instance the tracker already tracks."""
+    drop_needs_flavor_match: bool
+    """drop_move_claim subtracts only when the flavor it is given is the tracked one."""
+    claim_resources: tuple[str, ...]
+    """What MoveClaim's test and the scheduler's filters compare with the host's free room
+    (``vcpus``, ``memory_mb``, ``root_gb``)."""
+    cite: str = "nova/compute/resource_tracker.py:ResourceTracker"
 
 
 @dataclass(frozen=True)
@@ -408,6 +454,10 @@ class ApiOperation:
 
     ``vm_states``/``task_states`` are ``check_instance_state``'s lists (``None`` for "any"); an
     empty ``task_states`` never occurs, the default being ``(None,)``: task_state must be None.
+    ``takes_flavor``: the request names a flavor (``local.flavor_id``, one of the
+    configuration's ``resize_flavors``); ``takes_host``: it names a host (``local.host_name``,
+    any configured host). ``instance_action`` is the action Nova records, and tells the
+    auxiliary history what the request was (resize, migrate, delete, stop, start...).
     """
 
     name: str
@@ -423,6 +473,7 @@ class ApiOperation:
     sends: str = ""
     summary: str = ""
     instance_action: str | None = None
+    takes_host: bool = False
 
 
 @dataclass(frozen=True)
@@ -493,12 +544,14 @@ class MigrationEdge:
 
 @dataclass(frozen=True)
 class Option:
-    """A nova.conf option the model reads, with Liberty's default."""
+    """A nova.conf option the model reads, with Liberty's default. ``choices`` lists the values a
+    configuration may give when they are not free (``None`` among them: the option unset)."""
 
     name: str
     default: Any
     cite: str
     summary: str
+    choices: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -523,6 +576,7 @@ class Spec:
     usage_rules: tuple[UsageRule, ...]
     trackable_migration_types: tuple[str, ...]
     stashed_flavor_migration_types: tuple[str, ...]
+    tracker: TrackerRules
     _index: dict[str, Row] = field(default_factory=dict, compare=False, repr=False)
 
     def row(self, row_id: str) -> Row:

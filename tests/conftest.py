@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from nova_resize.engine.config import Config, parse_config
 from nova_resize.engine.facade import Cloud
+
+# Hypothesis runs derandomized (the same examples on every run, in CI and here) and keeps no
+# example database (nothing is written into the checkout)
+settings.register_profile("suite", derandomize=True, database=None, deadline=None)
+settings.load_profile("suite")
 
 FLAVORS = [
     {"name": "small", "id": 1, "vcpus": 1, "memory_mb": 512, "root_gb": 10},

@@ -10,24 +10,30 @@ from typing import Any
 
 from nova_resize.engine.core import Engine
 
+from nova_resize.files import check_output_dir, check_writable
+
 from ..explicit import report as reports
 from ..explicit.baseline import Known, load_baseline, load_baseline_reasons, lookup, render_baseline
 from ..explicit.model import NovaModel
 from ..explicit.run import check, unexplained_uncovered
-from ..explorer import Exploration, Finding, Limits, Visitor
+from ..explorer import Control, Exploration, Finding, Visitor, stop_on_signals
 from ..variants import build_spec
+from .bounds import add_bound_flags, bounds_of
 from .common import (
     add_variant,
     end_progress,
     positive,
     progress_printer,
     resolve_config,
+    size_warning,
     write_output,
 )
+from .exits import FINDINGS, INCOMPLETE, OK
 
 
 def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
     config = resolve_config(args.config)
+    _check_outputs(args)
     known = [] if args.no_baseline else load_baseline(args.baseline)
     strategy = strategy or args.strategy
     progress = progress_printer(args)
@@ -41,31 +47,61 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
 
         collector = ProjectionCollector()
         visitors.append(collector)
-    limits = Limits(max_states=args.max_states, max_depth=getattr(args, "max_depth", None),
-                    max_seconds=args.max_seconds)
-    res = check(config, args.variant, known, strategy=strategy, limits=limits,
-                progress=progress, visitors=visitors, **kwargs)
+    bounds = bounds_of(args, config)
+    if strategy != "simulate" and not args.quiet:
+        warning = size_warning(config)
+        if warning:
+            print(f"nova-resize: {warning}", file=sys.stderr)
+    control = Control()
+    with stop_on_signals(control):
+        res = check(config, args.variant, known, strategy=strategy, limits=bounds.limits,
+                    progress=progress, visitors=visitors, control=control, **kwargs)
     end_progress(progress)
     rep = res.report
     if args.json:
         write_output(args.json, reports.to_json_text(rep))
     if args.junit:
         write_output(args.junit, reports.to_junit(rep))
+    if args.html:
+        from ..html import render_html
+
+        write_output(args.html, render_html(reports.to_json(rep)))
     if not args.quiet:
-        sys.stdout.write(reports.text(rep, res.spec, max_traces=None if args.all_traces else 5))
+        sys.stdout.write(reports.text(rep, res.spec, max_traces=None if args.all_traces else 5,
+                                      verbose=args.verbose))
     if collector is not None:
         _trace_diagrams(args.diagrams, rep, collector)
+    unexplained = 0
     if args.update_baseline:
-        _update_baseline(args.update_baseline, args.reasons, rep)
+        unexplained = _update_baseline(args.update_baseline, args.reasons, rep)
     new = rep.new_findings
-    missing = unexplained_uncovered(rep) if args.require_coverage else []
+    missing = unexplained_uncovered(rep) if args.require_coverage and rep.ex.complete else []
+    incomplete = bounds.incomplete(rep.ex)
     print(f"{len(rep.findings)} findings, {len(new)} not in the baseline; "
           f"{rep.ex.distinct_states:,} states, {rep.ex.transitions:,} transitions in "
-          f"{rep.ex.seconds:.1f}s" + ("" if rep.ex.complete else f" (PARTIAL: "
-                                      f"{rep.ex.stop_reason})"))
+          f"{rep.ex.seconds:.1f}s" + ("" if rep.ex.complete else
+                                      f" (PARTIAL: {rep.ex.stop_reason})"))
     if missing:
         print(f"rows never executed without a stated reason: {', '.join(missing)}")
-    return 1 if new or missing else 0
+    if new or missing or unexplained:
+        return FINDINGS
+    if incomplete:
+        why = (f"{rep.ex.stop_reason}" if rep.ex.stop_kind == "interrupt" else
+               f"stopped by the {rep.ex.stop_reason} (raise it, or --allow-partial to accept a "
+               f"bounded run)")
+        print(f"nova-resize: incomplete: {why}, before the search finished", file=sys.stderr)
+        return INCOMPLETE
+    return OK
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Fail before a long run, not after it, on an output that cannot be written."""
+    for flag in ("json", "junit", "html", "update_baseline"):
+        path = getattr(args, flag, None)
+        if path:
+            check_writable(path, f"--{flag.replace('_', '-')} output")
+    if getattr(args, "diagrams", None):
+        check_output_dir(args.diagrams)
 
 
 def _trace_diagrams(out: str, rep: reports.Report, collector: Any) -> None:
@@ -82,27 +118,31 @@ def _trace_diagrams(out: str, rep: reports.Report, collector: Any) -> None:
     write_diagrams(dots, Path(out), ["dot", "svg"])
 
 
-def _update_baseline(path: str, reasons_path: str | None, rep: reports.Report) -> None:
+def _update_baseline(path: str, reasons_path: str | None, rep: reports.Report) -> int:
     """Write every finding of this run into the baseline at ``path`` (keeping its other
-    entries), each with the reason of the first pattern it matches in ``reasons_path``."""
+    entries) with its exact identity (property, key, where), each with the reason of the
+    first pattern it matches in ``reasons_path``. A finding no pattern explains is written as
+    UNEXPLAINED and counted: the return value is how many there were."""
     existing = load_baseline(path) if Path(path).exists() else []
-    reasons = load_baseline(reasons_path) if reasons_path else existing
-    entries = {(k.prop, k.key): k for k in existing}
+    reasons = load_baseline_reasons(reasons_path)
+    entries = {(k.prop, k.key, k.where): k for k in existing}
     unexplained = []
     for f, _, _, _ in rep.findings:
-        if (f.prop, f.key) in entries:
+        ident = (f.prop, f.key, f.where or "*")
+        if ident in entries and not entries[ident].reason.startswith("UNEXPLAINED"):
             continue
-        k = lookup(reasons, f.prop, f.key)
+        k = lookup(reasons, f.prop, f.key, f.where)
         if k is None:
-            unexplained.append(f"{f.prop}: {f.key}")
+            unexplained.append(f"{f.prop}: {f.key} (in: {f.where}; caused by: {f.cause})")
             k = Known(f.prop, f.key, f"UNEXPLAINED: {f.message}")
-        entries[(f.prop, f.key)] = Known(f.prop, f.key, k.reason, k.bug)
+        entries[ident] = Known(f.prop, f.key, k.reason, k.bug, ident[2])
     header = ("# Known findings of nova 12.0.0 (Liberty) on the built-in configurations, written "
               "by\n# nova-resize check --update-baseline; reasons from "
               "checker/baseline_reasons.toml.")
     write_output(path, render_baseline(list(entries.values()), header))
     if unexplained:
         print(f"{len(unexplained)} findings have no reason yet: " + "; ".join(unexplained))
+    return len(unexplained)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -132,8 +172,26 @@ def cmd_hypothesis(args: argparse.Namespace) -> int:
     f = Finding(out.prop, out.key or "", out.message or "", 0, None, len(steps), "hypothesis")
     rep = reports.Report(config.name, [], "hypothesis", Exploration(config.name, "hypothesis"),
                          [(f, steps, False, "")], [])
+    _describe_run(rep, config, args.variant, spec, model)
+    if args.json:
+        write_output(args.json, reports.to_json_text(rep))
+    if args.html:
+        from ..html import render_html
+
+        write_output(args.html, render_html(reports.to_json(rep)))
     sys.stdout.write(reports.findings_text(rep))
     return 1
+
+
+def _describe_run(rep: reports.Report, config: Any, variants: list[str], spec: Any,
+                  model: NovaModel) -> None:
+    """What a report needs to be replayed and read: the run's origin, the initial world and
+    the citations of the rows its traces ran."""
+    from ..explicit.replay import run_origin
+
+    rep.origin = run_origin(config, variants)
+    rep.initial = reports.state_summary(model.engine.initial())
+    rep.citations = reports.row_citations(spec, rep)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -141,24 +199,29 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_variant(p)
     p.add_argument("--json", metavar="FILE", help="write the JSON report here")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here")
+    p.add_argument("--html", metavar="FILE",
+                   help="write a self-contained HTML report here (traces to step through)")
     p.add_argument("--baseline", metavar="FILE",
                    help="known findings (default: the bundled Liberty baseline)")
     p.add_argument("--no-baseline", action="store_true", help="report every finding as new")
     p.add_argument("--quiet", action="store_true", help="no progress, only the summary line")
+    p.add_argument("--verbose", action="store_true",
+                   help="the property table even on a passing run")
     p.add_argument("--all-traces", action="store_true",
                    help="print the traces of baseline findings too")
-    p.add_argument("--max-states", type=positive, metavar="N")
-    p.add_argument("--max-seconds", type=positive, metavar="S")
+    add_bound_flags(p)
     p.add_argument("--update-baseline", metavar="FILE",
                    help="write this run's findings into the baseline FILE (exact keys)")
     p.add_argument("--reasons", metavar="FILE",
-                   help="reason patterns for --update-baseline (default: FILE itself)")
+                   help="reason patterns for --update-baseline (default: the bundled "
+                   "checker/baseline_reasons.toml)")
     p.add_argument("--require-coverage", action="store_true",
                    help="fail if a spec row is never executed without a stated reason")
 
 
-def register(sub: Any) -> None:
-    c = sub.add_parser("check", help="explore every interleaving and check the properties")
+def register(sub: Any, epilog: str) -> None:
+    c = sub.add_parser("check", help="explore every interleaving and check the properties",
+                       epilog=epilog)
     _common(c)
     c.add_argument("--strategy", choices=("bfs", "dfs"), default="bfs")
     c.add_argument("--max-depth", type=positive, metavar="N")
@@ -167,7 +230,7 @@ def register(sub: Any) -> None:
     c.set_defaults(func=cmd_check)
 
     m = sub.add_parser("simulate", help="random walks (seeded) for configurations too large "
-                       "to exhaust")
+                       "to exhaust", epilog=epilog)
     _common(m)
     m.add_argument("--runs", type=positive, default=1000)
     m.add_argument("--depth", type=positive, default=80)

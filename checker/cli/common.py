@@ -59,6 +59,21 @@ def write_output(path: str, text: str) -> None:
     write_atomic(path, text)
 
 
+def size_warning(config: Config) -> str | None:
+    """A warning when a configuration is larger than the largest preset known to finish."""
+    requests = sum(n for _, n in config.actions)
+    faults = sum(n for _, n in config.faults)
+    weight = (len(config.instances), len(config.hosts), requests + faults)
+    # `full`: 2 instances, 3 hosts, 3 requests and 4 faults: 1.5 million states
+    if weight[0] <= 2 and weight[1] <= 3 and weight[2] <= 8:
+        return None
+    return (f"{config.name}: {weight[0]} instances, {weight[1]} hosts, {requests} requests and "
+            f"{faults} faults is larger than the `full` preset (2 instances, 3 hosts, 7 requests "
+            f"and faults: 1.5 million states); each one more multiplies the states, so an "
+            f"exhaustive run may not finish: it stops cleanly at the memory or state cap, or "
+            f"use `nova-resize simulate`")
+
+
 def positive(text: str) -> int:
     """argparse type: a positive integer."""
     try:

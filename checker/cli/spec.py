@@ -10,6 +10,7 @@ from typing import Any
 from nova_resize.spec import LIBERTY
 
 from nova_resize.errors import UsageError
+from nova_resize.files import check_output_dir
 
 from .. import spec_export
 from ..variants import build_spec
@@ -30,12 +31,13 @@ def cmd_diagram(args: argparse.Namespace) -> int:
 
     spec, variants = build_spec(args.variant)
     changed: set[str] = set()
+    check_output_dir(args.out)
     if args.diff:
         if not variants:
             raise UsageError("--diff: expected at least one --variant to compare with Liberty")
         for v in variants:
             changed.update(v.changed_rows)
-    dots = spec_diagrams(spec, changed)
+    dots = spec_diagrams(spec, changed, LIBERTY if args.diff else None)
     written = write_diagrams(dots, Path(args.out), _formats(args.format))
     if not args.quiet:
         for p in written:
@@ -47,12 +49,13 @@ def _formats(fmt: str) -> list[str]:
     return ["dot", "svg"] if fmt == "all" else [fmt]
 
 
-def register(sub: Any) -> None:
-    s = sub.add_parser("spec", help="print the spec's tables")
+def register(sub: Any, epilog: str) -> None:
+    s = sub.add_parser("spec", help="print the spec's tables", epilog=epilog)
     s.add_argument("--format", choices=("json", "markdown"), default="markdown")
     s.set_defaults(func=cmd_spec)
 
-    d = sub.add_parser("diagram", help="draw the spec's state and sequence diagrams")
+    d = sub.add_parser("diagram", help="draw the spec's state and sequence diagrams",
+                       epilog=epilog)
     d.add_argument("--out", default="diagrams", help="output directory (default: diagrams)")
     d.add_argument("--format", choices=("svg", "png", "dot", "all"), default="all",
                    help="all: DOT and SVG (default)")

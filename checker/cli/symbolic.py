@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from nova_resize.errors import UsageError
-from nova_resize.files import bundled_text, parse_toml, read_text
+from nova_resize.files import bundled_text, check_writable, parse_toml, read_text
 
 from ..variants import build_spec
 from .common import add_variant, positive, resolve_config, write_output
@@ -22,6 +22,8 @@ def cmd_bmc(args: argparse.Namespace) -> int:
 
     config = resolve_config(args.config)
     spec, _ = build_spec(args.variant)
+    if args.json:
+        check_writable(args.json, "--json output")
     t0 = time.monotonic()
     try:
         enc = Encoding(config, spec)
@@ -74,9 +76,11 @@ def cmd_prove(args: argparse.Namespace) -> int:
     from ..symbolic.proofs import prove_all
 
     spec, variants = build_spec(args.variant)
+    known = {} if args.no_baseline else load_proof_baseline(args.baseline)
+    if args.json:
+        check_writable(args.json, "--json output")
     t0 = time.monotonic()
     results = prove_all(spec)
-    known = {} if args.no_baseline else load_proof_baseline(args.baseline)
     new = []
     for r in results:
         if r.status != "proved" and (r.group, r.name) not in known:
@@ -108,6 +112,12 @@ def load_proof_baseline(path: str | None) -> dict[tuple[str, str], str]:
         text = read_text(path)
         source = path
     data = parse_toml(text, source)
+    unknown = sorted(set(data) - {"refuted"})
+    if unknown:
+        raise UsageError(f"{source}: {unknown[0]}: unknown key (a proofs baseline holds "
+                         f"[[refuted]] tables with group, name and reason)")
+    if not isinstance(data.get("refuted", []), list):
+        raise UsageError(f"{source}: refuted: expected an array of tables [[refuted]]")
     out = {}
     for n, item in enumerate(data.get("refuted", [])):
         if not isinstance(item, dict) or not all(isinstance(item.get(k), str)
@@ -117,9 +127,9 @@ def load_proof_baseline(path: str | None) -> dict[tuple[str, str], str]:
     return out
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, epilog: str) -> None:
     pv = sub.add_parser("prove", help="z3 proofs: disjoint guards, legal results, quota "
-                        "arithmetic for all flavor sizes, induction")
+                        "arithmetic for all flavor sizes, induction", epilog=epilog)
     add_variant(pv)
     pv.add_argument("--baseline", metavar="FILE",
                     help="known refutations (default: the bundled one)")
@@ -129,7 +139,7 @@ def register(sub: Any) -> None:
     pv.set_defaults(func=cmd_prove)
 
     bm = sub.add_parser("bmc", help="bounded model checking in z3, cross-checked depth by "
-                        "depth against the explicit explorer")
+                        "depth against the explicit explorer", epilog=epilog)
     bm.add_argument("--config", default="bmc",
                     help="preset name or TOML file (default: bmc; one instance, no crash, loss "
                     "or periodic task)")

@@ -30,7 +30,7 @@ def cloud(vm_state: str = "active", hosts: int = 2, **extra: Any) -> Config:
 
 
 def clouds(kind: str) -> tuple[Config, ...]:
-    """The ``edges`` or ``normal`` clouds, each for every base vm_state."""
+    """The clouds of a kind (``edges``), each for every base vm_state."""
     doc = _load()
     out = []
     for vm in doc["base"]["vm_states"]:

@@ -14,10 +14,9 @@ from collections import defaultdict
 from typing import Any
 
 import networkx as nx
-from nova_resize.engine.actions import Action
 from nova_resize.engine.config import Config
 from nova_resize.engine.core import Engine
-from nova_resize.engine.world import World
+from nova_resize.engine.world import World, frame_of
 from nova_resize.spec import Spec
 from nova_resize.spec import model as m
 from nova_resize.spec.query import error_handler_names
@@ -29,27 +28,53 @@ from ..explorer import Visitor, explore
 Pair = tuple[str, str | None]
 
 
-class _Sequential(NovaModel):
-    """Users wait for each request to finish: a request is enabled only when nothing runs."""
+METHOD_OPS = {
+    "confirm_resize": "confirm", "poll_unconfirmed_resizes": "confirm",
+    "revert_resize": "revert", "finish_revert_resize": "revert",
+    "delete": "delete", "terminate_instance": "delete",
+    "stop": "stop-start", "start": "stop-start", "stop_instance": "stop-start",
+    "start_instance": "stop-start",
+    "init_host": "recovery", "init_instance": "recovery",
+}
+"""The operation each handler's method serves; the resize path's methods (resize, migrate,
+migrate_server, prep_resize, resize_instance, finish_resize...) serve the cloud's resize or
+migrate request."""
 
-    def actions(self, state: World) -> list[Action]:
-        acts = super().actions(state)
-        if state.messages or state.frames:
-            acts = [a for a in acts if a.kind != "api"]
-        return acts
+
+def operation_of(method: str, resize_op: str) -> str:
+    """The operation a step of a handler started for ``method`` serves."""
+    return METHOD_OPS.get(method, resize_op)
 
 
 class _Moves(Visitor):
     def __init__(self) -> None:
         self.rows: dict[tuple[Pair, Pair], set[str]] = defaultdict(set)
+        self.ops: dict[tuple[Pair, Pair, str], set[str]] = defaultdict(set)
+        self.resize_op = "resize"
 
     def on_step(self, before: Any, action: Any, step: Any) -> None:
+        method = _method_of(before, action)
         for ev in step.events:
             if ev.kind == "instance_write":
                 a, b = ev.data
                 pa, pb = (a.vm_state, a.task_state), (b.vm_state, b.task_state)
                 if pa != pb:
                     self.rows[(pa, pb)].add(ev.row)
+                    self.ops[(pa, pb, ev.row)].add(operation_of(method, self.resize_op))
+
+
+def _method_of(w: World, action: Any) -> str:
+    """The method of the handler taking ``action`` (the request's op for a request)."""
+    kind = action[0]
+    if kind == "api":
+        return str(action[1])
+    if kind in ("run", "fail", "timeout"):
+        return frame_of(w, action[1]).method
+    if kind == "deliver":
+        return str(w.messages[action[1]].method)
+    if kind == "periodic":
+        return str(action[1])
+    return "init_host"
 
 
 def pair_id(vm: str, task: str | None) -> str:
@@ -60,14 +85,16 @@ def _pk(p: Pair) -> tuple[str, str]:
     return (p[0], p[1] or "")
 
 
-def instance_moves(spec: Spec, clouds: tuple[Config, ...], sequential: bool = False
-                   ) -> nx.MultiDiGraph:
+def instance_moves(spec: Spec, clouds: tuple[Config, ...]) -> nx.MultiDiGraph:
     """Nodes: (vm_state, task_state) pairs with ``status`` and ``kind`` (designed, transient
-    or undefined); edges keyed ``normal`` or ``error``, with their sorted ``rows``."""
+    or undefined); edges keyed ``normal`` or ``error``, with their sorted ``rows`` and the
+    rows of each operation taking them (``ops``: resize, migrate, confirm, revert, delete,
+    stop-start, recovery)."""
     moves = _Moves()
     for cfg in clouds:
+        moves.resize_op = "migrate" if dict(cfg.actions).get("migrate") else "resize"
         eng = Engine(cfg, spec)
-        model = _Sequential(eng, ()) if sequential else NovaModel(eng, ())
+        model = NovaModel(eng, ())
         explore(model, "bfs", visitors=[moves], liveness=False)
     errs = error_handler_names(spec)
     rows = {r.id: r for r in spec.rows}
@@ -88,10 +115,13 @@ def instance_moves(spec: Spec, clouds: tuple[Config, ...], sequential: bool = Fa
     for (a, b), rs in items:
         normal = sorted(r for r in rs if not is_error(r))
         bad = sorted(r for r in rs if is_error(r))
-        if normal:
-            g.add_edge(a, b, key="normal", rows=normal)
-        if bad:
-            g.add_edge(a, b, key="error", rows=bad)
+        for key, group in (("normal", normal), ("error", bad)):
+            if group:
+                by_op: dict[str, list[str]] = defaultdict(list)
+                for r in group:
+                    for op in sorted(moves.ops[(a, b, r)]):
+                        by_op[op].append(r)
+                g.add_edge(a, b, key=key, rows=group, ops=dict(sorted(by_op.items())))
     return g
 
 
@@ -131,4 +161,5 @@ def quota_graph(spec: Spec) -> nx.DiGraph:
     return g
 
 
-__all__ = ["instance_moves", "migration_graph", "pair_id", "quota_graph"]
+__all__ = ["METHOD_OPS", "instance_moves", "migration_graph", "operation_of", "pair_id",
+           "quota_graph"]

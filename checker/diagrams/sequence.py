@@ -7,6 +7,7 @@ at a step marked with a cross."""
 from __future__ import annotations
 
 import itertools
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from nova_resize.spec import model as m
 from ..spec_export import show_effect
 from .clouds import cloud as diagram_cloud
 from .dot import FONT, attrs
+from .states import HOT
 
 
 @dataclass
@@ -29,6 +31,7 @@ class SeqStep:
     arrow_label: str = ""
     faults: tuple[str, ...] = ()
     call: bool = False
+    hot: bool = False  # runs a row a variant changed
 
 
 def sequence_dot(title: str, lanes: list[str], steps: list[SeqStep], name: str) -> str:
@@ -56,8 +59,8 @@ def sequence_dot(title: str, lanes: list[str], steps: list[SeqStep], name: str) 
                 text = st.text
                 if st.faults:
                     text += "\n✗ " + "\n✗ ".join(st.faults)
-                color = "#c0392b" if st.faults else "#333333"
-                lines.append(f"  {n} {attrs(label=text, shape='box', style='filled', fillcolor='#ffffff', color=color)};")  # noqa: E501
+                color = HOT if st.hot else ("#c0392b" if st.faults else "#333333")
+                lines.append(f"  {n} {attrs(label=text, shape='box', style='filled', fillcolor='#fff3e0' if st.hot else '#ffffff', color=color, penwidth=3 if st.hot else None)};")  # noqa: E501
             else:
                 lines.append(f"  {n} {attrs(label='', shape='point', width='0.02', color='#999999')};")  # noqa: E501
             lines.append(f"  {prev[lane]} -> {n} {attrs(arrowhead='none', style='dotted', color='#999999', weight='100')};")  # noqa: E501
@@ -89,8 +92,14 @@ def _step_text(spec: Spec, row_ids: list[str]) -> str:
         sets = [show_effect(e) for e in r.effects if isinstance(e, m.Set)
                 and e.target in ("instance", "migration")]
         body = "; ".join(sets + writes)
-        out.append(f"{rid}" + (f"\n  {body}" if body else ""))
+        wrapped = textwrap.wrap(body, WRAP, subsequent_indent="  ", break_long_words=False,
+                                break_on_hyphens=False)
+        out.append(f"{rid}" + "".join(f"\n  {ln}" for ln in wrapped))
     return "\n".join(out)
+
+
+WRAP = 46
+"""Characters per line of a step's box (keeps each diagram within about 2,000 px)."""
 
 
 def _faults_at(spec: Spec, handler: str, label: str) -> tuple[str, ...]:
@@ -100,12 +109,11 @@ def _faults_at(spec: Spec, handler: str, label: str) -> tuple[str, ...]:
 OPERATIONS = ("resize", "migrate", "confirm", "revert")
 
 
-def operation_sequence(spec: Spec, op: str) -> str:
-    """The operation's happy path as the engine runs it, on a two-host cloud."""
+def _run(spec: Spec, op: str) -> tuple[Cloud, int, World, tuple[str, str | None]]:
+    """The operation run to quiescence on a two-host cloud: the cloud, where its history
+    starts, the world then, and the request."""
     cfg = diagram_cloud("active", hosts=2)
     cloud = Cloud(cfg, spec, strict=False)
-    lanes = ["user", "nova-api", "nova-conductor", "nova-scheduler", "source nova-compute",
-             "destination nova-compute"]
     if op in ("confirm", "revert"):
         cloud.api.resize("vm1", "medium")
         cloud.run_until_quiescent()
@@ -115,6 +123,17 @@ def operation_sequence(spec: Spec, op: str) -> str:
                "confirm": ("confirm_resize", None), "revert": ("revert_resize", None)}[op]
     cloud.request(request[0], "vm1", request[1])
     cloud.run_until_quiescent()
+    return cloud, start, w, request
+
+
+def operation_sequence(spec: Spec, op: str, changed: set[str] | frozenset[str] = frozenset(),
+                       base: Spec | None = None) -> str:
+    """The operation's happy path as the engine runs it, on a two-host cloud. The steps that
+    run a row in ``changed`` are drawn thick orange; with ``base`` (Liberty), the rows its run
+    takes that ``spec`` no longer has are listed at the end."""
+    cloud, start, w, request = _run(spec, op)
+    lanes = ["user", "nova-api", "nova-conductor", "nova-scheduler", "source nova-compute",
+             "destination nova-compute"]
     lane_of = {"api": "nova-api", "conductor": "nova-conductor", "host1": "source nova-compute",
                "host2": "destination nova-compute"}
     steps: list[SeqStep] = [SeqStep("user", f"request: {request[0]}")]
@@ -142,12 +161,26 @@ def operation_sequence(spec: Spec, op: str) -> str:
             steps.append(SeqStep(lane_of.get(fr.service, fr.service),
                                  _step_text(spec, rec.rows), None, "",
                                  _faults_at(spec, fr.handler, fr.label)))
+        if changed and any(r in changed for r in rec.rows):
+            steps[-1].hot = True
+            steps[-1].text += "\n(changed by the variant)"
         for msg in res.world.messages:
             if msg not in w.messages:
                 sent_from[(msg.method, msg.target)] = lane_of.get(service, service)
         w = res.world
+    if base is not None:
+        have = {r.id for r in spec.rows}
+        bcloud, bstart, _, _ = _run(base, op)
+        for rec in bcloud.history[bstart:]:
+            gone = [r for r in rec.rows if r not in have and not r.startswith("rpc.")]
+            if gone:
+                service = rec.text.split(":")[0]
+                steps.append(SeqStep(lane_of.get(service, "nova-api"),
+                                     "removed by the variant (Liberty runs it here):\n"
+                                     + "\n".join(gone), hot=True))
     title = (f"{op} — nova 12.0.0, as the engine runs it (host1: source, host2: destination); "
-             f"✗ marks the faults possible at a step")
+             f"✗ marks the faults possible at a step"
+             + ("; a variant's rows thick orange" if changed else ""))
     return sequence_dot(title, lanes, [s for s in steps if s.text], f"sequence_{op}")
 
 

@@ -18,6 +18,7 @@ from nova_resize.engine.actions import (
     Periodic,
     Restart,
     Run,
+    StayDown,
     Timeout,
     coerce,
 )
@@ -28,7 +29,8 @@ from nova_resize.spec import Spec
 
 from ..explorer import Exploration, Finding
 from .model import NovaModel
-from .properties import BY_NAME, PROPERTY_NAMES
+from .properties import BY_NAME, PROPERTY_NAMES, at_quiescence
+from .world_json import usage_text, world_json
 
 
 @dataclass
@@ -56,6 +58,11 @@ class Report:
     uncovered: list[str]
     coverage_exempt: dict[str, str] = field(default_factory=dict)
     rows_executed: Counter[str] = field(default_factory=Counter)
+    # how to rebuild the run (configuration and variants, see .replay), the spec rows the
+    # traces ran with their citations, and the initial world
+    origin: dict[str, Any] = field(default_factory=dict)
+    citations: dict[str, dict[str, str]] = field(default_factory=dict)
+    initial: dict[str, Any] = field(default_factory=dict)
 
     @property
     def new_findings(self) -> list[Finding]:
@@ -74,34 +81,17 @@ def actor_of(w: World, action: Action | tuple[Any, ...]) -> str:
         msg = w.messages[a.message]
         return "rabbitmq" if isinstance(a, Lose) else (
             "nova-conductor" if msg.target == "conductor" else f"nova-compute@{msg.target}")
-    assert isinstance(a, (Crash, Restart, Periodic))
+    assert isinstance(a, (Crash, StayDown, Restart, Periodic))
     return f"nova-compute@{a.host}"
 
 
 def state_summary(w: World) -> dict[str, Any]:
-    insts = {}
-    for i in w.instances:
-        insts[i.name] = {
-            "vm_state": i.vm_state,
-            "task_state": i.task_state,
-            "host": i.host,
-            "flavor": i.flavor,
-            "deleted": i.deleted,
-        }
-    migs = [{"id": m.id, "instance": m.instance, "status": m.status, "source": m.source_compute,
-             "dest": m.dest_compute} for m in w.migrations]
-    return {
-        "instances": insts,
-        "migrations": migs,
-        "quota": {"in_use": list(w.quota.in_use), "reserved": list(w.quota.reserved)},
-        "reservations": [[r.id, r.status] for r in w.reservations],
-        "hosts": {h.name: {"status": h.status, "usage": list(h.usage), "disks": sorted(h.disks)}
-                  for h in w.hosts},
-        "in_flight": [f"{m.kind} {m.method} -> {m.target}" for m in w.messages],
-    }
+    """The whole world after a step, as JSON data with units (:mod:`.world_json`)."""
+    return world_json(w)
 
 
-def summary_line(s: dict[str, Any]) -> str:
+def summary_line(s: dict[str, Any], hosts: bool = False) -> str:
+    """One line for a state summary, with units; ``hosts``: each host's usage too."""
     parts = []
     for name, i in s["instances"].items():
         gone = " (destroyed)" if i["deleted"] else ""
@@ -111,9 +101,16 @@ def summary_line(s: dict[str, Any]) -> str:
         m = s["migrations"][-1]
         parts.append(f"migration {m['status']} {m['source']}->{m['dest']}")
     q = s["quota"]
-    parts.append(f"quota in_use {q['in_use'][1]}c/{q['in_use'][2]}MB reserved "
-                 f"{q['reserved'][1]}c/{q['reserved'][2]}MB")
+    parts.append(f"quota in_use {q['in_use'][1]} vCPUs/{q['in_use'][2]} MB reserved "
+                 f"{q['reserved'][1]} vCPUs/{q['reserved'][2]} MB")
+    if hosts:
+        for name, h in s["hosts"].items():
+            parts.append(f"{name} {h['status']} uses {usage_text(h['usage'])}")
     return " | ".join(parts)
+
+
+HOST_PROPERTIES = frozenset({"claims-consistent", "host-consistent", "disk-never-lost"})
+"""Properties about hosts: their traces show each host's usage."""
 
 
 def build_trace(model: NovaModel, actions: list[Action]) -> list[Step]:
@@ -129,39 +126,92 @@ def build_trace(model: NovaModel, actions: list[Action]) -> list[Step]:
     return steps
 
 
-def text(rep: Report, spec: Spec, max_traces: int | None = None) -> str:
+def evaluated_unit(name: str) -> str:
+    """What a property's evaluation count counts: states, quiescent states, steps or both."""
+    p = BY_NAME.get(name)
+    if p is None or p.recoverable is not None:
+        return "states"
+    parts = []
+    if p.always is not None:
+        parts.append("states" if p.when is None else (
+            "quiescent states" if p.when is at_quiescence else "selected states"))
+    if p.transition is not None:
+        parts.append("steps")
+    return " and ".join(parts) or "states"
+
+
+def property_verdicts(rep: Report) -> dict[str, dict[str, Any]]:
+    """Per property: its findings (new, in the baseline), how often it was evaluated (with its
+    unit) and the verdict: ``held``, ``violated``, or ``not evaluated`` when it was evaluated
+    on nothing (a simulation cannot judge no-stuck-resize, which needs the whole graph)."""
     ex = rep.ex
-    lines = [
-        f"configuration: {rep.config}" + (f"  variants: {', '.join(rep.variants)}"
-                                           if rep.variants else ""),
-        f"strategy: {rep.strategy}  {'complete' if ex.complete else 'PARTIAL: ' + ex.stop_reason}",
-        f"distinct states: {ex.distinct_states:,}  transitions: {ex.transitions:,}  "
-        f"diameter: {ex.diameter}  seconds: {ex.seconds:.1f}  "
-        f"states/s: {ex.states_per_second:,.0f}",
-    ]
-    if ex.stuck_states:
-        lines.append(f"states from which Nova alone cannot end a resize: {ex.stuck_states:,}")
-    lines.append("")
-    by_prop: dict[str, list[tuple[Finding, list[Step], bool, str]]] = {}
-    for item in rep.findings:
-        by_prop.setdefault(item[0].prop, []).append(item)
-    stmt = {p.name: p.statement for p in BY_NAME.values()}
-    lines.append("properties:")
+    out = {}
     for name in PROPERTY_NAMES:
-        items = by_prop.get(name, [])
+        items = [it for it in rep.findings if it[0].prop == name]
         new = sum(1 for it in items if not it[2])
         evaluated = ex.evaluations.get(name, 0)
         if name == "no-stuck-resize":
             evaluated = ex.distinct_states if ex.complete else 0
-        if not items:
-            verdict = "held"
-        elif new:
-            verdict = f"VIOLATED ({new} new, {len(items) - new} in baseline)"
+        verdict = "violated" if items else ("held" if evaluated else "not evaluated")
+        out[name] = {"new": new, "known": len(items) - new, "evaluated": evaluated,
+                     "unit": evaluated_unit(name), "verdict": verdict}
+    return out
+
+
+def passed(rep: Report) -> bool:
+    """A complete run with no finding outside the baseline."""
+    return rep.ex.complete and not rep.new_findings
+
+
+def text(rep: Report, spec: Spec, max_traces: int | None = None, verbose: bool = False) -> str:
+    """The report for a terminal: a few lines on a passing run (unless ``verbose``), else
+    the properties, the new findings' traces (``max_traces`` of them; None: every finding's)."""
+    ex = rep.ex
+    verdicts = property_verdicts(rep)
+    head = (f"configuration: {rep.config}" + (f"  variants: {', '.join(rep.variants)}"
+                                              if rep.variants else "")
+            + f"  strategy: {rep.strategy}, "
+            + ("complete" if ex.complete else "PARTIAL: " + ex.stop_reason))
+    stats = (f"{ex.distinct_states:,} distinct states, {ex.transitions:,} transitions, "
+             f"diameter {ex.diameter} steps, {ex.seconds:.1f} s "
+             f"({ex.states_per_second:,.0f} states/s)")
+    unexplained = [r for r in rep.uncovered if r not in rep.coverage_exempt]
+    rows_line = (f"spec rows never executed: {len(rep.uncovered)}, "
+                 + (f"{len(unexplained)} without a stated reason"
+                    if unexplained else "each for a stated reason")
+                 + " (listed in the --json and --html reports)")
+    if passed(rep) and not verbose and max_traces is not None:
+        held = [n for n, v in verdicts.items() if v["verdict"] == "held"]
+        with_known = [f"{n} {v['known']}" for n, v in verdicts.items() if v["known"]]
+        skipped = [n for n, v in verdicts.items() if v["verdict"] == "not evaluated"]
+        lines = [head, stats,
+                 f"{len(verdicts)} properties: {len(held)} held"
+                 + (f", {len(with_known)} with findings all in the baseline "
+                    f"({', '.join(with_known)})" if with_known else "")
+                 + (f", {len(skipped)} not evaluated ({', '.join(skipped)})"
+                    if skipped else "")]
+        if rep.uncovered:
+            lines.append(rows_line)
+        return "\n".join(lines) + "\n"
+    lines = [head, stats]
+    if ex.stuck_states:
+        lines.append(f"states from which Nova alone cannot end a resize: {ex.stuck_states:,}")
+    lines.append("")
+    stmt = {p.name: p.statement for p in BY_NAME.values()}
+    lines.append("properties:")
+    for name, v in verdicts.items():
+        if v["verdict"] == "not evaluated":
+            verdict = "not evaluated"
+        elif v["verdict"] == "held":
+            verdict = "held" if ex.complete else "no violation seen"
+        elif v["new"]:
+            verdict = f"VIOLATED ({v['new']} new, {v['known']} in baseline)"
         else:
-            verdict = f"violated ({len(items)} in baseline)"
-        lines.append(f"  {name:28s} {verdict:34s} evaluated on {evaluated:,}")
-        if evaluated == 0:
-            lines.append(f"    (never evaluated: {stmt.get(name, '')})")
+            verdict = f"known ({v['known']} in baseline)"
+        lines.append(f"  {name:28s} {verdict:34s} evaluated on {v['evaluated']:,} {v['unit']}")
+        if v["evaluated"] == 0:
+            why = (" (needs a complete exhaustive run)" if name == "no-stuck-resize" else "")
+            lines.append(f"    (never evaluated{why}: {stmt.get(name, '')})")
     lines.append("")
     shown = 0
     for f, steps, known, reason in rep.findings:
@@ -171,54 +221,66 @@ def text(rep: Report, spec: Spec, max_traces: int | None = None) -> str:
             lines.append(f"... {len(rep.new_findings) - shown} more new findings (see --json)")
             break
         shown += 1
-        tag = f"baseline: {reason}" if known else "NEW"
-        lines.append(f"{f.prop}: {f.key}  [{tag}]")
-        lines.append(f"  {f.message}")
-        lines.append(f"  shortest trace ({len(steps)} steps):")
-        for s in steps:
-            lines.append(f"  {s.n:3d}. {s.actor:24s} {s.action}")
-            if s.rows:
-                lines.append(f"       rows: {', '.join(s.rows)}")
-            lines.append(f"       after: {summary_line(s.state)}")
-        lines.append("")
+        lines += _finding_lines(f, steps, known, reason)
     if rep.uncovered:
-        lines.append(f"spec rows never executed ({len(rep.uncovered)}):")
-        for r in rep.uncovered:
-            why = rep.coverage_exempt.get(r)
-            lines.append(f"  {r}" + (f"  -- {why}" if why else ""))
+        lines.append(rows_line)
     return "\n".join(lines) + "\n"
+
+
+def _finding_lines(f: Finding, steps: list[Step], known: bool, reason: str) -> list[str]:
+    tag = f"baseline: {reason}" if known else "NEW"
+    hosts = f.prop in HOST_PROPERTIES
+    lines = [f"{f.prop}: {f.key}  [{tag}]"]
+    if f.where or f.cause:
+        lines.append(f"  in: {f.where or '-'}; caused by: {f.cause or '-'}; seen "
+                     f"{f.count:,} {'time' if f.count == 1 else 'times'}")
+    lines += [f"  {f.message}", f"  shortest trace ({len(steps)} steps):"]
+    for s in steps:
+        lines.append(f"  {s.n:3d}. {s.actor:24s} {s.action}")
+        if s.rows:
+            lines.append(f"       rows: {', '.join(s.rows)}")
+        lines.append(f"       after: {summary_line(s.state, hosts)}")
+    lines.append("")
+    return lines
 
 
 def findings_text(rep: Report) -> str:
     """The findings of a report with their traces, as ``text`` prints them."""
     lines = []
     for f, steps, known, reason in rep.findings:
-        tag = f"baseline: {reason}" if known else "NEW"
-        lines.append(f"{f.prop}: {f.key}  [{tag}]")
-        lines.append(f"  {f.message}")
-        lines.append(f"  shortest trace ({len(steps)} steps):")
-        for s in steps:
-            lines.append(f"  {s.n:3d}. {s.actor:24s} {s.action}")
-            if s.rows:
-                lines.append(f"       rows: {', '.join(s.rows)}")
-            lines.append(f"       after: {summary_line(s.state)}")
-        lines.append("")
+        lines += _finding_lines(f, steps, known, reason)
     return "\n".join(lines) + "\n"
+
+
+def row_citations(spec: Spec, rep: Report) -> dict[str, dict[str, str]]:
+    """The spec rows the report's traces ran, each with its nova 12.0.0 citation, summary,
+    handler and label (rows the engine adds itself, such as ``rpc.deliver.*``, have none)."""
+    out = {}
+    ids = sorted({r for _, steps, _, _ in rep.findings for s in steps for r in s.rows})
+    for rid in ids:
+        try:
+            r = spec.row(rid)
+        except KeyError:
+            continue
+        out[rid] = {"cite": r.cite, "summary": r.summary, "handler": r.handler, "at": r.at,
+                    "fault": r.fault or ""}
+    return out
 
 
 def to_json(rep: Report) -> dict[str, Any]:
     ex = rep.ex
     props: dict[str, Any] = {}
-    for name in PROPERTY_NAMES:
-        items = [it for it in rep.findings if it[0].prop == name]
-        evaluated = ex.evaluations.get(name, 0)
-        if name == "no-stuck-resize":
-            evaluated = ex.distinct_states if ex.complete else 0
+    stmt = {p.name: p.statement for p in BY_NAME.values()}
+    for name, v in property_verdicts(rep).items():
         props[name] = {
-            "held": not items,
-            "new_findings": sum(1 for it in items if not it[2]),
-            "baseline_findings": sum(1 for it in items if it[2]),
-            "evaluated": evaluated,
+            # null when the property was evaluated on nothing: no verdict
+            "held": None if v["verdict"] == "not evaluated" else v["verdict"] == "held",
+            "new_findings": v["new"],
+            "baseline_findings": v["known"],
+            "evaluated": v["evaluated"],
+            "evaluated_unit": v["unit"],
+            "verdict": v["verdict"],
+            "statement": stmt.get(name, ""),
         }
     return {
         "configuration": rep.config,
@@ -238,11 +300,15 @@ def to_json(rep: Report) -> dict[str, Any]:
             {
                 "property": f.prop,
                 "key": f.key,
+                "where": f.where,
+                "cause": f.cause,
                 "message": f.message,
                 "kind": f.kind,
                 "in_baseline": known,
                 "baseline_reason": reason,
                 "depth": f.depth,
+                "count": f.count,
+                "actions": [s.data for s in steps],
                 "trace": [
                     {"n": s.n, "actor": s.actor, "action": s.action, "rows": s.rows,
                      "outcome": s.outcome, "state": s.state, "action_data": s.data}
@@ -251,6 +317,9 @@ def to_json(rep: Report) -> dict[str, Any]:
             }
             for f, steps, known, reason in rep.findings
         ],
+        "origin": rep.origin,
+        "initial_state": rep.initial,
+        "rows": rep.citations,
         "coverage": {
             "rows_executed": dict(sorted(rep.rows_executed.items())),
             "never_executed": rep.uncovered,

@@ -15,7 +15,8 @@ from ..variants import Variant, build_spec
 from .baseline import Known, lookup
 from .coverage import RowCoverage, coverage_exemptions
 from .model import NovaModel
-from .report import Report, build_trace
+from .replay import run_origin
+from .report import Report, build_trace, row_citations, state_summary
 
 
 @dataclass
@@ -49,13 +50,17 @@ def check(config: Config, variant_paths: Sequence[str], known: list[Known],
     findings.sort(key=lambda it: (it[0].prop, it[0].depth, it[0].key))
     items = []
     for f, actions in findings:
-        k = lookup(known, f.prop, f.key)
+        if not f.cause:
+            f.cause = model.cause(actions, f.subject)
+        k = lookup(known, f.prop, f.key, f.where)
         items.append((f, build_trace(model, actions), k is not None,
                       k.reason if k is not None else ""))
     exempt = coverage_exemptions(config.name)
     uncovered = sorted(r.id for r in spec.rows if r.id not in cov.rows)
     rep = Report(config.name, [v.name for v in variants], strategy, ex, items, uncovered,
-                 {r: exempt[r] for r in uncovered if r in exempt}, cov.rows)
+                 {r: exempt[r] for r in uncovered if r in exempt}, cov.rows,
+                 run_origin(config, variant_paths), {}, state_summary(model.engine.initial()))
+    rep.citations = row_citations(spec, rep)
     return CheckResult(rep, model, spec, variants)
 
 

@@ -15,7 +15,7 @@ def run(search: Search) -> None:
     while frontier and ex.complete:
         level += 1
         if max_depth is not None and level > max_depth:
-            ex.stop(f"max depth {max_depth}")
+            ex.stop(f"max depth {max_depth}", "depth")
             break
         current, frontier = frontier, []
         for w, idx in current:

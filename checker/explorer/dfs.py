@@ -11,14 +11,17 @@ def run(search: Search) -> None:
     ex = search.ex
     max_depth = search.limits.max_depth
     stack = search.initial()
+    cut = False
     while stack:
         w, idx = stack.pop()
         if max_depth is not None and ex.depth[idx] >= max_depth:
-            ex.stop(f"max depth {max_depth}")
+            cut = True  # not expanded; the others still are
             continue
         stack.extend(search.expand(w, idx))
         if search.should_stop(len(stack)):
             break
+    if cut:
+        ex.stop(f"max depth {max_depth}", "depth")
     search.finish()
 
 

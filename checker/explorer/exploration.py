@@ -29,6 +29,14 @@ class Finding:
     depth: int
     kind: str  # always | transition | liveness | hypothesis
     count: int = 1
+    where: str = ""  # the state of what the violation is about
+    subject: str | None = None  # what the violation is about (an instance's name), if named
+    cause: str = ""  # what caused it on the witness trace (filled in by the report)
+
+    @property
+    def ident(self) -> tuple[str, str, str]:
+        """What makes two findings the same: property, key, where."""
+        return (self.prop, self.key, self.where)
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,8 @@ class Exploration:
     seconds: float = 0.0
     complete: bool = True
     stop_reason: str = ""
-    findings: dict[tuple[str, str], Finding] = field(default_factory=dict)
+    stop_kind: str = ""  # states | depth | seconds | memory | interrupt; "" when not stopped
+    findings: dict[tuple[str, str, str], Finding] = field(default_factory=dict)
     evaluations: Counter[str] = field(default_factory=Counter)
     peak_rss_bytes: int = 0
     rss_start_bytes: int = 0
@@ -72,11 +81,13 @@ class Exploration:
     def states_per_second(self) -> float:
         return self.distinct_states / self.seconds if self.seconds > 0 else 0.0
 
-    def stop(self, reason: str) -> None:
-        """Mark the run incomplete (the first reason wins)."""
-        if self.complete:
+    def stop(self, reason: str, kind: str) -> None:
+        """Mark the run stopped before it finished: ``kind`` is the bound that stopped it
+        (states, depth, seconds, memory) or ``interrupt``; the first reason wins."""
+        if not self.stop_kind:
             self.complete = False
             self.stop_reason = reason
+            self.stop_kind = kind
 
 
 @dataclass

@@ -80,7 +80,11 @@ class Search:
         d = ex.depth[idx]
         new: list[tuple[Any, int]] = []
         own = False
+        taken = 0
         for action in model.actions(w):
+            taken += 1
+            if taken & 1023 == 0 and self.should_stop(0):
+                break  # a state with thousands of actions: keep the bounds and signals live
             st = model.step(w, action)
             if st is None:
                 continue
@@ -112,23 +116,25 @@ class Search:
         """Check the bounds (and print progress now and then); True ends the run, which the
         exploration then records as incomplete."""
         ex = self.ex
+        if ex.stop_kind:
+            return True
         if self.control.reason is not None:
-            ex.stop(self.control.reason)
+            ex.stop(self.control.reason, "interrupt")
             return True
         lim = self.limits
         if lim.max_states is not None and len(ex.parent) >= lim.max_states:
-            ex.stop(f"max states {lim.max_states:,}")
+            ex.stop(f"max states {lim.max_states:,}", "states")
             return True
         now = time.monotonic()
         if now - self.last_check < 0.5:
             return False
         self.last_check = now
         if lim.max_seconds is not None and now - self.t0 > lim.max_seconds:
-            ex.stop(f"time limit {lim.max_seconds:g} s")
+            ex.stop(f"time limit {lim.max_seconds:g} s", "seconds")
             return True
         rss = current_rss_bytes()
         if lim.max_memory_bytes is not None and rss > lim.max_memory_bytes:
-            ex.stop(f"memory limit {lim.max_memory_bytes / 2**20:,.0f} MiB")
+            ex.stop(f"memory limit {lim.max_memory_bytes / 2**20:,.0f} MiB", "memory")
             return True
         if self.progress is not None and now - self.last_progress >= self.progress_every:
             self.last_progress = now

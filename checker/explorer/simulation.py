@@ -19,13 +19,13 @@ from .visitor import Control, Visitor
 
 def run(model: Any, ex: Exploration, runs: int, depth: int, seed: int, limits: Limits,
         visitors: list[Visitor], progress: Progress | None, control: Control,
-        progress_every: float = 5.0) -> dict[tuple[str, str], list[Any]]:
+        progress_every: float = 5.0) -> dict[tuple[str, str, str], list[Any]]:
     """``runs`` walks of up to ``depth`` steps; returns, per finding, the walk that found it.
     ``ex.distinct_states`` counts the distinct states the walks visited."""
     rng = random.Random(seed)
     ev = Evaluator(model, ex, list(model.properties()), liveness=False)
     ex.rss_start_bytes = rss_bytes()
-    walks: dict[tuple[str, str], list[Any]] = {}
+    walks: dict[tuple[str, str, str], list[Any]] = {}
     seen: set[int] = set()
     t0 = last = time.monotonic()
     init = list(model.init_states())
@@ -65,19 +65,19 @@ def run(model: Any, ex: Exploration, runs: int, depth: int, seed: int, limits: L
         done = run_no + 1
         now = time.monotonic()
         if control.reason is not None:
-            ex.stop(control.reason)
+            ex.stop(control.reason, "interrupt")
             break
         if limits.max_seconds is not None and now - t0 > limits.max_seconds:
-            ex.stop(f"time limit {limits.max_seconds:g} s")
+            ex.stop(f"time limit {limits.max_seconds:g} s", "seconds")
             break
         if limits.max_states is not None and len(seen) >= limits.max_states:
-            ex.stop(f"max states {limits.max_states:,}")
+            ex.stop(f"max states {limits.max_states:,}", "states")
             break
         if now - last >= progress_every:
             last = now
             rss = current_rss_bytes()
             if limits.max_memory_bytes is not None and rss > limits.max_memory_bytes:
-                ex.stop(f"memory limit {limits.max_memory_bytes / 2**20:,.0f} MiB")
+                ex.stop(f"memory limit {limits.max_memory_bytes / 2**20:,.0f} MiB", "memory")
                 break
             if progress is not None:
                 progress(f"{done:,}/{runs:,} walks, {len(seen):,} distinct states, "

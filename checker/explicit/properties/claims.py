@@ -16,6 +16,7 @@ from nova_resize.spec.states import (
 )
 
 from ...explorer.model import Property, Violation
+from ..world_json import usage_text
 from .context import Context, mig_text, pair, role
 
 
@@ -24,7 +25,7 @@ def claims_consistent(ctx: Context, w: World) -> list[Violation]:
     instances and the unresolved resizes occupying it need: no claim leaked, doubled or
     missing. The key names each instance whose share is wrong, with its role on the host."""
     eng = ctx.engine
-    out = []
+    out: list[Violation] = []
     truth: dict[str, dict[str, tuple[int, int, int]]] = {}
     occupancy(eng, w, truth)
     for h in w.hosts:
@@ -45,8 +46,8 @@ def claims_consistent(ctx: Context, w: World) -> list[Violation]:
         if wrong:
             total = tuple(sum(v[k] for v in want.values()) for k in range(3))
             out.append(("audit " + "; ".join(wrong),
-                        f"an audit of {h.name} would count {usage} but its occupants need "
-                        f"{total}"))
+                        f"an audit of {h.name} would count {usage_text(usage)} but its "
+                        f"occupants need {usage_text(total)}"))
     return out
 
 

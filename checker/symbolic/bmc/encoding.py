@@ -72,6 +72,21 @@ class Encoding(CoreRules, HandlerRules, RefRules, EffectRules):
     # ---- the fragment ------------------------------------------------------------------------
     def _check_fragment(self) -> None:
         cfg = self.config
+        for op, n in cfg.actions:
+            opd = self.spec.operation(op)
+            if n and opd.takes_host:
+                raise OutsideFragment(f"bmc: operation {op} names a host, which the encoding "
+                                      f"does not cover")
+            if n and any(v.migration is not None for v in opd.validations):
+                raise OutsideFragment(f"bmc: operation {op} has a validation that reads a "
+                                      f"migration, which the encoding does not cover")
+        for r in self.spec.rows:
+            if any(isinstance(e, m.SelectDestination) and e.requested for e in r.effects):
+                raise OutsideFragment(f"bmc: row {r.id} asks the scheduler for a requested "
+                                      f"destination, which the encoding does not cover")
+        if len(cfg.hosts) > 5:
+            raise OutsideFragment("bmc: at most 5 hosts (each tuple of hosts is an atom of a "
+                                  "12-bit encoding)")
         if len(cfg.instances) != 1:
             raise OutsideFragment("bmc: the encoding covers exactly one instance")
         for f, n in cfg.faults:
@@ -149,7 +164,8 @@ class Encoding(CoreRules, HandlerRules, RefRules, EffectRules):
         init = {"vm_state": ic.vm_state, "task_state": None,
                 "power_state": SHUTDOWN if ic.vm_state == STOPPED else RUNNING,
                 "host": ic.host, "flavor": ic.flavor, "old_flavor": None, "new_flavor": None,
-                "old_vm_state": None, "launched": True, "locked": ic.locked, "deleted": False}
+                "old_vm_state": None, "launched": True, "locked": ic.locked, "deleted": False,
+                "progress": None}
         for f in INSTANCE_FIELDS:
             lay.add(f"i.{f}", init[f])
         lay.add("m.exists", False)
@@ -157,6 +173,7 @@ class Encoding(CoreRules, HandlerRules, RefRules, EffectRules):
             lay.add(f"m.{f}", None)
         for h in self.hosts:
             lay.add(f"h.{h}.disk", h == ic.host)
+            lay.add(f"h.{h}.resize", False)
             lay.add(f"h.{h}.run", h == ic.host and ic.vm_state != STOPPED)
         for k, v in sorted(cfg.actions):
             lay.add(f"b.op:{k}", v, True)
