@@ -119,6 +119,16 @@ class Model(Protocol[S, A]):
         ...
 
 
+class Successors(Protocol):
+    """Optional: models that produce every (action, next state) of a state at once. The
+    explorer uses it when nothing looks at the steps (no transition check, step visitor or
+    liveness), skipping the step objects (Stateright's ``next_states``)."""
+
+    def successors(self, state: Any) -> Any:
+        """(action, next state) for each enabled action that changes something."""
+        ...
+
+
 class Locating(Protocol):
     """Optional: models that name where a violation happened and what caused it."""
 
@@ -132,13 +142,26 @@ class Locating(Protocol):
         ...
 
 
-@dataclass(frozen=True)
 class Outcome(Generic[S]):
-    """A plain step result for models whose steps carry nothing but the next state."""
+    """A plain step result for models whose steps carry nothing but the next state (a slotted
+    class: one is made per transition)."""
 
-    state: S
-    info: Any = None
+    __slots__ = ("info", "state")
+
+    def __init__(self, state: S, info: Any = None) -> None:
+        self.state = state
+        self.info = info
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Outcome) and self.state == other.state
+                and self.info == other.info)
+
+    def __hash__(self) -> int:
+        return hash((self.state, self.info))
+
+    def __repr__(self) -> str:
+        return f"Outcome({self.state!r}, {self.info!r})"
 
 
 __all__ = ["A", "Locating", "Model", "Outcome", "Property", "Recoverable", "S", "Step",
-           "Violation"]
+           "Successors", "Violation"]

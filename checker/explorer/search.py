@@ -40,6 +40,9 @@ class Search:
         self.action_ids: dict[Any, int] = {}
         self.step_visitors = [v for v in visitors if type(v).on_step is not Visitor.on_step]
         self.state_visitors = [v for v in visitors if type(v).on_state is not Visitor.on_state]
+        # nothing looks at the steps themselves: the lean loop (and the model's successors)
+        self.lean = not (self.ev.trans or self.step_visitors or liveness)
+        self.successors = getattr(model, "successors", None)
         ex.rss_start_bytes = rss_bytes()
         self.t0 = time.monotonic()
         self.last_check = self.t0
@@ -73,6 +76,8 @@ class Search:
 
     def expand(self, w: Any, idx: int) -> list[tuple[Any, int]]:
         """Take every enabled action of ``w``; the states reached for the first time."""
+        if self.lean:
+            return self._expand_lean(w, idx)
         ex = self.ex
         model = self.model
         ev = self.ev
@@ -114,6 +119,35 @@ class Search:
             ex.has_own[idx] = 1
         if liveness:
             ev.on_expanded(w, idx, own)
+        return new
+
+    def _expand_lean(self, w: Any, idx: int) -> list[tuple[Any, int]]:
+        """``expand`` when nothing looks at the steps: the model's successors (or its actions
+        and steps), the table lookup, and an action id only for a state reached first."""
+        ex = self.ex
+        index = self.index
+        fingerprint = self.fingerprint
+        d1 = ex.depth[idx] + 1
+        new: list[tuple[Any, int]] = []
+        succ = self.successors
+        if succ is not None:
+            pairs = succ(w)
+        else:
+            step = self.model.step
+            pairs = []
+            for a in self.model.actions(w):
+                st = step(w, a)
+                if st is not None:
+                    pairs.append((a, st.state))
+        ex.transitions += len(pairs)
+        for action, nw in pairs:
+            h = fingerprint(nw)
+            if h not in index:
+                aid = self.action_ids.get(action)
+                if aid is None:
+                    aid = self.action_ids[action] = len(ex.actions)
+                    ex.actions.append(action)
+                new.append((nw, self._add(nw, h, idx, aid, d1)))
         return new
 
     def should_stop(self, queue: int) -> bool:
