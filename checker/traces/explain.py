@@ -3,11 +3,13 @@ needs), what Nova will still do by itself, and what an admin can do about it."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import networkx as nx
 from nova_resize.engine.actions import Action, ApiRequest, Crash, Fail, Lose, StayDown, Timeout
 from nova_resize.engine.config import Config
 from nova_resize.engine.core import Engine, describe
@@ -128,49 +130,69 @@ def _fault_text(w: World, a: Action, name: str) -> str | None:
     return None
 
 
+class ReachedGraph:
+    """The worlds a bounded breadth-first search reached, as a networkx DiGraph over their
+    indices (0: the initial world); each edge keeps its action and whether it is one of Nova's
+    own steps. Path queries (how was a world reached, what can Nova reach from it by itself)
+    are graph algorithms on it."""
+
+    def __init__(self, eng: Engine, max_states: int) -> None:
+        self.eng = eng
+        self.worlds: list[World] = [eng.initial()]
+        index: dict[World, int] = {self.worlds[0]: 0}
+        self.graph: nx.DiGraph = nx.DiGraph()
+        self.graph.add_node(0)
+        queue = deque([0])
+        while queue and len(self.worlds) < max_states:
+            i = queue.popleft()
+            w = self.worlds[i]
+            for a in eng.enabled(w):
+                nw = eng.step(w, a).world
+                if nw is w:
+                    continue
+                j = index.get(nw)
+                if j is None:
+                    j = index[nw] = len(self.worlds)
+                    self.worlds.append(nw)
+                    queue.append(j)
+                if not self.graph.has_edge(i, j):
+                    self.graph.add_edge(i, j, action=a, own=eng.is_own_step(w, a))
+        self.complete = not queue
+
+    def path(self, target: int) -> list[tuple[World, Action]]:
+        """A shortest path from the initial world to ``target``: (world, action) per step."""
+        nodes = nx.shortest_path(self.graph, 0, target)
+        return [(self.worlds[a], self.graph.edges[a, b]["action"])
+                for a, b in itertools.pairwise(nodes)]
+
+    def own_reach(self, start: int) -> nx.DiGraph:
+        """The part of the graph Nova reaches from ``start`` by its own steps."""
+        own = nx.subgraph_view(self.graph, filter_edge=lambda a, b: self.graph.edges[a, b]["own"])
+        return own.subgraph(nx.descendants(own, start) | {start})
+
+
 def explain(config: Config, spec: Spec, observation: dict[str, Any], name: str,
             mig_status: str | None, max_states: int = 150_000) -> Explanation:
     eng = Engine(config, spec)
-    w0 = eng.initial()
-    parent: dict[World, tuple[World | None, Action | None]] = {w0: (None, None)}
-    queue = deque([w0])
-    found: list[World] = []
-    while queue and len(parent) < max_states:
-        w = queue.popleft()
-        if _matches(w, name, observation, mig_status):
-            found.append(w)
-        for a in eng.enabled(w):
-            res = eng.step(w, a)
-            nw = res.world
-            if nw not in parent:
-                parent[nw] = (w, a)
-                queue.append(nw)
+    g = ReachedGraph(eng, max_states)
+    found = [i for i, w in enumerate(g.worlds) if _matches(w, name, observation, mig_status)]
     obs_text = (f"{name} ({observation.get('vm_state')}, {observation.get('task_state')})"
                 + (f" on {observation['host']}" if observation.get("host") else "")
                 + (f", migration {mig_status}" if mig_status else ""))
-    ex = Explanation(obs_text, bool(found), states=len(parent),
-                     complete=not queue)
+    ex = Explanation(obs_text, bool(found), states=len(g.worlds), complete=g.complete)
     if not found:
         return ex
-    groups: dict[frozenset[str], tuple[list[str], World]] = {}
-    for w in found:
-        path: list[tuple[World, Action]] = []
-        x = w
-        while True:
-            prev, act = parent[x]
-            if prev is None or act is None:
-                break
-            path.append((prev, act))
-            x = prev
-        path.reverse()
+    groups: dict[frozenset[str], tuple[list[str], int]] = {}
+    for i in found:
+        path = g.path(i)
         faults = frozenset(f for f in (_fault_text(p, a, name) for p, a in path) if f)
         if faults not in groups or len(path) < len(groups[faults][0]):
-            groups[faults] = ([describe(p, a) for p, a in path], w)
+            groups[faults] = ([describe(p, a) for p, a in path], i)
     # grouped by the faults they need: keep the minimal sets (a superset needs more)
     minimal = [k for k in groups if not any(o and o < k for o in groups)]
     for k in sorted(minimal, key=lambda k: (len(groups[k][0]), sorted(k))):
-        steps, w = groups[k]
-        outcomes, stuck = _by_itself(eng, w, name)
+        steps, i = groups[k]
+        outcomes, stuck = _by_itself(g, i, name)
         ex.ways.append(Way(" and ".join(sorted(k)) or "no fault: Nova's normal course", steps,
                            outcomes, stuck))
     ex.stuck = all(way.stuck for way in ex.ways)
@@ -180,7 +202,7 @@ def explain(config: Config, spec: Spec, observation: dict[str, Any], name: str,
                                                 "no fault: Nova's normal course") ==
                         (stuck_way or ex.ways[0]).faults)][1]
     ex.by_itself = (stuck_way or ex.ways[0]).by_itself
-    ex.admin = _admin(eng, start, name)
+    ex.admin = _admin(eng, g.worlds[start], name)
     return ex
 
 
@@ -194,27 +216,26 @@ def _summary(w: World, name: str) -> str:
                                                      if migs else ""))
 
 
-def _by_itself(eng: Engine, start: World, name: str) -> tuple[list[str], bool]:
-    """The quiescent outcomes Nova reaches with its own steps only (deliveries, handler steps,
-    restarts, periodic tasks, timeouts of calls nobody answers)."""
-    seen = {start}
-    queue: deque[tuple[World, str | None]] = deque([(start, None)])
+def _by_itself(g: ReachedGraph, start: int, name: str) -> tuple[list[str], bool]:
+    """The quiescent outcomes Nova reaches from ``start`` with its own steps only (deliveries,
+    handler steps, restarts, periodic tasks, timeouts of calls nobody answers), each with the
+    first step of a shortest way there; and whether every one leaves the instance resizing."""
+    eng = g.eng
+    reach = g.own_reach(start)
+    firsts = nx.single_source_shortest_path(reach, start)
     outcomes: dict[str, str] = {}
     stuck = True
-    while queue and len(seen) < 100_000:
-        w, first = queue.popleft()
-        own = [a for a in eng.enabled(w) if eng.is_own_step(w, a)]
-        if not own and eng.quiescent(w):
-            summary = _summary(w, name)
-            outcomes.setdefault(summary, first or "nothing: it stays as it is")
-            inst = next((i for i in w.instances if i.name == name), None)
-            if inst is None or inst.deleted or inst.task_state not in RESIZE_TASK_STATES:
-                stuck = False
-        for a in own:
-            nw = eng.step(w, a).world
-            if nw not in seen:
-                seen.add(nw)
-                queue.append((nw, first or describe(w, a)))
+    for i in sorted(reach.nodes, key=lambda n: (len(firsts[n]), n)):
+        w = g.worlds[i]
+        if reach.out_degree(i) or not eng.quiescent(w):
+            continue
+        path = firsts[i]
+        first = (describe(g.worlds[path[0]], g.graph.edges[path[0], path[1]]["action"])
+                 if len(path) > 1 else None)
+        outcomes.setdefault(_summary(w, name), first or "nothing: it stays as it is")
+        inst = next((x for x in w.instances if x.name == name), None)
+        if inst is None or inst.deleted or inst.task_state not in RESIZE_TASK_STATES:
+            stuck = False
     return [f"{k}  (first: {v})" for k, v in sorted(outcomes.items())], stuck
 
 
