@@ -1,6 +1,6 @@
 """Benchmark: exhaustive checks of the built-in configurations.
 
-    python bench/bench_check.py [--configs ci,full] [--max-seconds S]
+    python bench/bench_check.py [--configs ci,full] [--max-seconds S] [--max-states N]
 
 Prints, per configuration: distinct states, transitions, seconds, states/s, peak memory (RSS of
 the process) and the memory per stored state. Each configuration runs in a fresh process so the
@@ -21,10 +21,11 @@ from nova_resize.engine.presets import load_preset
 from nova_resize.checker.explicit.coverage import RowCoverage
 from nova_resize.checker.explicit.model import NovaModel
 from nova_resize.checker.explorer import Limits, explore
-name, max_seconds = sys.argv[1], float(sys.argv[2])
+name, max_seconds, max_states = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 ex = explore(NovaModel(Engine(load_preset(name))), "bfs",
-             Limits(max_seconds=max_seconds or None), visitors=[RowCoverage()])
+             Limits(max_seconds=max_seconds or None, max_states=max_states or None),
+             visitors=[RowCoverage()])
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime
 print(json.dumps({"config": name, "cpu": cpu, "states": ex.distinct_states,
@@ -39,11 +40,15 @@ def main() -> int:
     ap.add_argument("--configs", default="ci,full")
     ap.add_argument("--max-seconds", type=float, default=0.0,
                     help="bound each run (0: exhaustive)")
+    ap.add_argument("--max-states", type=int, default=0,
+                    help="bound each run by distinct states (0: exhaustive); with CPU seconds, "
+                    "a quick before/after comparison on a busy machine")
     args = ap.parse_args()
     print(f"{'config':8} {'states':>12} {'transitions':>13} {'seconds':>9} {'cpu s':>7} "
           f"{'states/s':>10} {'peak MB':>9} {'B/state':>8}  complete")
     for name in args.configs.split(","):
-        out = subprocess.run([sys.executable, "-c", CHILD, name, str(args.max_seconds)],
+        out = subprocess.run([sys.executable, "-c", CHILD, name, str(args.max_seconds),
+                              str(args.max_states)],
                              capture_output=True, text=True, check=False)
         if out.returncode != 0:
             print(f"{name}: failed: {out.stderr.strip().splitlines()[-1:]}")

@@ -7,6 +7,7 @@ into a :class:`~nova_resize.engine.world.World`. Nothing outside a step ever see
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import is_
 from typing import Any, NamedTuple
 
 from .world import Frame, Host, Instance, Message, Migration, Quota, Requests, Reservation, World
@@ -104,7 +105,7 @@ def get_local(fr: Frame | WFrame, name: str, default: Any = None) -> Any:
 
 def _same(old: tuple[Any, ...], new: Any) -> tuple[Any, ...]:
     """``old`` itself when ``new`` holds the same objects, else a new tuple."""
-    if len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True)):
+    if len(old) == len(new) and all(map(is_, old, new)):
         return old
     return tuple(new)
 
@@ -250,13 +251,19 @@ class Tx:
             # without FIFO queues the bus is a multiset: one canonical order
             msgs = sorted(msgs, key=_message_key)
         quota = Quota(tuple(self.in_use), tuple(self.reserved))  # type: ignore[arg-type]
-        frames = tuple(_frozen(self.frames[k]) for k in sorted(self.frames))
-        budgets = tuple(sorted(self.budgets.items()))
-        migs = [self.migrations[k] for k in sorted(self.migrations)]
-        resv = [self.reservations[k] for k in sorted(self.reservations)]
+        fr = self.frames
+        order = sorted(fr) if len(fr) > 1 else list(fr)
+        frames = [_frozen(fr[k]) for k in order]
+        mg = self.migrations
+        migs = [mg[k] for k in sorted(mg)] if len(mg) > 1 else list(mg.values())
+        rv = self.reservations
+        resv = [rv[k] for k in sorted(rv)] if len(rv) > 1 else list(rv.values())
         if o is None:
-            return World(tuple(self.instances), tuple(migs), tuple(resv),
-                         quota, tuple(self.hosts), tuple(msgs), frames, budgets, self.requests)
+            return World(tuple(self.instances), tuple(migs), tuple(resv), quota,
+                         tuple(self.hosts), tuple(msgs), tuple(frames),
+                         tuple(sorted(self.budgets.items())), self.requests)
+        budgets = o.budgets if self.budgets == dict(o.budgets) else tuple(
+            sorted(self.budgets.items()))
         return World(
             _same(o.instances, self.instances),
             _same(o.migrations, migs),
@@ -265,7 +272,7 @@ class Tx:
             _same(o.hosts, self.hosts),
             _same(o.messages, msgs),
             _same(o.frames, frames),
-            o.budgets if budgets == o.budgets else budgets,
+            budgets,
             self.requests,
         )
 

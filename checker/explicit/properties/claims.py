@@ -3,6 +3,8 @@ need."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from nova_resize.engine.core import Engine
 from nova_resize.engine.world import World
 from nova_resize.spec.states import (
@@ -23,7 +25,22 @@ from .context import Context, mig_text, pair, role
 def claims_consistent(ctx: Context, w: World) -> list[Violation]:
     """What an audit (update_available_resource) would count on each host equals what its
     instances and the unresolved resizes occupying it need: no claim leaked, doubled or
-    missing. The key names each instance whose share is wrong, with its role on the host."""
+    missing. The key names each instance whose share is wrong, with its role on the host.
+    It reads only the database and the hosts' service status: many worlds share those (they
+    differ in messages and handlers), so the answer is remembered per database."""
+    key = (w.instances, w.migrations, tuple(h.status for h in w.hosts))
+    memo: dict[Any, list[Violation]] | None = getattr(ctx, "_claims_memo", None)
+    if memo is None:
+        memo = ctx._claims_memo = {}  # type: ignore[attr-defined]
+    got = memo.get(key)
+    if got is None:
+        if len(memo) > 200_000:
+            memo.clear()
+        got = memo[key] = _claims_consistent(ctx, w)
+    return got
+
+
+def _claims_consistent(ctx: Context, w: World) -> list[Violation]:
     eng = ctx.engine
     out: list[Violation] = []
     truth: dict[str, dict[str, tuple[int, int, int]]] = {}
