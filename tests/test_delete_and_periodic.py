@@ -111,7 +111,6 @@ def test_automatic_confirm_errors_a_migration_whose_instance_is_reverting():
     assert c.instance("vm").task_state == "resize_reverting"
     assert c.migration("vm").status == "finished"
     c.periodic("poll_unconfirmed_resizes", "host2", mig.id)
-    c.run("poll_unconfirmed_resizes")
     assert c.migration("vm").status == "error"
     c.run_until_quiescent()
     # the revert's own writes go on: 'reverting' then 'reverted' overwrite 'error'

@@ -221,3 +221,18 @@ def test_simulate_hypothesis_runs_on_the_default_configuration(capsys):
                           "--seed", "1"], capsys)
     assert code == OK and "Traceback" not in err
     assert "no finding outside the baseline" in out
+
+
+def test_every_command_prints_its_help_and_exits_0(capsys):
+    # given each command of the CLI (a help text with a bare '%' once crashed argparse)
+    from nova_resize.checker.cli.main import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.choices and isinstance(a.choices, dict))
+    names = sorted(sub.choices)
+    assert len(names) >= 10
+    for name in names:
+        # when its help is asked for
+        code, out, err = run([name, "--help"], capsys)
+        # then it prints the usage and exits 0
+        assert code == OK, (name, err)
+        assert out.startswith("usage: nova-resize " + name), name

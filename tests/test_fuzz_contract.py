@@ -144,7 +144,7 @@ def configs(draw: st.DrawFn) -> str:
             else:
                 d[key] = value
         elif where in ("flavors", "hosts", "instances"):
-            items = d[where]
+            items = d.get(where)
             if not isinstance(items, list) or not items:
                 continue
             action = draw(st.sampled_from(["set", "drop", "dup", "empty"]))

@@ -48,7 +48,7 @@ def add_bound_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-seconds", type=positive, metavar="S", help="stop after S seconds")
     p.add_argument("--max-memory", type=positive, metavar="MIB",
                    help=f"stop once the process uses MIB MiB (default "
-                   f"{DEFAULT_MEMORY_FRACTION:.0%} of this machine's memory)")
+                   f"{DEFAULT_MEMORY_FRACTION * 100:.0f}%% of this machine's memory)")
     p.add_argument("--allow-partial", action="store_true",
                    help="a run stopped by a bound is a bounded run you asked for: exit 0 or 1 "
                    "by its findings instead of 4")
