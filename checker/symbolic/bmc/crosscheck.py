@@ -27,6 +27,7 @@ class Unrolling:
         self.states = [enc.variables(0)]
         self.solver.add(enc.initial(self.states[0]))
         self.stutter = len(enc.actions)
+        self._template: tuple[dict[str, Any], dict[str, Any], Any, Any] | None = None
         self.unknown: str | None = None  # z3's reason when a query of the last depth was unknown
 
     def _relation(self, s: dict[str, Any], s2: dict[str, Any], sel: Any) -> list[Any]:
@@ -55,10 +56,20 @@ class Unrolling:
         return out
 
     def step(self) -> None:
+        """Add T(s_t, s_t+1). The relation is built once, between two generic states, and each
+        step renames its variables (z3.substitute): building it costs seconds a step, renaming
+        it milliseconds."""
         t = len(self.states) - 1
         s2 = self.enc.variables(t + 1)
-        for c in self._relation(self.states[t], s2, z3.BitVec(f"sel@{t}", WIDTH, ctx=self.enc.ctx)):
-            self.solver.add(c)
+        ctx = self.enc.ctx
+        if self._template is None:
+            a, b = self.enc.variables(-1), self.enc.variables(-2)
+            sel = z3.BitVec("sel@-1", WIDTH, ctx=ctx)
+            self._template = (a, b, sel, z3.And(self._relation(a, b, sel)))
+        a, b, sel, rel = self._template
+        pairs = [(a[n], self.states[t][n]) for n in a] + [(b[n], s2[n]) for n in b]
+        pairs.append((sel, z3.BitVec(f"sel@{t}", WIDTH, ctx=ctx)))
+        self.solver.add(z3.substitute(rel, *pairs))
         self.states.append(s2)
 
     def projections(self) -> set[Projection]:
