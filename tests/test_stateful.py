@@ -48,3 +48,35 @@ def test_simulate_hypothesis_command(capsys):
     out = capsys.readouterr().out
     assert code == 1
     assert "legal-state: stopped/resize_reverting  [NEW]" in out and "shortest trace" in out
+
+
+def _actions_taken(monkeypatch, **kw):
+    """The actions a Hypothesis run takes (every engine step, in order)."""
+    from nova_resize.engine.core import Engine
+
+    taken = []
+    real = Engine.step
+
+    def step(self, w, action):
+        taken.append(tuple(action))
+        return real(self, w, action)
+
+    monkeypatch.setattr(Engine, "step", step)
+    run_machine(load_preset("seed"), examples=3, steps=8, **kw)
+    monkeypatch.setattr(Engine, "step", real)
+    return taken
+
+
+def test_given_a_seed_the_hypothesis_run_repeats_and_another_seed_explores_otherwise(
+        monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    first = _actions_taken(monkeypatch, seed=1)
+    assert first and first == _actions_taken(monkeypatch, seed=1)
+    assert first != _actions_taken(monkeypatch, seed=2)
+    # no example database is written into the working directory
+    assert not (tmp_path / ".hypothesis").exists()
+
+
+def test_without_a_seed_the_suite_profile_keeps_the_hypothesis_run_derandomized(monkeypatch):
+    first = _actions_taken(monkeypatch)
+    assert first and first == _actions_taken(monkeypatch)
