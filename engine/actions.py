@@ -7,7 +7,8 @@ older reports and scripts used (``Deliver(0) == ("deliver", 0)``). :func:`to_jso
 
 Who takes each step: a user (:class:`ApiRequest`), Nova itself (:class:`Deliver`, :class:`Run`,
 :class:`Restart`, :class:`Periodic`, and a :class:`Timeout` of a call no one will answer), or the
-fault injector (:class:`Fail`, :class:`Lose`, :class:`Crash`, and any other :class:`Timeout`).
+fault injector (:class:`Fail`, :class:`Lose`, :class:`Crash`, :class:`StayDown`, and any
+other :class:`Timeout`).
 """
 
 from __future__ import annotations
@@ -164,6 +165,27 @@ class Crash(_Crash):
         return f"Crash({self.host!r})"
 
 
+class _StayDown(NamedTuple):
+    kind: str
+    host: str
+
+
+class StayDown(_StayDown):
+    """Injected: the compute service on ``host`` stops and stays down (it is never
+    restarted); nova-api and the conductor go on without it."""
+
+    __slots__ = ()
+
+    def __new__(cls, host: str) -> StayDown:
+        return tuple.__new__(cls, ("stay_down", host))
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return (self.host,)
+
+    def __repr__(self) -> str:
+        return f"StayDown({self.host!r})"
+
+
 class _Restart(NamedTuple):
     kind: str
     host: str
@@ -206,7 +228,8 @@ class Periodic(_Periodic):
         return f"Periodic({self.task!r}, {self.host!r}, {self.migration!r})"
 
 
-Action = ApiRequest | Deliver | Lose | Run | Fail | Timeout | Crash | Restart | Periodic
+Action = (ApiRequest | Deliver | Lose | Run | Fail | Timeout | Crash | StayDown | Restart
+          | Periodic)
 """Any action."""
 
 ACTION_TYPES: dict[str, type[Any]] = {
@@ -217,6 +240,7 @@ ACTION_TYPES: dict[str, type[Any]] = {
     "fail": Fail,
     "timeout": Timeout,
     "crash": Crash,
+    "stay_down": StayDown,
     "restart": Restart,
     "periodic": Periodic,
 }
@@ -292,6 +316,7 @@ __all__ = [
     "Periodic",
     "Restart",
     "Run",
+    "StayDown",
     "Timeout",
     "coerce",
     "from_json",

@@ -57,8 +57,10 @@ state, and the state space grows with every budget (an exhaustive run of the `fu
 three hosts and two instances, is 1.5 million states)."""
 
 ACTION_KEYS = ("resize", "migrate", "confirm_resize", "revert_resize", "delete", "stop", "start")
-FAULT_KEYS = ("driver", "claim_refused", "no_valid_host", "crash", "lose", "timeout")
-PERIODIC_KEYS = ("update_available_resource", "poll_unconfirmed_resizes")
+FAULT_KEYS = ("driver", "claim_refused", "no_valid_host", "crash", "stay_down", "lose",
+              "timeout")
+PERIODIC_KEYS = ("update_available_resource", "poll_unconfirmed_resizes",
+                 "cleanup_incomplete_migrations")
 
 
 @dataclass(frozen=True)

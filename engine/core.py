@@ -15,7 +15,7 @@ from typing import Any
 
 from nova_resize.spec import LIBERTY, Spec
 from nova_resize.spec import model as m
-from nova_resize.spec.states import FINISHED, RUNNING, SHUTDOWN, STOPPED
+from nova_resize.spec.states import FINISHED, MIG_ERROR, RUNNING, SHUTDOWN, STOPPED
 
 from nova_resize.errors import SpecError
 
@@ -30,6 +30,7 @@ from .actions import (
     Periodic,
     Restart,
     Run,
+    StayDown,
     Timeout,
     coerce,
 )
@@ -168,8 +169,10 @@ class Engine:
             if tx.budgets.get("fault:lose", 0) > 0:
                 acts.append(Lose(i))
         for host in w.hosts:
-            if host.status != "down" and tx.budgets.get("fault:crash", 0) > 0:
+            if host.status in ("up", "init") and tx.budgets.get("fault:crash", 0) > 0:
                 acts.append(Crash(host.name))
+            if host.status in ("up", "init") and tx.budgets.get("fault:stay_down", 0) > 0:
+                acts.append(StayDown(host.name))
             if host.status == "down":
                 acts.append(Restart(host.name))
         for op, _ in self.config.actions:
@@ -191,7 +194,19 @@ class Engine:
                 view = self.resources.audit_view(tx, host.name)
                 if view != (host.usage, host.tracked_instances, host.tracked_migrations):
                     acts.append(Periodic("update_available_resource", host.name, None))
-        if self.config.periodic_enabled("poll_unconfirmed_resizes"):
+        for task in ("poll_unconfirmed_resizes", "cleanup_incomplete_migrations"):
+            if self.config.periodic_enabled(task):
+                acts.extend(self.periodic_candidates(w, task, tx))
+        return acts
+
+    def periodic_candidates(self, w: World, task: str, tx: Tx | None = None) -> list[Periodic]:
+        """The runs of a per-migration periodic task that would do something in ``w``, whether
+        or not the configuration enables the task: ``_poll_unconfirmed_resizes`` on the
+        destination of each finished migration; ``_cleanup_incomplete_migrations`` on each host
+        of an 'error' migration whose instance was deleted elsewhere."""
+        tx = tx or Tx.of(w)
+        if task == "poll_unconfirmed_resizes":
+            out: list[Periodic] = []
             for mig in w.migrations:
                 dest = tx.host(mig.dest_compute)
                 if mig.status != FINISHED or dest is None or dest.status != "up":
@@ -202,8 +217,29 @@ class Engine:
                     for f in w.frames
                 ):
                     continue
-                acts.append(Periodic("poll_unconfirmed_resizes", mig.dest_compute, mig.id))
-        return acts
+                out.append(Periodic("poll_unconfirmed_resizes", mig.dest_compute, mig.id))
+            return out
+        if task == "cleanup_incomplete_migrations":
+            return self._cleanups(tx, w)
+        raise SpecError(f"{task} is not a per-migration periodic task")
+
+    def _cleanups(self, tx: Tx, w: World) -> list[Periodic]:
+        out: list[Periodic] = []
+        for mig in w.migrations:
+            if mig.status != MIG_ERROR:
+                continue
+            inst = tx.instances[tx.inst_index(mig.instance)]
+            if not inst.deleted:
+                continue
+            for host in dict.fromkeys((mig.source_compute, mig.dest_compute)):
+                h = tx.host(host)
+                if h is None or h.status != "up" or inst.host == host:
+                    continue
+                if any(f.method == "cleanup_incomplete_migrations" and f.migration is not None
+                       and f.migration.id == mig.id and f.service == host for f in w.frames):
+                    continue
+                out.append(Periodic("cleanup_incomplete_migrations", host, mig.id))
+        return out
 
     def _choices(self, tx: Tx, fr: Frame | WFrame) -> int:
         flavor = get_local(fr, "flavor")
@@ -254,6 +290,9 @@ class Engine:
         elif kind == "crash":
             assert isinstance(a, Crash)
             self._crash(tx, a.host)
+        elif kind == "stay_down":
+            assert isinstance(a, StayDown)
+            self._crash(tx, a.host, "gone")
         elif kind == "restart":
             assert isinstance(a, Restart)
             self._restart(tx, a.host)
@@ -275,12 +314,16 @@ class Engine:
         tx.rows.append(f"rpc.deliver.{msg.method}")
         run_eager(self.tables, tx, fr)
 
-    def _crash(self, tx: Tx, host: str) -> None:
-        tx.budgets["fault:crash"] -= 1
-        tx.rows.append("compute.service.crash")
+    def _crash(self, tx: Tx, host: str, status: str = "down") -> None:
+        """The service stops between two steps: ``down`` (it will be restarted) or ``gone``
+        (never again); its running handlers vanish with it."""
+        fault = "crash" if status == "down" else "stay_down"
+        tx.budgets[f"fault:{fault}"] -= 1
+        tx.rows.append("compute.service.crash" if status == "down" else
+                       "compute.service.stays_down")
         h = tx.host(host)
         assert h is not None
-        tx.set_host(h._replace(status="down"))
+        tx.set_host(h._replace(status=status))
         for fid in [f.id for f in tx.frames.values() if f.service == host]:
             del tx.frames[fid]
 
@@ -313,7 +356,7 @@ class Engine:
             dummy = Instance("", "", None, 0, a.host, "", None, None, None, False, False, False)
             fr = new_frame(tb, tx, a.host, a.task, a.task, dummy, None, {}, None)
             run_one(tb, tx, fr)
-        elif a.task == "poll_unconfirmed_resizes":
+        elif a.task in ("poll_unconfirmed_resizes", "cleanup_incomplete_migrations"):
             if a.migration is None or a.migration not in tx.migrations:
                 raise SpecError(f"periodic {a.task}: no migration {a.migration!r}")
             mig = tx.migrations[a.migration]
@@ -373,7 +416,8 @@ class Engine:
 
     # ---- questions about a world and an action ------------------------------------------------
     def quiescent(self, w: World) -> bool:
-        """No message in flight, no handler running, every compute service up."""
+        """No handler running, every compute service up or gone for good, no message in
+        flight but to a service that is gone."""
         return quiescent(w)
 
     def is_own_step(self, w: World, action: Action) -> bool:
@@ -446,6 +490,8 @@ def describe(w: World, action: Action | tuple[Any, ...]) -> str:
         return f"{where}" + (f" choice {a.choice}" if a.choice else "")
     if isinstance(a, Crash):
         return f"CRASH nova-compute on {a.host}"
+    if isinstance(a, StayDown):
+        return f"nova-compute on {a.host} STOPS for good"
     if isinstance(a, Restart):
         return f"restart nova-compute on {a.host}"
     assert isinstance(a, Periodic)

@@ -19,7 +19,15 @@ from nova_resize.errors import SpecError
 from . import quota
 from .refs import resolve, value
 from .tx import Event, Notification, NovaError, Tx, WFrame
-from .world import INSTANCE_FIELDS, OBJECT_FIELDS, Instance, Message, Migration
+from .world import (
+    FLAVOR_SLOTS,
+    INSTANCE_FIELDS,
+    OBJECT_FIELDS,
+    Host,
+    Instance,
+    Message,
+    Migration,
+)
 
 if TYPE_CHECKING:
     from .tables import Tables
@@ -112,17 +120,24 @@ def save_instance(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] 
         return  # nothing changed: no UPDATE, and so no guard check either
     i = tx.inst_index(fr.instance.name)
     db = tx.instances[i]
-    obj = [f for f in fr.dirty if f in OBJECT_FIELDS]
     cols = [f for f in fr.dirty if f not in OBJECT_FIELDS]
-    if obj:
-        # _save_flavor & co. update instance_extra first, whatever the guard says (on a
-        # destroyed instance the UPDATE matches no row and nothing happens)
+    if fr.dirty & FLAVOR_SLOTS:
+        # Instance._save_flavor: current, old and new flavor together, from this copy, in a
+        # statement of their own before the UPDATE and whatever becomes of its guard (on a
+        # destroyed instance it matches no row and nothing happens)
         if not db.deleted:
-            db = db._replace(**{f: getattr(fr.instance, f) for f in obj})
+            db = db._replace(flavor=fr.instance.flavor, old_flavor=fr.instance.old_flavor,
+                             new_flavor=fr.instance.new_flavor)
             tx.instances[i] = db
-        fr.dirty.difference_update(obj)
+        if not cols or fr.service == "api":
+            # nova-api saves locally and _save_flavor resets the three fields; a compute's
+            # save runs in nova-conductor and the copy is reset only when the call succeeds
+            fr.dirty.difference_update(FLAVOR_SLOTS)
+        if not cols:
+            return  # nothing else changed: no UPDATE, so no guard check and no notification
     if not cols:
-        return  # no column changed: Nova returns before the UPDATE, its guard and the refresh
+        fr.dirty.clear()
+        return  # only object fields changed: Nova returns before the UPDATE and its guard
     if db.deleted:
         raise NovaError("InstanceNotFound")
     if guard is not None and db.task_state not in guard:
@@ -173,11 +188,27 @@ def _save_migration(tx: Tx, fr: WFrame, row: str) -> None:
     db = tx.migrations[fr.migration.id]
     if fr.mig_dirty:
         after = db._replace(**{f: getattr(fr.migration, f) for f in fr.mig_dirty})
+        if after != db:
+            # an UPDATE that changes a column sets updated_at (TimestampMixin's onupdate)
+            after = _touch(tx, after)
         tx.migrations[db.id] = after
         tx.events.append(Event("migration_write", row, (db, after)))
         db = after
     fr.migration = db
     fr.mig_dirty.clear()
+
+
+def _touch(tx: Tx, mig: Migration) -> Migration:
+    """``mig`` as the most recently updated migration of its instance: updated_at is kept as a
+    rank among the instance's migrations (1 = least recent), the others renumbered, so that
+    only the order, which is all the resource tracker compares, is in the state."""
+    others = sorted((o for o in tx.migrations.values()
+                     if o.instance == mig.instance and o.id != mig.id
+                     and o.updated_at is not None), key=lambda o: o.updated_at or 0)
+    for rank, o in enumerate(others, 1):
+        if o.updated_at != rank:
+            tx.migrations[o.id] = o._replace(updated_at=rank)
+    return mig._replace(updated_at=len(others) + 1)
 
 
 def _reread(tx: Tx, fr: WFrame, target: str) -> None:
@@ -295,11 +326,18 @@ def _driver(tb: Tables, tx: Tx, fr: WFrame, eff: m.Driver) -> None:
         h = h._replace(running=h.running - {name})
         tx.set_host(h)
         if eff.to is not None:
-            dest = tx.host(resolve(tb, tx, fr, eff.to))
-            if dest is None:
+            # libvirt's migrate_disk_and_power_off: the instance directory is moved aside to
+            # <path>_resize, then its disks are copied to the destination's <path> (a local
+            # copy when the destination is this host)
+            dest_name = resolve(tb, tx, fr, eff.to)
+            if tx.host(dest_name) is None:
                 raise NovaError("Exception")
             if name not in h.disks:
                 raise NovaError("InstanceDiskMissing")
+            tx.set_host(h._replace(disks=h.disks - {name},
+                                   resize_disks=h.resize_disks | {name}))
+            dest = tx.host(dest_name)
+            assert dest is not None
             tx.set_host(dest._replace(disks=dest.disks | {name}))
     elif eff.op == "spawn":
         if name not in h.disks:
@@ -308,13 +346,35 @@ def _driver(tb: Tables, tx: Tx, fr: WFrame, eff: m.Driver) -> None:
             tx.set_host(h._replace(running=h.running | {name}))
     elif eff.op == "destroy_guest":
         keep = value(tb, tx, fr, eff.keep_disk)
-        tx.set_host(
-            h._replace(running=h.running - {name}, disks=h.disks if keep else h.disks - {name})
-        )
+        h = h._replace(running=h.running - {name})
+        if not keep:
+            h = _delete_instance_files(h, name)
+        tx.set_host(h)
+    elif eff.op == "delete_files":
+        tx.set_host(_delete_instance_files(h, name))
+    elif eff.op == "cleanup_resize":
+        # confirm_migration -> _cleanup_resize: remove <path>_resize; undefine the domain only
+        # when the instance now lives on another host (on the same host it is the new guest)
+        running = h.running if fr.instance.host == h.name else h.running - {name}
+        tx.set_host(h._replace(resize_disks=h.resize_disks - {name}, running=running))
+    elif eff.op == "restore_resize_copy":
+        # finish_revert_migration: if <path>_resize exists, remove <path> and move it back
+        if name in h.resize_disks:
+            tx.set_host(h._replace(disks=h.disks | {name},
+                                   resize_disks=h.resize_disks - {name}))
     elif eff.op == "destroy_disk":
         tx.set_host(h._replace(disks=h.disks - {name}))
     else:
         raise SpecError(f"unknown driver op {eff.op}")
+
+
+def _delete_instance_files(h: Host, name: str) -> Host:
+    """libvirt's delete_instance_files: rename <path> to <path>_del, or if there is no <path>,
+    <path>_resize; then remove it. One of the two per call: a host holding both keeps the
+    resize copy."""
+    if name in h.disks:
+        return h._replace(disks=h.disks - {name})
+    return h._replace(resize_disks=h.resize_disks - {name})
 
 
 # ---- scheduling and service start ---------------------------------------------------------

@@ -30,6 +30,7 @@ from .actions import (
     Periodic,
     Restart,
     Run,
+    StayDown,
     Timeout,
     coerce,
 )
@@ -88,7 +89,8 @@ class Cloud:
         unlimited = [(op, 10**6) for op in ("resize", "migrate", "confirm_resize",
                                              "revert_resize", "delete", "stop", "start")]
         faults = dict(config.faults)
-        for k in ("driver", "claim_refused", "no_valid_host", "crash", "lose", "timeout"):
+        for k in ("driver", "claim_refused", "no_valid_host", "crash", "stay_down", "lose",
+                  "timeout"):
             faults.setdefault(k, 0)
         budgets = {k: 10**6 for k in faults}
         self.config = replace(config, actions=tuple(unlimited), faults=tuple(budgets.items()))
@@ -171,6 +173,11 @@ class Cloud:
                 return self.do(Lose(i))
         raise CloudError(f"no in-flight message {method or ''} {to or ''}".strip())
 
+    def stay_down(self, host: str) -> StepResult:
+        """The compute service on ``host`` stops and is never restarted."""
+        self._host(host)
+        return self.do(StayDown(host))
+
     def crash(self, host: str) -> StepResult:
         self._host(host)
         return self.do(Crash(host))
@@ -181,7 +188,25 @@ class Cloud:
         return self.do(Restart(host))
 
     def periodic(self, task: str, host: str, migration: str | None = None) -> StepResult:
-        return self.do(Periodic(task, host, migration))
+        """Run a periodic task on ``host`` to its end (as Nova's periodic call does); for a
+        task about one migration, ``migration`` (an id) or, when omitted, the first migration
+        the task would take up now. Returns the first step's result."""
+        action = Periodic(task, host, migration)
+        if migration is None and task != "update_available_resource":
+            found = [a for a in self.engine.periodic_candidates(self.world, task)
+                     if a.host == host]
+            if not found:
+                raise CloudError(f"periodic {task} on {host}: nothing for it to do now")
+            action = found[0]
+        before = {f.id for f in self.world.frames}
+        res = self.do(action)
+        for _ in range(1000):
+            mine = [f for f in self.world.frames if f.id not in before and f.method == task
+                    and f.service == host and not f.waiting]
+            if not mine:
+                break
+            self.do(self._run_action(mine[0].id))
+        return res
 
     def timeout(self, frame_id: str) -> StepResult:
         return self.do(Timeout(frame_id))

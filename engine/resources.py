@@ -127,26 +127,19 @@ class Resources:
         return dropped
 
     def update_usage(self, tx: Tx, host_name: str, inst: Instance) -> None:
-        """_update_resource_tracker -> update_usage -> _update_usage_from_instance."""
+        """_update_resource_tracker -> ResourceTracker.update_usage: only for an instance this
+        tracker already tracks ("unless it submitted a resource claim first"), then
+        _update_usage_from_instance, which changes usage only for a deleted instance (its
+        current flavor comes off); an untracked instance changes nothing until the next
+        audit."""
         if inst.host != host_name:
             return
         h = tx.host(host_name)
-        if h is None or h.status == "down":
+        if h is None or h.status == "down" or inst.name not in h.tracked_instances:
             return
-        tracked = set(h.tracked_instances)
-        usage = h.usage
-        is_new = inst.name not in tracked
-        is_deleted = inst.vm_state == DELETED
-        sign = 0
-        if is_new:
-            tracked.add(inst.name)
-            sign = 1
-        if is_deleted:
-            tracked.discard(inst.name)
-            sign = -1
-        if is_new or is_deleted:
-            usage = self.add(usage, self.usage_of(inst.flavor), sign)
-        tx.set_host(h._replace(usage=usage, tracked_instances=frozenset(tracked)))
+        if inst.vm_state == DELETED:
+            tx.set_host(h._replace(usage=self.add(h.usage, self.usage_of(inst.flavor), -1),
+                                   tracked_instances=h.tracked_instances - {inst.name}))
 
     def audit_view(self, tx: Tx, host_name: str, per_instance: dict[str, Usage] | None = None
                    ) -> tuple[Usage, frozenset[str], frozenset[tuple[str, str, str]]]:
@@ -164,6 +157,8 @@ class Resources:
                                         self.usage_of(inst.flavor))
         latest: dict[str, Migration] = {}
         by_name = {i.name: i for i in tx.instances}
+        # MigrationList.get_in_progress_by_host_and_node has no ORDER BY: the rows come in
+        # creation order, as MySQL and SQLite return them
         for mig in sorted(tx.migrations.values(), key=lambda m: m.id):
             if mig.status in MIGRATION_NOT_IN_PROGRESS:
                 continue
@@ -172,8 +167,15 @@ class Resources:
             inst = by_name[mig.instance]
             if inst.deleted or not self.in_resize_state(inst):
                 continue
-            # "most recently updated": the model orders migrations by creation.
-            latest[mig.instance] = mig
+            other = latest.get(mig.instance)
+            if other is not None and (other.updated_at is None) != (mig.updated_at is None):
+                # `migration.updated_at >= other.updated_at` with one side NULL raises
+                # TypeError on Python 2.7 (datetime against None): the audit stops here, its
+                # instances counted and no migration at all (update_available_resource logs it)
+                return usage, frozenset(tracked), frozenset()
+            if other is None or mig.updated_at is None or (
+                    other.updated_at is not None and mig.updated_at >= other.updated_at):
+                latest[mig.instance] = mig  # None >= None is True: the later one wins
         migs: set[tuple[str, str, str]] = set()
         for name, mig in sorted(latest.items()):
             inst = by_name[name]

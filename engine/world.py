@@ -24,13 +24,19 @@ class Instance(NamedTuple):
     launched: bool
     locked: bool
     deleted: bool  # the row is destroyed: reads and saves raise InstanceNotFound
+    progress: int | None = None  # API.resize writes 0 with task_state resize_prep
 
 
 INSTANCE_FIELDS: tuple[str, ...] = Instance._fields
 INSTANCE_INDEX: dict[str, int] = {f: i for i, f in enumerate(INSTANCE_FIELDS)}
-# Instance.save writes these object fields (instance_extra) first and outside the
-# compare-and-swap; the rest are columns of the guarded UPDATE.
-OBJECT_FIELDS: frozenset[str] = frozenset({"flavor", "old_flavor", "new_flavor"})
+FLAVOR_SLOTS: frozenset[str] = frozenset({"flavor", "old_flavor", "new_flavor"})
+"""The three flavors Instance._save_flavor writes together, from the handler's copy, into
+instance_extra whenever any of them changed: its own statement, before (and whatever becomes
+of) the guarded UPDATE (nova/objects/instance.py:Instance._save_flavor)."""
+OBJECT_FIELDS: frozenset[str] = frozenset({"old_flavor", "new_flavor"})
+"""Fields that live only in instance_extra: a save that changes nothing else issues no UPDATE.
+``flavor`` is also a set of columns (instance_type_id, memory_mb, vcpus, root_gb), written by
+_set_instance_info together with the stash, so changing it makes the save an UPDATE."""
 
 
 class Migration(NamedTuple):
@@ -46,6 +52,10 @@ class Migration(NamedTuple):
     new_flavor: str
     status: str
     migration_type: str
+    # updated_at's order among the instance's migrations: None until the first UPDATE that
+    # changes a column (a fresh row has updated_at NULL), then 1 for the least recently
+    # updated... (ranks, so that only the order is kept)
+    updated_at: int | None = None
 
 
 MIGRATION_INDEX: dict[str, int] = {f: i for i, f in enumerate(Migration._fields)}
@@ -77,8 +87,10 @@ class Host(NamedTuple):
     usage: tuple[int, int, int]  # resource tracker usage: vcpus, memory_mb, root_gb
     tracked_instances: frozenset[str]
     tracked_migrations: frozenset[tuple[str, str, str]]  # (instance, flavor, migration id)
-    disks: frozenset[str]  # instances whose disk is on this host
+    disks: frozenset[str]  # instances whose disk (instance directory) is on this host
     running: frozenset[str]  # instances whose guest runs on this host
+    # instances whose original disks a resize moved aside here (libvirt's <path>_resize)
+    resize_disks: frozenset[str] = frozenset()
 
 
 class Message(NamedTuple):
@@ -151,9 +163,15 @@ def local(frame: Frame, name: str, default: Any = None) -> Any:
 
 
 def quiescent(w: World) -> bool:
-    """Nothing left to happen by itself: no message in flight, no handler running, and every
-    compute service up (a service that is down will be restarted)."""
-    return not w.messages and not w.frames and all(h.status == "up" for h in w.hosts)
+    """Nothing left to happen by itself: no handler running, every compute service up (one
+    that is down will be restarted) or gone for good, and no message in flight but those queued
+    for a service that is gone (nothing will ever take them)."""
+    if w.frames:
+        return False
+    gone = {h.name for h in w.hosts if h.status == "gone"}
+    if any(h.status not in ("up", "gone") for h in w.hosts):
+        return False
+    return all(m.target in gone for m in w.messages)
 
 
 def frame_of(w: World, fid: str) -> Frame:

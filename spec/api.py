@@ -281,11 +281,12 @@ ROWS: tuple[Row, ...] = (
         "api.resize",
         "save",
         API + "resize",
-        "task_state resize_prep, save(expected_task_state=[None]); call conductor "
+        "task_state resize_prep, progress 0, save(expected_task_state=[None]); call conductor "
         "migrate_server with ignore_hosts=[instance.host]",
         when=(Cond("config.allow_resize_to_same_host", "falsy"),),
         effects=(
             Set("instance", "task_state", RESIZE_PREP),
+            Set("instance", "progress", 0),
             SaveInstance((None,)),
             Send(
                 "call",
@@ -310,6 +311,7 @@ ROWS: tuple[Row, ...] = (
         when=(Cond("config.allow_resize_to_same_host", "truthy"),),
         effects=(
             Set("instance", "task_state", RESIZE_PREP),
+            Set("instance", "progress", 0),
             SaveInstance((None,)),
             Send(
                 "call",

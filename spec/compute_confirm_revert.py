@@ -60,7 +60,8 @@ HANDLERS: tuple[Handler, ...] = (
         "compute",
         MGR + "finish_revert_resize",
         "start",
-        scopes=(("body", CHAIN_FULL),),
+        # the stop_instance it calls brings its own reverts_task_state, inside the body's
+        scopes=(("body", CHAIN_FULL), ("stop", ("reverts_task_state", *CHAIN_FULL))),
         summary="source: restore the old flavor and host, start the old guest, commit",
     ),
 )
@@ -83,8 +84,8 @@ ROWS: tuple[Row, ...] = (
         "confirm_resize",
         "reread",
         MGR + "confirm_resize",
-        "Migration.get_by_id and Instance.get_by_uuid: work on the rows as they are now",
-        effects=(Reread("migration"), Reread("instance")),
+        "Migration.get_by_id: work on the migration as it is now",
+        effects=(Reread("migration"),),
         then="check",
         scope="lookup",
     ),
@@ -109,29 +110,35 @@ ROWS: tuple[Row, ...] = (
         scope="lookup",
     ),
     Row(
-        "compute.confirm_resize.instance_not_found",
+        "compute.confirm_resize.reread_instance",
         "confirm_resize",
         "check",
         MGR + "confirm_resize",
+        "status finished or confirming: only now Instance.get_by_uuid (a separate read, after "
+        "the status check)",
+        when=(Cond("migration.status", "in", (FINISHED, CONFIRMING)),),
+        effects=(Reread("instance"),),
+        then="instance_check",
+        scope="lookup",
+    ),
+    Row(
+        "compute.confirm_resize.instance_not_found",
+        "confirm_resize",
+        "instance_check",
+        MGR + "confirm_resize",
         "the instance is gone: quotas.rollback(), return",
-        when=(
-            Cond("migration.status", "in", (FINISHED, CONFIRMING)),
-            Cond("local.instance_found", "falsy"),
-        ),
+        when=(Cond("local.instance_found", "falsy"),),
         effects=(Quota("rollback"),),
         scope="lookup",
     ),
     Row(
         "compute.confirm_resize.cleanup_stored_flavors",
         "confirm_resize",
-        "check",
+        "instance_check",
         MGR + "_confirm_resize",
         "_cleanup_stored_instance_types: delete_flavor('old'), delete_flavor('new'), pop "
         "old_vm_state; unguarded saves (three in Nova, one step here)",
-        when=(
-            Cond("migration.status", "in", (FINISHED, CONFIRMING)),
-            Cond("local.instance_found", "truthy"),
-        ),
+        when=(Cond("local.instance_found", "truthy"),),
         effects=(
             Set("local", "old_flavor", Ref("instance.old_flavor")),
             Set("instance", "old_flavor", None),
@@ -149,8 +156,9 @@ ROWS: tuple[Row, ...] = (
         "confirm_resize",
         "confirm_migration",
         "nova/virt/driver.py:ComputeDriver.confirm_migration",
-        "network teardown on the source; the driver destroys the source guest and its disk",
-        effects=(Driver("destroy_guest", host="migration.source_compute"),),
+        "network teardown on the source; libvirt's _cleanup_resize removes <path>_resize (the "
+        "original disks) and undefines the old guest unless instance.host is this host",
+        effects=(Driver("cleanup_resize", host="migration.source_compute"),),
         then="confirmed",
     ),
     Row(
@@ -226,9 +234,14 @@ ROWS: tuple[Row, ...] = (
         "revert_resize",
         "start",
         MGR + "revert_resize",
-        "network teardown; _is_instance_storage_shared asks the source (a call); "
-        "driver.destroy removes the new guest and, storage not shared, its disk",
-        when=(Cond("migration.source_compute", "up"), Cond("config.shared_storage", "falsy")),
+        "network teardown; _is_instance_storage_shared asks the source (a call) whether it sees a "
+        "file made in the instance directory: not shared, so driver.destroy removes the new "
+        "guest and its disk (delete_instance_files)",
+        when=(
+            Cond("migration.source_compute", "up"),
+            Cond("config.shared_storage", "falsy"),
+            Cond("migration.source_compute", "!=", Ref("self.host")),
+        ),
         effects=(Driver("destroy_guest"),),
         notify_before=("compute.instance.exists",),
         then="reverted",
@@ -238,8 +251,8 @@ ROWS: tuple[Row, ...] = (
         "revert_resize",
         "start",
         MGR + "_is_instance_storage_shared",
-        "the source cannot answer (or storage is shared): shared is assumed, the guest is "
-        "destroyed and its files kept",
+        "the source cannot answer, storage is shared, or the source is this host (a same-host "
+        "resize sees its own file): shared, so the guest is destroyed and its files kept",
         otherwise=True,
         effects=(Driver("destroy_guest", keep_disk=True),),
         notify_before=("compute.instance.exists",),
@@ -343,8 +356,9 @@ ROWS: tuple[Row, ...] = (
         "finish_revert_resize",
         "finish_revert_migration",
         "nova/virt/driver.py:ComputeDriver.finish_revert_migration",
-        "driver restarts the old guest from the source disk (powered on unless it was stopped)",
-        effects=(Driver("spawn", power_on=Ref("local.power_on")),),
+        "libvirt's finish_revert_migration: <path>_resize (the original disks) replaces <path>; "
+        "the old guest is defined and started unless it was stopped",
+        effects=(Driver("restore_resize_copy"), Driver("spawn", power_on=Ref("local.power_on"))),
         then="launched",
     ),
     Row(
@@ -391,22 +405,57 @@ ROWS: tuple[Row, ...] = (
         then="stop",
     ),
     Row(
-        "compute.finish_revert_resize.stop_instance",
+        "compute.finish_revert_resize.stop_lock",
         "finish_revert_resize",
         "stop",
         MGR + "stop_instance",
-        "self.stop_instance (a direct call): the guest is already off, so power_state from the "
-        "driver, vm_state stopped, task_state None, save(expected_task_state=[powering-off, "
-        "None])",
+        "self.stop_instance, a direct call of the decorated method (its reverts_task_state "
+        "applies): @utils.synchronized(instance.uuid) around do_stop_instance",
+        when=(Cond("self.lock", "falsy"),),
+        effects=(Lock("acquire"),),
+        then="stop_power_off",
+        scope="stop",
+    ),
+    Row(
+        "compute.finish_revert_resize.stop_power_off",
+        "finish_revert_resize",
+        "stop_power_off",
+        MGR + "stop_instance",
+        "do_stop_instance, guest running: power off; power_state from the driver, vm_state "
+        "stopped, task_state None, save(expected_task_state=[powering-off]); release the lock",
+        when=(Cond("self.guest_running", "truthy"),),
+        effects=(
+            Driver("power_off"),
+            Set("instance", "power_state", SHUTDOWN),
+            Set("instance", "vm_state", STOPPED),
+            Set("instance", "task_state", None),
+            SaveInstance((POWERING_OFF,)),
+            Lock("release"),
+        ),
+        notify_before=("compute.instance.power_off.start",),
+        notify=("compute.instance.power_off.end",),
+        then="commit",
+        scope="stop",
+    ),
+    Row(
+        "compute.finish_revert_resize.stop_already_off",
+        "finish_revert_resize",
+        "stop_power_off",
+        MGR + "stop_instance",
+        "do_stop_instance, the guest defined but off (finish_revert_migration did not start "
+        "it): expected_task_state=[powering-off, None]; release the lock",
+        when=(Cond("self.guest_running", "falsy"),),
         effects=(
             Set("instance", "power_state", SHUTDOWN),
             Set("instance", "vm_state", STOPPED),
             Set("instance", "task_state", None),
             SaveInstance((POWERING_OFF, None)),
+            Lock("release"),
         ),
         notify_before=("compute.instance.power_off.start",),
         notify=("compute.instance.power_off.end",),
         then="commit",
+        scope="stop",
     ),
     Row(
         "compute.finish_revert_resize.commit",

@@ -12,6 +12,7 @@ from .model import MigrationEdge
 from .states import (
     CONFIRMED,
     CONFIRMING,
+    FAILED,
     FINISHED,
     MIG_ERROR,
     MIGRATING,
@@ -101,5 +102,11 @@ MIGRATION_EDGES: tuple[MigrationEdge, ...] = (
         MIG_ERROR,
         (FINISHED,),
         MGR + "_poll_unconfirmed_resizes",
+    ),
+    MigrationEdge(
+        "compute.cleanup_incomplete_migrations.failed",
+        FAILED,
+        (MIG_ERROR,),
+        MGR + "_cleanup_incomplete_migrations",
     ),
 )

@@ -218,9 +218,19 @@ class Claim:
 
 @dataclass(frozen=True)
 class Driver:
-    """A hypervisor effect on ``host``: ``op`` is one of ``power_off`` (and copy the disk to
-    ``to``), ``spawn`` (start the guest from the disk there if ``power_on``), ``destroy_guest``
-    (``keep_disk`` keeps the files), ``destroy_disk``."""
+    """A hypervisor effect on ``host`` (libvirt's behaviour, the reference driver): ``op`` is
+    one of
+
+    * ``power_off``: stop the guest; with ``to``, also migrate_disk_and_power_off: move the
+      instance directory aside to ``<path>_resize`` and copy its disks to ``to``'s ``<path>``;
+    * ``spawn``: start the guest from ``<path>`` there if ``power_on``;
+    * ``destroy_guest``: destroy the guest and, unless ``keep_disk``, delete_instance_files;
+    * ``delete_files``: delete_instance_files alone (``<path>``, or if absent ``<path>_resize``);
+    * ``cleanup_resize``: confirm_migration: remove ``<path>_resize``, and undefine the guest
+      unless the instance now lives on this host;
+    * ``restore_resize_copy``: finish_revert_migration: move ``<path>_resize`` back to
+      ``<path>`` when it exists;
+    * ``destroy_disk``: remove ``<path>``."""
 
     op: str
     host: str = "self.host"

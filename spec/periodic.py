@@ -1,10 +1,12 @@
-"""Periodic tasks: the automatic confirm (``_poll_unconfirmed_resizes``, on the destination) and
-the resource tracker's audit (``update_available_resource``) (nova/compute/manager.py)."""
+"""Periodic tasks: the automatic confirm (``_poll_unconfirmed_resizes``, on the destination),
+the resource tracker's audit (``update_available_resource``), and the cleanup of deleted
+instances' files left by a failed resize (``_cleanup_incomplete_migrations``)
+(nova/compute/manager.py)."""
 
 from __future__ import annotations
 
-from .model import Claim, Cond, Goto, Handler, Reread, Row, SaveMigration, Set
-from .states import DELETING, ERROR, MIG_ERROR, RESIZE_FINISH, RESIZED, SOFT_DELETING
+from .model import Claim, Cond, Driver, Goto, Handler, Ref, Reread, Row, SaveMigration, Set
+from .states import DELETING, ERROR, FAILED, MIG_ERROR, RESIZE_FINISH, RESIZED, SOFT_DELETING
 
 MGR = "nova/compute/manager.py:ComputeManager."
 
@@ -23,6 +25,14 @@ HANDLERS: tuple[Handler, ...] = (
         MGR + "update_available_resource",
         "start",
         summary="rebuild the host's usage from the instances and in-progress migrations",
+    ),
+    Handler(
+        "cleanup_incomplete_migrations",
+        "compute",
+        MGR + "_cleanup_incomplete_migrations",
+        "start",
+        summary="for an 'error' migration touching this host whose instance was deleted on "
+        "another host: delete the instance's files here, migration 'failed'",
     ),
 )
 
@@ -108,6 +118,35 @@ ROWS: tuple[Row, ...] = (
             Cond("instance.task_state", "==", None),
         ),
         effects=(Set("local", "auto", True), Goto("api.confirm_resize", "start", chain=())),
+    ),
+    Row(
+        "compute.cleanup_incomplete_migrations.delete_files",
+        "cleanup_incomplete_migrations",
+        "start",
+        MGR + "_cleanup_incomplete_migrations",
+        "a migration of get_by_filters(host=this host, status='error') whose instance is "
+        "deleted (read_deleted='yes') and whose instance.host is another host: "
+        "driver.delete_instance_files",
+        when=(Cond("instance.deleted", "truthy"),
+              Cond("instance.host", "!=", Ref("self.host"))),
+        effects=(Driver("delete_files"),),
+        then="failed",
+    ),
+    Row(
+        "compute.cleanup_incomplete_migrations.skip",
+        "cleanup_incomplete_migrations",
+        "start",
+        MGR + "_cleanup_incomplete_migrations",
+        "the instance is not deleted, or it was deleted on this host: left alone",
+        otherwise=True,
+    ),
+    Row(
+        "compute.cleanup_incomplete_migrations.failed",
+        "cleanup_incomplete_migrations",
+        "failed",
+        MGR + "_cleanup_incomplete_migrations",
+        "migration.status = 'failed'; migration.save() (as admin)",
+        effects=(Set("migration", "status", FAILED), SaveMigration()),
     ),
     Row(
         "compute.update_available_resource.audit",

@@ -150,18 +150,20 @@ ROWS: tuple[Row, ...] = (
         "init_instance",
         "task",
         MGR + "_init_instance",
-        "task_state powering-off: stop_instance again",
+        "task_state powering-off: self.stop_instance again, the decorated method (its lock and "
+        "reverts_task_state); an exception is only logged",
         when=(Cond("instance.task_state", "==", POWERING_OFF),),
-        effects=(Goto("stop_instance", "power_off", chain=()),),
+        effects=(Goto("stop_instance", "start", chain=("reverts_task_state",)),),
     ),
     Row(
         "compute.init_instance.powering_on",
         "init_instance",
         "task",
         MGR + "_init_instance",
-        "task_state powering-on: start_instance again",
+        "task_state powering-on: self.start_instance again, the decorated method (its "
+        "reverts_task_state); an exception is only logged",
         when=(Cond("instance.task_state", "==", POWERING_ON),),
-        effects=(Goto("start_instance", "start", chain=()),),
+        effects=(Goto("start_instance", "start", chain=("reverts_task_state",)),),
     ),
     Row(
         "compute.init_instance.resize_migrating",
@@ -174,6 +176,7 @@ ROWS: tuple[Row, ...] = (
         when=(Cond("instance.task_state", "==", RESIZE_MIGRATING),),
         effects=(
             Set("local", "power_on", NotEq("instance.old_vm_state", STOPPED)),
+            Driver("restore_resize_copy"),
             Driver("spawn", power_on=NotEq("instance.old_vm_state", STOPPED)),
         ),
         then="clear_migrating",

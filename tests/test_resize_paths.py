@@ -16,7 +16,9 @@ def test_resize_then_confirm():
     assert c.migration("vm").status == "finished"
     assert c.quota_usage == {"instances": 1, "cores": 2, "ram": 2048}
     assert c.quota_reserved == {"instances": 0, "cores": 0, "ram": 0}
-    assert "vm" in c.host("host1").disks and "vm" in c.host("host2").disks
+    # libvirt moved the source's instance directory aside (<path>_resize) and copied the disks
+    assert "vm" in c.host("host1").resize_disks and "vm" not in c.host("host1").disks
+    assert "vm" in c.host("host2").disks
     assert "vm" in c.host("host2").running and "vm" not in c.host("host1").running
     # when the user confirms
     assert c.api.confirm_resize("vm").outcome == "accepted"
@@ -26,7 +28,7 @@ def test_resize_then_confirm():
     assert (vm.vm_state, vm.task_state, vm.host) == ("active", None, "host2")
     assert (vm.old_flavor, vm.new_flavor, vm.old_vm_state) == (None, None, None)
     assert c.migration("vm").status == "confirmed"
-    assert "vm" not in c.host("host1").disks
+    assert "vm" not in c.host("host1").disks and "vm" not in c.host("host1").resize_disks
     assert c.quota_usage == {"instances": 1, "cores": 2, "ram": 2048}
     assert all(r.status == "committed" for r in c.reservations)
     # and every step was attributed to a spec row
@@ -119,7 +121,7 @@ def test_resize_of_a_stopped_instance_stays_stopped_after_revert():
     c.run_until_quiescent()
     vm = c.instance("vm")
     assert (vm.vm_state, vm.task_state, vm.host) == ("stopped", None, "host1")
-    assert "compute.finish_revert_resize.stop_instance" in c.rows()
+    assert "compute.finish_revert_resize.stop_already_off" in c.rows()
     assert "vm" not in c.host("host1").running
 
 

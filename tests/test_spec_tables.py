@@ -142,7 +142,7 @@ REFERENCE_STEPS = {
     "R15 save [resize_reverting]": "compute.finish_revert_resize.launched",
     "R16a active": "compute.finish_revert_resize.active",
     "R16b powering-off": "compute.finish_revert_resize.powering_off",
-    "R16b stop_instance": "compute.finish_revert_resize.stop_instance",
+    "R16b stop_instance": "compute.finish_revert_resize.stop_already_off",
     "R17 commit": "compute.finish_revert_resize.commit",
     "3.1 NotImplementedError": "error_out.not_implemented",
     "3.1 InstanceFaultRollback": "error_out.fault_rollback",

@@ -18,6 +18,7 @@ from nova_resize.engine.actions import (
     Periodic,
     Restart,
     Run,
+    StayDown,
     Timeout,
     coerce,
 )
@@ -80,7 +81,7 @@ def actor_of(w: World, action: Action | tuple[Any, ...]) -> str:
         msg = w.messages[a.message]
         return "rabbitmq" if isinstance(a, Lose) else (
             "nova-conductor" if msg.target == "conductor" else f"nova-compute@{msg.target}")
-    assert isinstance(a, (Crash, Restart, Periodic))
+    assert isinstance(a, (Crash, StayDown, Restart, Periodic))
     return f"nova-compute@{a.host}"
 
 

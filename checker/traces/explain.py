@@ -8,7 +8,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from nova_resize.engine.actions import Action, ApiRequest, Crash, Fail, Lose, Timeout
+from nova_resize.engine.actions import Action, ApiRequest, Crash, Fail, Lose, StayDown, Timeout
 from nova_resize.engine.config import Config
 from nova_resize.engine.core import Engine, describe
 from nova_resize.engine.world import World
@@ -93,7 +93,7 @@ def _matches(w: World, name: str, fields: dict[str, Any], mig_status: str | None
 def _fault_text(w: World, a: Action, name: str) -> str | None:
     if isinstance(a, Fail):
         return f"a failing {a.row}"
-    if isinstance(a, Crash):
+    if isinstance(a, (Crash, StayDown)):
         inst = next(i for i in w.instances if i.name == name)
         migs = [m for m in w.migrations if m.instance == name]
         role = "the instance's host" if a.host == inst.host else "another host"
@@ -101,7 +101,8 @@ def _fault_text(w: World, a: Action, name: str) -> str | None:
             role = "the source"
         elif migs and a.host == migs[-1].dest_compute:
             role = "the destination"
-        return f"a crash of nova-compute on {role}"
+        what = "a crash" if isinstance(a, Crash) else "the lasting loss"
+        return f"{what} of nova-compute on {role}"
     if isinstance(a, Lose):
         return f"a lost {w.messages[a.message].method} message"
     if isinstance(a, Timeout):

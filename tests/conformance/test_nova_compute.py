@@ -144,7 +144,10 @@ def _finish_resize(vm_state: str, new_flavor: str = "medium", **kw: Any) -> Orac
     assert o.guard_of("compute.finish_resize.set_instance_info") is None
     assert db(o.world_after_row("compute.finish_resize.set_instance_info")).flavor == new_flavor
     saves = o.saves(prefix="compute.finish_resize.")
+    # _set_instance_info's save writes the flavor columns: an unguarded UPDATE (manager.py
+    # L3834-3841), then the two guarded saves
     assert [(s.guard, s.before[1], s.after) for s in saves] == [
+        (None, "resize_migrated", (vm_state, "resize_migrated")),
         (("resize_migrated",), "resize_migrated", (vm_state, "resize_finish")),
         (("resize_finish",), "resize_finish", ("resized", None)),
     ]

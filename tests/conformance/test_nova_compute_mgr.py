@@ -3,10 +3,7 @@ error decorators, resize_instance/finish_resize failures and revert_resize's dis
 
 from __future__ import annotations
 
-import pytest
 from conftest import Oracle, migration_of, nova, oracle, resized
-
-from nova_resize.errors import SpecError
 
 UT = "nova/tests/unit/compute/test_compute_mgr.py::ComputeManagerUnitTestCase::"
 MT = "nova/tests/unit/compute/test_compute_mgr.py::ComputeManagerMigrationTestCase::"
@@ -201,10 +198,8 @@ def test_revert_resize_destroys_the_disks_otherwise():
 
 # nova/compute/manager.py ComputeManager._cleanup_incomplete_migrations (L6513-6551), a periodic
 # task: for each 'error' migration touching this host whose instance is deleted and whose
-# instance.host is another host, driver.delete_instance_files, then status 'failed'. The engine
-# has no such periodic (Engine._periodic raises SpecError for it).
-NO_CLEANUP = ("engine disagrees: no _cleanup_incomplete_migrations periodic task, so an 'error' "
-              "migration of a deleted instance never becomes 'failed' and its files stay")
+# instance.host is another host, driver.delete_instance_files, then status 'failed' (spec rows
+# compute.cleanup_incomplete_migrations.*; [periodic] cleanup_incomplete_migrations).
 
 
 def _deleted_during_resize_instance() -> Oracle:
@@ -222,7 +217,6 @@ def _deleted_during_resize_instance() -> Oracle:
 
 
 @nova(UT + "test_cleanup_incomplete_migrations_dest_node")
-@pytest.mark.xfail(strict=True, raises=SpecError, reason=NO_CLEANUP)
 def test_cleanup_incomplete_migrations_on_the_destination():
     o = _deleted_during_resize_instance()
     # the instance is gone, its row says host1, its files are left on host2, the migration is
@@ -239,7 +233,6 @@ def test_cleanup_incomplete_migrations_on_the_destination():
 
 
 @nova(UT + "test_cleanup_incomplete_migrations_source_node")
-@pytest.mark.xfail(strict=True, raises=SpecError, reason=NO_CLEANUP)
 def test_cleanup_incomplete_migrations_on_the_source():
     # given a resize that failed in finish_resize (the instance ERROR on host2, the migration
     # 'error'), then deleted on host2: the source host1 still has the files
@@ -252,9 +245,9 @@ def test_cleanup_incomplete_migrations_on_the_source():
     vm = o.instance("vm")
     assert (vm.deleted, vm.host) == (True, "host2")
     assert migration_of(o).status == "error"
-    assert "vm" in o.host("host1").disks
+    assert "vm" in o.host("host1").resize_disks  # the original disks, moved aside
     # when host1 runs _cleanup_incomplete_migrations
     o.periodic("cleanup_incomplete_migrations", "host1")
     # then host1's files are deleted and the migration is 'failed'
-    assert "vm" not in o.host("host1").disks
+    assert "vm" not in o.host("host1").disks and "vm" not in o.host("host1").resize_disks
     assert migration_of(o).status == "failed"

@@ -9,7 +9,6 @@ that every handler the request started returned normally."""
 
 from __future__ import annotations
 
-import pytest
 from conftest import Oracle, nova, one, oracle
 
 SA = "nova/tests/functional/api_sample_tests/test_servers.py::ServersActionsJsonTest::"
@@ -41,8 +40,6 @@ def test_server_resize_action():
 
 
 @nova(SA + "test_server_revert_resize")
-@pytest.mark.xfail(strict=True, reason="engine disagrees: revert of a same-host resize destroys "
-                   "the host's only disk copy, so finish_revert_resize raises and sets ERROR")
 def test_server_revert_resize_action():
     """nova keeps the disk a same-host revert needs: revert_resize passes destroy_disks = not
     _is_instance_storage_shared(host=migration.source_compute) (manager.py L3502-3505), which

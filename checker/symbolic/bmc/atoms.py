@@ -13,8 +13,9 @@ from nova_resize.spec.query import EXPRESSIONS
 from nova_resize.errors import OutsideFragment
 
 INSTANCE_FIELDS = ("vm_state", "task_state", "power_state", "host", "flavor", "old_flavor",
-                   "new_flavor", "old_vm_state", "launched", "locked", "deleted")
-OBJECT_FIELDS = ("flavor", "old_flavor", "new_flavor")
+                   "new_flavor", "old_vm_state", "launched", "locked", "deleted", "progress")
+FLAVOR_SLOTS = ("flavor", "old_flavor", "new_flavor")
+OBJECT_FIELDS = ("old_flavor", "new_flavor")
 MIGRATION_FIELDS = ("source_compute", "dest_compute", "old_flavor", "new_flavor", "status",
                     "migration_type")
 FLAVOR_ATTRS = ("id", "name", "vcpus", "memory_mb", "root_gb", "disabled")
@@ -149,6 +150,7 @@ def local_refs(*vals: Any) -> set[str]:
 
 __all__ = [
     "FLAVOR_ATTRS",
+    "FLAVOR_SLOTS",
     "INSTANCE_FIELDS",
     "MIGRATION_FIELDS",
     "OBJECT_FIELDS",

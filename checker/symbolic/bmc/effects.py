@@ -11,6 +11,7 @@ from nova_resize.spec import model as m
 from nova_resize.spec.states import DELETING, PRE_MIGRATING
 
 from .atoms import (
+    FLAVOR_SLOTS,
     INSTANCE_FIELDS,
     MIGRATION_FIELDS,
     OBJECT_FIELDS,
@@ -158,13 +159,18 @@ class EffectRules(EncodingBase):
         a = self.a
         f = f"f.{p.slot}"
         deleted = self.get(s, p, "i.deleted") == a(True)
-        for x in OBJECT_FIELDS:
-            d = self.get(s, p, f"{f}.d.{x}") == a(True)
-            p.upd[f"i.{x}"] = z3.If(z3.And(d, z3.Not(deleted)), self.get(s, p, f"{f}.i.{x}"),
-                                    self.get(s, p, f"i.{x}"))
-            p.upd[f"{f}.d.{x}"] = a(False)
         cols = [x for x in INSTANCE_FIELDS if x not in OBJECT_FIELDS]
         anycol = z3.Or([self.get(s, p, f"{f}.d.{x}") == a(True) for x in cols])
+        # _save_flavor: the three flavors together, from the copy, whenever one is dirty
+        anyflavor = z3.Or([self.get(s, p, f"{f}.d.{x}") == a(True) for x in FLAVOR_SLOTS])
+        local = p.slot in self.api_slots.values()  # nova-api saves locally: the flavors reset
+        for x in FLAVOR_SLOTS:
+            p.upd[f"i.{x}"] = z3.If(z3.And(anyflavor, z3.Not(deleted)),
+                                    self.get(s, p, f"{f}.i.{x}"), self.get(s, p, f"i.{x}"))
+            if local:
+                p.upd[f"{f}.d.{x}"] = a(False)
+            else:  # a remote save resets the copy only when the call succeeds
+                p.upd[f"{f}.d.{x}"] = z3.If(anycol, self.get(s, p, f"{f}.d.{x}"), a(False))
         out: list[Any] = [p.fork(z3.Not(anycol))]
         w = p.fork(anycol)
         out.append((w.fork(deleted), "InstanceNotFound"))
@@ -229,6 +235,9 @@ class EffectRules(EncodingBase):
             return z3.Or([z3.And(x == a(h), self.get(s, p, f"h.{h}.disk") == a(True))
                           for h in self.hosts])
 
+        def flag(h: str, name: str) -> Any:
+            return self.get(s, p, f"h.{h}.{name}") == a(True)
+
         if eff.op == "power_off":
             setbool("run", self.true, False)
             if eff.to is None:
@@ -241,9 +250,26 @@ class EffectRules(EncodingBase):
             e2 = q.fork(z3.Not(has))
             ok = q.fork(has)
             for h in self.hosts:
-                n = f"h.{h}.disk"
-                ok.upd[n] = z3.If(dest == a(h), a(True), self.get(s, ok, n))
+                # the directory moved aside to <path>_resize, the disks copied to the dest
+                here = host == a(h)
+                ok.upd[f"h.{h}.resize"] = z3.If(here, a(True), self.get(s, ok, f"h.{h}.resize"))
+                ok.upd[f"h.{h}.disk"] = z3.If(dest == a(h), a(True),
+                                              z3.If(here, a(False), self.get(s, ok, f"h.{h}.disk")))
             return [(e1, "Exception"), (e2, "InstanceDiskMissing"), ok]
+        if eff.op == "cleanup_resize":
+            inst_host = self.get(s, p, f"f.{p.slot}.i.host")
+            for h in self.hosts:
+                here = host == a(h)
+                p.upd[f"h.{h}.resize"] = z3.If(here, a(False), self.get(s, p, f"h.{h}.resize"))
+                p.upd[f"h.{h}.run"] = z3.If(z3.And(here, inst_host != a(h)), a(False),
+                                            self.get(s, p, f"h.{h}.run"))
+            return [p]
+        if eff.op == "restore_resize_copy":
+            for h in self.hosts:
+                move = z3.And(host == a(h), flag(h, "resize"))
+                p.upd[f"h.{h}.disk"] = z3.If(move, a(True), self.get(s, p, f"h.{h}.disk"))
+                p.upd[f"h.{h}.resize"] = z3.If(move, a(False), self.get(s, p, f"h.{h}.resize"))
+            return [p]
         if eff.op == "spawn":
             has = disk_at(host)
             err = p.fork(z3.Not(has))
@@ -253,10 +279,18 @@ class EffectRules(EncodingBase):
                 n = f"h.{h}.run"
                 ok.upd[n] = z3.If(z3.And(on, host == a(h)), a(True), self.get(s, ok, n))
             return [(err, "InstanceDiskMissing"), ok]
-        if eff.op == "destroy_guest":
-            keep = self._truthy(self.value(s, p, eff.keep_disk))
-            setbool("run", self.true, False)
-            setbool("disk", z3.Not(keep), False)
+        if eff.op in ("destroy_guest", "delete_files"):
+            keep = (self._truthy(self.value(s, p, eff.keep_disk)) if eff.op == "destroy_guest"
+                    else self.false)
+            if eff.op == "destroy_guest":
+                setbool("run", self.true, False)
+            for h in self.hosts:
+                # delete_instance_files: <path>, or when there is none <path>_resize
+                dele = z3.And(host == a(h), z3.Not(keep))
+                has = flag(h, "disk")
+                p.upd[f"h.{h}.disk"] = z3.If(dele, a(False), self.get(s, p, f"h.{h}.disk"))
+                p.upd[f"h.{h}.resize"] = z3.If(z3.And(dele, z3.Not(has)), a(False),
+                                               self.get(s, p, f"h.{h}.resize"))
             return [p]
         if eff.op == "destroy_disk":
             setbool("disk", self.true, False)

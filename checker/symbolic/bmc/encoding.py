@@ -152,7 +152,8 @@ class Encoding(CoreRules, HandlerRules, RefRules, EffectRules):
         init = {"vm_state": ic.vm_state, "task_state": None,
                 "power_state": SHUTDOWN if ic.vm_state == STOPPED else RUNNING,
                 "host": ic.host, "flavor": ic.flavor, "old_flavor": None, "new_flavor": None,
-                "old_vm_state": None, "launched": True, "locked": ic.locked, "deleted": False}
+                "old_vm_state": None, "launched": True, "locked": ic.locked, "deleted": False,
+                "progress": None}
         for f in INSTANCE_FIELDS:
             lay.add(f"i.{f}", init[f])
         lay.add("m.exists", False)
@@ -160,6 +161,7 @@ class Encoding(CoreRules, HandlerRules, RefRules, EffectRules):
             lay.add(f"m.{f}", None)
         for h in self.hosts:
             lay.add(f"h.{h}.disk", h == ic.host)
+            lay.add(f"h.{h}.resize", False)
             lay.add(f"h.{h}.run", h == ic.host and ic.vm_state != STOPPED)
         for k, v in sorted(cfg.actions):
             lay.add(f"b.op:{k}", v, True)
