@@ -123,6 +123,9 @@ def make_copy(dest: Path) -> Path:
         link = dest / "nova_resize" / pkg
         if not link.exists():
             link.symlink_to(Path("..") / pkg, target_is_directory=True)
+    # a repository of its own, for the tests that ask git which files the project has
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=dest, check=True)
     (dest / "_mutation_context.py").write_text(CONTEXT_PLUGIN)
     return dest
 
