@@ -25,6 +25,7 @@ suite and names every test that kills each. Needs ``pip install -e '.[mutation]'
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -157,9 +158,41 @@ def pytest_args(cfg: dict[str, Any]) -> list[str]:
 # ---- which tests run which lines --------------------------------------------------------------
 
 
+def fingerprint(copy: Path) -> str:
+    """A digest of the copy's Python files and configuration (what the clean run depends on)."""
+    h = hashlib.sha256()
+    for p in sorted(copy.rglob("*")):
+        if p.is_file() and not p.is_symlink() and p.suffix in (".py", ".toml") \
+                and ".git" not in p.parts and not p.name.startswith(".mutation"):
+            h.update(p.relative_to(copy).as_posix().encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def cached_coverage_map(copy: Path, cfg: dict[str, Any], quiet: bool, cache: Path | None
+                        ) -> tuple[dict[str, dict[int, set[str]]], dict[str, float]]:
+    """:func:`coverage_map`, kept in ``cache`` for a copy with the same files."""
+    digest = fingerprint(copy)
+    if cache is not None and cache.exists():
+        data = json.loads(cache.read_text())
+        if data.get("fingerprint") == digest:
+            if not quiet:
+                print(f"coverage of the clean run read from {cache}", flush=True)
+            lines = {f: {int(n): set(c) for n, c in by.items()} for f, by in data["lines"].items()}
+            return lines, data["times"]
+    lines, times = coverage_map(copy, cfg, quiet)
+    if cache is not None:
+        cache.write_text(json.dumps({
+            "fingerprint": digest, "times": times,
+            "lines": {f: {str(n): sorted(c) for n, c in by.items()} for f, by in lines.items()},
+        }))
+    return lines, times
+
+
 def coverage_map(copy: Path, cfg: dict[str, Any], quiet: bool
                  ) -> tuple[dict[str, dict[int, set[str]]], dict[str, float]]:
-    """For each engine file (engine/<name>.py), each line's tests; and each test's seconds."""
+    """For each engine file (engine/<name>.py), each line's tests; and each test's seconds.
+    Tests that fail without any mutant are left out (said so)."""
     times_file = copy / ".mutation-times.json"
     data_file = copy / ".mutation-coverage"
     env = env_for(copy)
@@ -171,14 +204,17 @@ def coverage_map(copy: Path, cfg: dict[str, Any], quiet: bool
         print("clean run of the suite under coverage (one context per test) ...", flush=True)
     t0 = time.monotonic()
     proc = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, text=True)
+    if not times_file.exists():
+        raise SystemExit(f"the clean run ended {proc.returncode}:\n{proc.stdout[-3000:]}")
     info = json.loads(times_file.read_text())
-    if info["failed"]:
-        raise SystemExit("the suite fails without any mutant: "
-                         + ", ".join(info["failed"][:5]) + "\n" + proc.stdout[-3000:])
-    if proc.returncode != 0:
+    failing = set(info["failed"])
+    if proc.returncode not in (0, 1) or (proc.returncode == 1 and not failing):
         raise SystemExit(f"the clean run ended {proc.returncode}:\n{proc.stdout[-3000:]}")
     if not quiet:
         print(f"  {len(info['times'])} tests, {time.monotonic() - t0:.0f}s", flush=True)
+        for t in sorted(failing):
+            print(f"  left out, it fails without any mutant: {t}", flush=True)
+    times = {t: v for t, v in info["times"].items() if t not in failing}
 
     from coverage import CoverageData
 
@@ -192,8 +228,8 @@ def coverage_map(copy: Path, cfg: dict[str, Any], quiet: bool
         except ValueError:
             continue
         by_line = cov.contexts_by_lineno(measured)
-        lines[rel] = {n: set(ctx) for n, ctx in by_line.items()}
-    return lines, info["times"]
+        lines[rel] = {n: set(ctx) - failing for n, ctx in by_line.items()}
+    return lines, times
 
 
 def tests_for(m: Mutant, end_line: int, lines: dict[str, dict[int, set[str]]],
@@ -353,6 +389,8 @@ def main() -> int:
                     help="mutants run at once, each in a copy of its own (default 1)")
     ap.add_argument("--named", action="store_true",
                     help="run mutation.toml's [[named]] mutations against the whole suite")
+    ap.add_argument("--coverage-cache", metavar="FILE",
+                    help="keep the clean run's coverage here, reused while no file changes")
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--keep", action="store_true", help="keep the copies under /tmp")
     ap.add_argument("--quiet", action="store_true")
@@ -381,9 +419,9 @@ def main() -> int:
             if args.json:
                 Path(args.json).write_text(json.dumps([asdict(n) for n in results], indent=2))
             return 0
-        lines, times = coverage_map(copies[0], cfg, args.quiet)
-        for c in copies[1:]:
-            shutil.copy2(copies[0] / ".mutation-times.json", c / ".mutation-times.json")
+        lines, times = cached_coverage_map(copies[0], cfg, args.quiet,
+                                           Path(args.coverage_cache) if args.coverage_cache
+                                           else None)
         everything, _ = enumerate_mutants(copies[0], modules, cfg.get("skip_operators", []))
         rng = random.Random(args.seed)
         chosen: list[tuple[Mutant, int]] = []

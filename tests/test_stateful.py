@@ -80,3 +80,13 @@ def test_given_a_seed_the_hypothesis_run_repeats_and_another_seed_explores_other
 def test_without_a_seed_the_suite_profile_keeps_the_hypothesis_run_derandomized(monkeypatch):
     first = _actions_taken(monkeypatch)
     assert first and first == _actions_taken(monkeypatch)
+
+
+def test_the_suite_keeps_hypothesis_out_of_the_checkout():
+    from hypothesis import settings
+    from hypothesis.configuration import storage_directory
+
+    assert settings.default.database is None and settings.default.derandomize
+    home = storage_directory("x", intent_to_write=False).path.resolve()
+    assert not home.is_relative_to(Path(__file__).resolve().parent.parent)
+    assert not home.is_relative_to(Path.cwd().resolve())
