@@ -301,3 +301,49 @@ def test_seed_smaller_disk_loads_from_any_working_directory(tmp_path, monkeypatc
 def test_a_malformed_validation_is_refused_naming_its_key(body, msg):
     with pytest.raises(ConfigError, match=msg):
         apply_variant_text(LIBERTY, "[[validation]]\n" + body + "\n", "bad.toml")
+
+
+# ---- self.* references ------------------------------------------------------------------------
+
+
+def test_self_lock_is_another_handler_on_this_service_holding_the_instance_lock():
+    c, me = _frame_with_locals()
+    tb = c.engine.tables
+    tx = Tx.of(c.world)
+
+    def other(fid, service="host1", name="vm", lock=True):
+        f = _frame_with_locals()[1]
+        f.id, f.service, f.lock = fid, service, lock
+        f.instance = f.instance._replace(name=name)
+        return f
+
+    assert resolve(tb, tx, me, "self.lock") is False
+    me.lock = True  # its own lock does not count
+    tx.frames[me.id] = me
+    assert resolve(tb, tx, me, "self.lock") is False
+    for f in (other("x.1", service="host2"), other("x.2", name="vm2"), other("x.3", lock=False)):
+        tx.frames[f.id] = f
+    assert resolve(tb, tx, me, "self.lock") is False
+    tx.frames["x.4"] = other("x.4")
+    assert resolve(tb, tx, me, "self.lock") is True
+
+
+def test_self_guest_running_and_init_pending_read_this_service_host():
+    c, fr = _frame_with_locals()
+    tb, tx = c.engine.tables, Tx.of(c.world)
+    assert resolve(tb, tx, fr, "self.guest_running") is True  # vm runs on host1
+    fr.service = "host2"
+    assert resolve(tb, tx, fr, "self.guest_running") is False
+    fr.service = "nowhere"
+    assert resolve(tb, tx, fr, "self.guest_running") is False
+    fr.service = "host1"
+    assert resolve(tb, tx, fr, "self.init_pending") == 0
+    for n, svc in enumerate(("host1", "host1", "host2")):
+        f = _frame_with_locals()[1]
+        f.id, f.service, f.method = f"i.{n}", svc, "init_instance"
+        tx.frames[f.id] = f
+    assert resolve(tb, tx, fr, "self.init_pending") == 2
+    from nova_resize.errors import SpecError
+
+    with pytest.raises(SpecError, match=r"self\.weather"):
+        resolve(tb, tx, fr, "self.weather")
