@@ -162,9 +162,10 @@ def fingerprint(copy: Path) -> str:
     """A digest of the copy's Python files and configuration (what the clean run depends on)."""
     h = hashlib.sha256()
     for p in sorted(copy.rglob("*")):
+        rel = p.relative_to(copy)
         if p.is_file() and not p.is_symlink() and p.suffix in (".py", ".toml") \
-                and ".git" not in p.parts and not p.name.startswith(".mutation"):
-            h.update(p.relative_to(copy).as_posix().encode())
+                and rel.parts[0] not in (".git", "bench") and not p.name.startswith(".mutation"):
+            h.update(rel.as_posix().encode())
             h.update(p.read_bytes())
     return h.hexdigest()
 
@@ -246,6 +247,7 @@ def tests_for(m: Mutant, end_line: int, lines: dict[str, dict[int, set[str]]],
         found |= {c for c in ctx if c}
     if at_import:
         found = set(times)
+    found &= set(times)  # not the tests left out (failing, or slower than max_test_seconds)
     return sorted(found, key=lambda t: (times.get(t, 0.0), t))
 
 
@@ -328,7 +330,10 @@ def run_mutant(copy: Path, cfg: dict[str, Any], m: Mutant, end: int,
     return m
 
 
-def run_named(copy: Path, cfg: dict[str, Any], item: dict[str, Any]) -> Named:
+def run_named(copy: Path, cfg: dict[str, Any], item: dict[str, Any], tests: list[str]
+              ) -> Named:
+    """One [[named]] mutation against ``tests`` (every test, or the clean run's in order of
+    their time, stopping at the first that fails)."""
     n = Named(item["name"], item["file"])
     path = copy / item["file"]
     original = path.read_text()
@@ -337,7 +342,7 @@ def run_named(copy: Path, cfg: dict[str, Any], item: dict[str, Any]) -> Named:
                          f"{original.count(item['old'])} times in {item['file']}")
     path.write_text(original.replace(item["old"], item["new"]))
     try:
-        n.outcome, n.killers, n.seconds = run_tests(copy, cfg, ["tests"], False, 3600)
+        n.outcome, n.killers, n.seconds = run_tests(copy, cfg, tests, tests != ["tests"], 3600)
     finally:
         path.write_text(original)
     return n
@@ -409,8 +414,12 @@ def main() -> int:
         check_copy_imports(copies[0])
         if args.named:
             results = []
+            order = ["tests"]
+            if args.coverage_cache and Path(args.coverage_cache).exists():
+                known = json.loads(Path(args.coverage_cache).read_text())["times"]
+                order = sorted(known, key=lambda t: (known[t], t))
             for item in cfg.get("named", []):
-                n = run_named(copies[0], cfg, item)
+                n = run_named(copies[0], cfg, item, order)
                 results.append(n)
                 if not args.quiet:
                     print(f"{n.outcome:8s} {n.name} ({n.seconds:.0f}s)", flush=True)
@@ -422,6 +431,16 @@ def main() -> int:
         lines, times = cached_coverage_map(copies[0], cfg, args.quiet,
                                            Path(args.coverage_cache) if args.coverage_cache
                                            else None)
+        limit = float(cfg.get("max_test_seconds", 0) or 0)
+        if limit:
+            slow = sorted(t for t, v in times.items() if v > limit)
+            times = {t: v for t, v in times.items() if v <= limit}
+            if not args.quiet:
+                print(f"{len(slow)} tests slower than {limit:g}s in the clean run are not run "
+                      f"per mutant (mutation.toml max_test_seconds): a survivor may still be "
+                      f"killed by one of them", flush=True)
+                for t in slow:
+                    print(f"  slow: {t}")
         everything, _ = enumerate_mutants(copies[0], modules, cfg.get("skip_operators", []))
         rng = random.Random(args.seed)
         chosen: list[tuple[Mutant, int]] = []
