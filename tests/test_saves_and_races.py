@@ -189,3 +189,80 @@ def test_given_an_instance_being_deleted_when_auto_confirm_runs_then_it_skips_th
     res = _auto_confirm(c, mig.id)
     assert "compute.poll_unconfirmed_resizes.busy" in res.rows
     assert c.migration("vm").status == "finished"
+
+
+# ---- the instance lock on a compute host ------------------------------------------------------
+
+
+def test_given_a_stop_holding_the_instance_lock_when_a_terminate_arrives_then_it_waits():
+    # given: a stop and a delete accepted; the stop runs first on host1 and takes the lock
+    c = cloud()
+    assert c.api.stop("vm").outcome == "accepted"
+    assert c.api.delete("vm").outcome == "accepted"
+    c.deliver("stop_instance")
+    (stop,) = c.world.frames
+    assert stop.lock
+    # when: terminate_instance reaches host1
+    c.deliver("terminate_instance")
+    term = next(f for f in c.world.frames if f.method == "terminate_instance")
+    # then: only the stop can go on; terminate waits at its lock
+    runs = [a for a in c.engine.enabled(c.world) if isinstance(a, Run)]
+    assert runs == [Run(stop.id, 0)]
+    # and once the stop has finished, the terminate takes the lock and runs
+    while any(f.method == "stop_instance" for f in c.world.frames):
+        c.run("stop_instance")
+    assert Run(term.id, 0) in c.engine.enabled(c.world)
+    res = c.run("terminate_instance")
+    assert res.rows == ["compute.terminate_instance.lock"] or \
+        res.rows[0] == "compute.terminate_instance.lock"
+    assert next(f for f in c.world.frames if f.method == "terminate_instance").lock
+
+
+# ---- the hypervisor's files: <path> and <path>_resize -----------------------------------------
+
+
+def _host_files(disks, resize_disks, running=(), lives_on="host1"):
+    """``vm``'s files on host1, and host1's files after a driver effect run there."""
+    c = cloud()
+    tb, tx = c.engine.tables, Tx.of(c.world)
+    h = tx.host("host1")
+    tx.set_host(h._replace(disks=frozenset(disks), resize_disks=frozenset(resize_disks),
+                           running=frozenset(running)))
+    fr = _frame("vm.8", c.instance("vm")._replace(host=lives_on), None)
+
+    def after(op, **kw):
+        effects.apply(tb, tx, fr, m.Driver(op, **kw), LIBERTY.rows[0])
+        h = tx.host("host1")
+        return sorted(h.disks), sorted(h.resize_disks), sorted(h.running)
+    return after
+
+
+def test_deleting_instance_files_removes_the_path_first_then_the_resize_copy():
+    after = _host_files({"vm"}, {"vm"})
+    assert after("delete_files") == ([], ["vm"], [])  # one of the two per call
+    assert after("delete_files") == ([], [], [])
+    assert after("delete_files") == ([], [], [])  # nothing left: nothing happens
+
+
+def test_destroying_a_guest_stops_it_and_deletes_its_files_unless_asked_to_keep_them():
+    after = _host_files({"vm"}, set(), running={"vm"})
+    assert after("destroy_guest", keep_disk=True) == (["vm"], [], [])
+    after = _host_files({"vm"}, set(), running={"vm"})
+    assert after("destroy_guest") == ([], [], [])
+    after = _host_files(set(), set(), running={"vm"})
+    assert after("destroy_guest") == ([], [], [])
+
+
+def test_restoring_the_resize_copy_moves_it_back_only_when_it_exists():
+    after = _host_files(set(), {"vm"})
+    assert after("restore_resize_copy") == (["vm"], [], [])
+    after = _host_files({"vm"}, set())
+    assert after("restore_resize_copy") == (["vm"], [], [])
+
+
+def test_cleaning_up_a_resize_removes_the_copy_and_the_guest_of_an_instance_living_elsewhere():
+    after = _host_files({"vm"}, {"vm"}, running={"vm"})
+    # the instance lives on host1 (the frame's copy says so): a same-host resize keeps its guest
+    assert after("cleanup_resize") == (["vm"], [], ["vm"])
+    after = _host_files(set(), {"vm"}, running={"vm"}, lives_on="host2")
+    assert after("cleanup_resize") == ([], [], [])
