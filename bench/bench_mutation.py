@@ -158,39 +158,75 @@ def pytest_args(cfg: dict[str, Any]) -> list[str]:
 # ---- which tests run which lines --------------------------------------------------------------
 
 
-def fingerprint(copy: Path) -> str:
-    """A digest of the copy's Python files and configuration (what the clean run depends on)."""
-    h = hashlib.sha256()
+def digests(copy: Path) -> dict[str, str]:
+    """A digest of each of the copy's Python files and configurations (what the clean run
+    depends on), by path."""
+    out = {}
     for p in sorted(copy.rglob("*")):
         rel = p.relative_to(copy)
         if p.is_file() and not p.is_symlink() and p.suffix in (".py", ".toml") \
                 and rel.parts[0] not in (".git", "bench") and not p.name.startswith(".mutation"):
-            h.update(rel.as_posix().encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()
+            out[rel.as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def fingerprint(copy: Path) -> str:
+    return hashlib.sha256(json.dumps(digests(copy), sort_keys=True).encode()).hexdigest()
+
+
+def _changed_test_files(old: dict[str, str], new: dict[str, str]) -> list[str] | None:
+    """The test modules added or changed since ``old``, when nothing else changed (None
+    otherwise: the whole clean run is needed)."""
+    changed = {f for f in set(old) | set(new) if old.get(f) != new.get(f)}
+    tests = [f for f in changed if f.startswith("tests/test_") and f in new]
+    if changed - set(tests):
+        return None
+    return sorted(tests)
 
 
 def cached_coverage_map(copy: Path, cfg: dict[str, Any], quiet: bool, cache: Path | None
                         ) -> tuple[dict[str, dict[int, set[str]]], dict[str, float]]:
-    """:func:`coverage_map`, kept in ``cache`` for a copy with the same files."""
-    digest = fingerprint(copy)
+    """:func:`coverage_map`, kept in ``cache``: reused while no file changes, and completed
+    with a run of the changed test modules alone when only test modules changed."""
+    files = digests(copy)
+    digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
     if cache is not None and cache.exists():
         data = json.loads(cache.read_text())
+        lines = {f: {int(n): set(c) for n, c in by.items()} for f, by in data["lines"].items()}
+        times = data["times"]
         if data.get("fingerprint") == digest:
             if not quiet:
                 print(f"coverage of the clean run read from {cache}", flush=True)
-            lines = {f: {int(n): set(c) for n, c in by.items()} for f, by in data["lines"].items()}
-            return lines, data["times"]
+            return lines, times
+        redo = _changed_test_files(data.get("files", {}), files)
+        if redo:
+            if not quiet:
+                print(f"coverage of the clean run read from {cache}; the changed test modules "
+                      f"run again: {', '.join(redo)}", flush=True)
+            new_lines, new_times = coverage_map(copy, cfg, quiet, redo)
+            gone = {t for t in times if t.split("::")[0] in redo}
+            times = {t: v for t, v in times.items() if t not in gone} | new_times
+            for f in set(lines) | set(new_lines):
+                by = lines.setdefault(f, {})
+                for n in set(by) | set(new_lines.get(f, {})):
+                    by[n] = (by.get(n, set()) - gone) | new_lines.get(f, {}).get(n, set())
+            _save(cache, digest, files, lines, times)
+            return lines, times
     lines, times = coverage_map(copy, cfg, quiet)
     if cache is not None:
-        cache.write_text(json.dumps({
-            "fingerprint": digest, "times": times,
-            "lines": {f: {str(n): sorted(c) for n, c in by.items()} for f, by in lines.items()},
-        }))
+        _save(cache, digest, files, lines, times)
     return lines, times
 
 
-def coverage_map(copy: Path, cfg: dict[str, Any], quiet: bool
+def _save(cache: Path, digest: str, files: dict[str, str],
+          lines: dict[str, dict[int, set[str]]], times: dict[str, float]) -> None:
+    cache.write_text(json.dumps({
+        "fingerprint": digest, "files": files, "times": times,
+        "lines": {f: {str(n): sorted(c) for n, c in by.items()} for f, by in lines.items()},
+    }))
+
+
+def coverage_map(copy: Path, cfg: dict[str, Any], quiet: bool, tests: list[str] | None = None
                  ) -> tuple[dict[str, dict[int, set[str]]], dict[str, float]]:
     """For each engine file (engine/<name>.py), each line's tests; and each test's seconds.
     Tests that fail without any mutant are left out (said so)."""
@@ -200,7 +236,7 @@ def coverage_map(copy: Path, cfg: dict[str, Any], quiet: bool
     env["MUTATION_TIMES"] = str(times_file)
     cmd = [sys.executable, "-m", "coverage", "run", f"--data-file={data_file}",
            "--include=*/engine/*", "-m", "pytest", "-p", "_mutation_context",
-           *pytest_args(cfg), "tests"]
+           *pytest_args(cfg), *(tests or ["tests"])]
     if not quiet:
         print("clean run of the suite under coverage (one context per test) ...", flush=True)
     t0 = time.monotonic()

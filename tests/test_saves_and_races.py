@@ -266,3 +266,25 @@ def test_cleaning_up_a_resize_removes_the_copy_and_the_guest_of_an_instance_livi
     assert after("cleanup_resize") == (["vm"], [], ["vm"])
     after = _host_files(set(), {"vm"}, running={"vm"}, lives_on="host2")
     assert after("cleanup_resize") == ([], [], [])
+
+
+def test_given_two_migrations_when_the_older_is_saved_then_it_becomes_the_most_recently_updated():
+    # given: a resize confirmed, then a second resize: two migrations of vm
+    c = _resized()
+    c.api.confirm_resize("vm")
+    c.run_until_quiescent()
+    c.api.resize("vm", "large")
+    c.run_until_quiescent()
+    old, new = c.migrations("vm")
+    assert new.updated_at is not None and old.updated_at is not None
+    assert new.updated_at > old.updated_at  # the second one was written last
+    # when: a handler holding the first one changes it and saves
+    tb, tx = c.engine.tables, Tx.of(c.world)
+    fr = _frame("vm.8", c.instance("vm"), old)
+    row = LIBERTY.row("api.revert_resize.reverting")
+    effects.apply(tb, tx, fr, m.Set("migration", "status", "error"), row)
+    effects.apply(tb, tx, fr, m.SaveMigration(), row)
+    # then: it is now the most recently updated; the order is all the ranks keep
+    first, second = tx.migrations[old.id], tx.migrations[new.id]
+    assert first.updated_at > second.updated_at
+    assert sorted([first.updated_at, second.updated_at]) == [1, 2]
