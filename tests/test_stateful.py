@@ -62,7 +62,7 @@ def _actions_taken(monkeypatch, **kw):
         return real(self, w, action)
 
     monkeypatch.setattr(Engine, "step", step)
-    run_machine(load_preset("seed"), examples=3, steps=8, **kw)
+    run_machine(load_preset("seed"), examples=8, steps=10, **kw)
     monkeypatch.setattr(Engine, "step", real)
     return taken
 
@@ -72,7 +72,8 @@ def test_given_a_seed_the_hypothesis_run_repeats_and_another_seed_explores_other
     monkeypatch.chdir(tmp_path)
     first = _actions_taken(monkeypatch, seed=1)
     assert first and first == _actions_taken(monkeypatch, seed=1)
-    assert first != _actions_taken(monkeypatch, seed=2)
+    others = [_actions_taken(monkeypatch, seed=s) for s in (2, 3)]
+    assert any(o != first for o in others)
     # no example database is written into the working directory
     assert not (tmp_path / ".hypothesis").exists()
 
