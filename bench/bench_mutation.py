@@ -25,6 +25,7 @@ suite and names every test that kills each. Needs ``pip install -e '.[mutation]'
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import os
@@ -290,6 +291,32 @@ def tests_for(m: Mutant, end_line: int, lines: dict[str, dict[int, set[str]]],
 # ---- the mutants ------------------------------------------------------------------------------
 
 
+def annotation_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The (start, end) positions of the type annotations: with ``from __future__ import
+    annotations`` they are never evaluated, so a mutant inside one is equivalent by
+    construction."""
+    tree = ast.parse(path.read_text())
+    out = []
+    for node in ast.walk(tree):
+        ann = None
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            ann = node.returns
+        elif isinstance(node, ast.arg):
+            ann = node.annotation
+        elif isinstance(node, ast.AnnAssign):
+            ann = node.annotation
+        if ann is not None and ann.end_lineno is not None and ann.end_col_offset is not None:
+            out.append(((ann.lineno, ann.col_offset), (ann.end_lineno, ann.end_col_offset)))
+    return out
+
+
+def _annotation_operator(spans: list[tuple[tuple[int, int], tuple[int, int]]], spec: Any
+                         ) -> bool:
+    """Whether a mutant lies inside an annotation (``X | None``)."""
+    pos = tuple(spec.start_pos)
+    return any(start <= pos < end for start, end in spans)
+
+
 def enumerate_mutants(copy: Path, modules: list[str], skip: list[str]
                       ) -> tuple[list[tuple[Mutant, int]], Any]:
     from cosmic_ray.commands.init import _all_work_items
@@ -297,12 +324,16 @@ def enumerate_mutants(copy: Path, modules: list[str], skip: list[str]
     out = []
     for name in modules:
         path = copy / "engine" / f"{name}.py"
+        future = "from __future__ import annotations" in path.read_text()
+        annotated = annotation_spans(path) if future else []
         for item in _all_work_items([path], {}):
             spec = item.mutations[0]
             op = spec.operator_name
             if any(op.split("/", 1)[1].startswith(s) for s in skip):
                 continue
             m = Mutant(f"engine/{name}.py", op, spec.occurrence, spec.start_pos[0])
+            if _annotation_operator(annotated, spec):
+                m.outcome = "equivalent"
             out.append((m, spec.end_pos[0]))
     return out, None
 
@@ -350,6 +381,8 @@ def run_mutant(copy: Path, cfg: dict[str, Any], m: Mutant, end: int,
     import cosmic_ray.plugins
     from cosmic_ray.mutating import use_mutation
 
+    if m.outcome == "equivalent":
+        return m
     tests = tests_for(m, end, lines, times)
     m.tests = len(tests)
     if not tests:
@@ -480,15 +513,21 @@ def main() -> int:
         everything, _ = enumerate_mutants(copies[0], modules, cfg.get("skip_operators", []))
         rng = random.Random(args.seed)
         chosen: list[tuple[Mutant, int]] = []
+        equivalent: dict[str, int] = {}
         for name in modules:
-            mine = [x for x in everything if x[0].module == f"engine/{name}.py"]
+            module = f"engine/{name}.py"
+            mine = [x for x in everything if x[0].module == module]
+            equivalent[module] = sum(1 for x in mine if x[0].outcome == "equivalent")
+            mine = [x for x in mine if x[0].outcome != "equivalent"]
             if args.sample and len(mine) > args.sample:
                 mine = sorted(rng.sample(mine, args.sample), key=lambda x: (x[0].line,
                                                                            x[0].operator))
             chosen += mine
         if not args.quiet:
-            print(f"{len(everything)} mutants in {len(modules)} modules; running "
-                  f"{len(chosen)}", flush=True)
+            print(f"{len(everything)} mutants in {len(modules)} modules, "
+                  f"{sum(equivalent.values())} of them inside type annotations (never "
+                  f"evaluated under `from __future__ import annotations`: equivalent, not "
+                  f"sampled); running {len(chosen)}", flush=True)
         for m, _ in chosen:
             describe(copies[0], m)
         done: list[Mutant] = []
@@ -510,6 +549,7 @@ def main() -> int:
                           f"{m.operator.split('/', 1)[1]} {m.outcome}{extra} "
                           f"({m.tests} tests, {m.seconds:.1f}s)", flush=True)
         summary = report(done)
+        summary["equivalent_in_annotations"] = equivalent
         print(f"{time.monotonic() - t0:.0f}s in all (sample {args.sample} per module, seed "
               f"{args.seed})")
         if args.json:

@@ -272,3 +272,27 @@ def test_a_step_that_changes_nothing_shares_the_parts_of_the_world():
 
 def test_the_runaway_guard_is_far_above_any_real_chain_of_rows():
     assert MAX_EAGER_ROWS >= 100
+
+
+def test_the_audit_is_enabled_only_on_an_up_host_whose_tracker_it_would_change():
+    # given: the audit periodic task on; a resize finished, so host2's tracker differs from
+    # what an audit would compute
+    c = cloud(periodic={"update_available_resource": True})
+    audits = [a for a in c.engine.enabled(c.world) if isinstance(a, Periodic)]
+    assert audits == []  # nothing to change anywhere yet
+    c.api.resize("vm", "medium")
+    c.run_until_quiescent()
+    c.api.confirm_resize("vm")
+    c.run_until_quiescent()
+    audits = [a for a in c.engine.enabled(c.world) if isinstance(a, Periodic)
+              and a.task == "update_available_resource"]
+    assert Periodic("update_available_resource", "host1") in audits
+    # when host1 is down, its audit is not enabled
+    hosts = tuple(h._replace(status="down") if h.name == "host1" else h
+                  for h in c.world.hosts)
+    down = c.world._replace(hosts=hosts)
+    assert not [a for a in c.engine.enabled(down) if isinstance(a, Periodic)
+                and a.host == "host1" and a.task == "update_available_resource"]
+    # and after the audit ran, it would change nothing more: not enabled again
+    c.do(Periodic("update_available_resource", "host1"))
+    assert Periodic("update_available_resource", "host1") not in c.engine.enabled(c.world)
