@@ -8,6 +8,7 @@ Each test reads given / when / then; each would fail if the rule it names were b
 
 from __future__ import annotations
 
+import pytest
 from conftest import cloud
 from nova_resize.engine import effects
 from nova_resize.engine.actions import ApiRequest, Periodic, Run
@@ -288,3 +289,12 @@ def test_given_two_migrations_when_the_older_is_saved_then_it_becomes_the_most_r
     first, second = tx.migrations[old.id], tx.migrations[new.id]
     assert first.updated_at > second.updated_at
     assert sorted([first.updated_at, second.updated_at]) == [1, 2]
+
+
+def test_destroying_a_disk_removes_the_path_and_leaves_the_resize_copy():
+    after = _host_files({"vm"}, {"vm"}, running={"vm"})
+    assert after("destroy_disk") == ([], ["vm"], ["vm"])
+    from nova_resize.errors import SpecError
+
+    with pytest.raises(SpecError, match="unknown driver op"):
+        after("reboot")
