@@ -465,6 +465,8 @@ def main() -> int:
                     help="run mutation.toml's [[named]] mutations against the whole suite")
     ap.add_argument("--coverage-cache", metavar="FILE",
                     help="keep the clean run's coverage here, reused while no file changes")
+    ap.add_argument("--rerun", metavar="JSON",
+                    help="an earlier run's --json: keep its kills, run its survivors again")
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--keep", action="store_true", help="keep the copies under /tmp")
     ap.add_argument("--quiet", action="store_true")
@@ -528,9 +530,26 @@ def main() -> int:
                   f"{sum(equivalent.values())} of them inside type annotations (never "
                   f"evaluated under `from __future__ import annotations`: equivalent, not "
                   f"sampled); running {len(chosen)}", flush=True)
+        kept: list[Mutant] = []
+        if args.rerun:
+            # the survivors of an earlier run (same modules, sample and seed) run again against
+            # today's tests; its other outcomes stand
+            before = {(r["module"], r["operator"], r["occurrence"]): r
+                      for r in json.loads(Path(args.rerun).read_text())["results"]}
+            again = []
+            for m, end in chosen:
+                r = before.get((m.module, m.operator, m.occurrence))
+                if r is not None and r["outcome"] in ("killed", "timeout"):
+                    kept.append(Mutant(**r))
+                else:
+                    again.append((m, end))
+            if not args.quiet:
+                print(f"{len(kept)} outcomes kept from {args.rerun}; running {len(again)} "
+                      f"again", flush=True)
+            chosen = again
         for m, _ in chosen:
             describe(copies[0], m)
-        done: list[Mutant] = []
+        done: list[Mutant] = list(kept)
         free = list(copies)
 
         def job(x: tuple[Mutant, int]) -> Mutant:
