@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: check test lint typecheck diagrams bench clean browser
+.PHONY: check test lint typecheck diagrams bench bench-bmc bench-mutation clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,17 @@ diagrams: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_check.py
+
+# the deep bounded model checks (minutes; the suite keeps a shallow cross-check)
+bench-bmc: $(STAMP)
+	$(BIN)/python bench/bench_bmc.py --config bmc --depth 15
+	$(BIN)/python bench/bench_bmc.py --config bmc-races --depth 8
+
+# mutation testing of the engine (cosmic-ray; a sample of each module's mutants)
+bench-mutation: $(STAMP)
+	@$(BIN)/python -c "import cosmic_ray, coverage" 2>/dev/null || \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,mutation]'
+	$(BIN)/python bench/bench_mutation.py $(MUTATION_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

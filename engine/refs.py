@@ -171,7 +171,7 @@ def compile_cond(c: Cond) -> CondFn:
     if op == "<=":
         def le(tb: Tables, tx: Tx, fr: Frame | WFrame) -> bool:
             a, b = getter(tb, tx, fr), y(tb, tx, fr)
-            return a is None or b is None or a <= b
+            return a is not None and b is not None and a <= b
         return le
     raise SpecError(f"unknown condition operator {op!r}")
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from nova_resize.engine.config import Config, parse_config
 from nova_resize.engine.facade import Cloud
 
@@ -13,6 +16,9 @@ from nova_resize.engine.facade import Cloud
 # example database (nothing is written into the checkout)
 settings.register_profile("suite", derandomize=True, database=None, deadline=None)
 settings.load_profile("suite")
+# and its other caches (constants, unicode data) go to the temporary directory, not to the
+# working directory's .hypothesis/
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "nova-resize-hypothesis")
 
 FLAVORS = [
     {"name": "small", "id": 1, "vcpus": 1, "memory_mb": 512, "root_gb": 10},

@@ -44,9 +44,21 @@ def test_walk_prints_the_seed_walk(capsys):
     assert out.strip().endswith("RESIZE resize_finish -> VERIFY_RESIZE -")
 
 
-def test_presets_load():
-    for name in preset_names():
-        load_preset(name)
+def test_every_preset_loads_and_builds_an_initial_cloud():
+    from nova_resize.engine.core import Engine
+
+    names = preset_names()
+    assert {"seed", "ci", "bmc"} <= set(names)
+    for name in names:
+        cfg = load_preset(name)
+        assert cfg.name == name
+        assert cfg.hosts and cfg.instances and cfg.flavors, name
+        w = Engine(cfg).initial()
+        # every configured instance is in the database, on the host the preset puts it
+        assert [(i.name, i.host) for i in w.instances] == [(i.name, i.host)
+                                                           for i in cfg.instances]
+        # and nothing runs yet
+        assert not w.messages and not w.frames and not w.migrations
 
 
 def test_unknown_preset_is_a_one_line_error(capsys):

@@ -94,5 +94,7 @@ def test_migration_endpoints_fixed_by_the_bug_1625462_fix():
 @pytest.mark.parametrize("prop", ["legal-state", "host-consistent"])
 def test_induction_reports_counterexamples_and_the_houdini_result(prop):
     r = by_name(prove_inductive(LIBERTY))[("inductive", prop)]
-    assert r.status in ("proved", "refuted")
+    # the proofs baseline says these are refuted on Liberty
+    assert ("inductive", prop) in load_proof_baseline(None)
+    assert r.status == "refuted"
     assert "not inductive on its own" in r.detail and "->" in r.detail

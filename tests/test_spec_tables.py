@@ -172,8 +172,16 @@ def test_spec_json_lists_every_reference_step_with_guard_and_citation(step):
     doc = to_json(LIBERTY)
     rows = {r["id"]: r for r in doc["rows"]}
     row = rows[REFERENCE_STEPS[step]]
-    assert row["cite"].startswith("nova/")
-    assert "guard" in row and "effects" in row
+    spec_row = LIBERTY.row(REFERENCE_STEPS[step])
+    # the citation names a function of a nova module
+    assert re.fullmatch(r"nova/[\w/]+\.py:[\w.]+", row["cite"]), row["cite"]
+    # the export says what the row does: every condition and effect of the spec row
+    assert row["when_text"] == [str(c) for c in spec_row.when]
+    assert len(row["effects"]) == len(row["effects_text"]) == len(spec_row.effects)
+    # a step the reference names with its guard ("save ... [resize_prep]") saves under it
+    named = re.search(r"\[(.*?)\]", step)
+    if named:
+        assert row["guard"] == f"[{named.group(1)}]"
 
 
 def test_guards_of_the_guarded_saves():

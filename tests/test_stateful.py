@@ -48,3 +48,46 @@ def test_simulate_hypothesis_command(capsys):
     out = capsys.readouterr().out
     assert code == 1
     assert "legal-state: stopped/resize_reverting  [NEW]" in out and "shortest trace" in out
+
+
+def _actions_taken(monkeypatch, **kw):
+    """The actions a Hypothesis run takes (every engine step, in order)."""
+    from nova_resize.engine.core import Engine
+
+    taken = []
+    real = Engine.step
+
+    def step(self, w, action):
+        taken.append(tuple(action))
+        return real(self, w, action)
+
+    monkeypatch.setattr(Engine, "step", step)
+    run_machine(load_preset("seed"), examples=8, steps=10, **kw)
+    monkeypatch.setattr(Engine, "step", real)
+    return taken
+
+
+def test_given_a_seed_the_hypothesis_run_repeats_and_another_seed_explores_otherwise(
+        monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    first = _actions_taken(monkeypatch, seed=1)
+    assert first and first == _actions_taken(monkeypatch, seed=1)
+    others = [_actions_taken(monkeypatch, seed=s) for s in (2, 3)]
+    assert any(o != first for o in others)
+    # no example database is written into the working directory
+    assert not (tmp_path / ".hypothesis").exists()
+
+
+def test_without_a_seed_the_suite_profile_keeps_the_hypothesis_run_derandomized(monkeypatch):
+    first = _actions_taken(monkeypatch)
+    assert first and first == _actions_taken(monkeypatch)
+
+
+def test_the_suite_keeps_hypothesis_out_of_the_checkout():
+    from hypothesis import settings
+    from hypothesis.configuration import storage_directory
+
+    assert settings.default.database is None and settings.default.derandomize
+    home = storage_directory("x", intent_to_write=False).path.resolve()
+    assert not home.is_relative_to(Path(__file__).resolve().parent.parent)
+    assert not home.is_relative_to(Path.cwd().resolve())

@@ -9,7 +9,8 @@ TLC's):
  3   internal error: a bug of ours; the traceback is written to a file and stderr points to it
  4   incomplete: the run was stopped by a bound or cap the user did not ask for (the default
      memory or state cap), or interrupted (SIGINT, SIGTERM), before it could say 0; whatever it
-     had found is reported (and written to --json), marked partial
+     had found is reported (and written to --json), marked partial; z3 answered unknown (prove,
+     bmc) where the baseline does not expect it
 ===  ==========================================================================================
 
 A run the user bounded explicitly (``--allow-partial``, or bounds in the configuration's

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, or a usage error (already printed on one line)
         return e.code if isinstance(e.code, int) else BAD_INPUT
-    except Exception as e:  # noqa: BLE001 - a bug in a help text or a type= function
+    except Exception as e:  # a bug in a help text or a type= function
         path = _crash_report(e, argv)
         print(one_line(f"nova-resize: internal error: {e} (a bug; traceback in {path})"),
               file=sys.stderr)

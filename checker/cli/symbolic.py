@@ -13,6 +13,7 @@ from nova_resize.files import bundled_text, check_writable, parse_toml, read_tex
 
 from ..variants import build_spec
 from .common import add_variant, positive, resolve_config, write_output
+from .exits import FINDINGS, INCOMPLETE, OK
 
 
 def cmd_bmc(args: argparse.Namespace) -> int:
@@ -49,12 +50,20 @@ def cmd_bmc(args: argparse.Namespace) -> int:
                     if side:
                         print(f"      {label}: " + ", ".join(sorted(map(format_projection,
                                                                         side))))
+                if r.unknown is not None:
+                    print(f"      z3 answered unknown ({r.unknown}): its side is incomplete")
                 if r.overflow:
                     print("      the z3 side reaches a behaviour its encoding does not follow "
                           "(a second migration, handler or message of one kind)")
     total = time.monotonic() - t0
-    if bad:
-        print(f"bmc: DISAGREE at depth {', '.join(str(r.depth) for r in bad)}; {total:.1f}s")
+    undecided = [r for r in rows if r.unknown is not None]
+    differ = [r for r in bad if r.unknown is None]
+    if differ:
+        print(f"bmc: DISAGREE at depth {', '.join(str(r.depth) for r in differ)}; {total:.1f}s")
+    elif undecided:
+        print(f"bmc: z3 answered unknown at depth "
+              f"{', '.join(str(r.depth) for r in undecided)} ({undecided[0].unknown}): no "
+              f"conclusion; {total:.1f}s")
     else:
         print(f"bmc: z3 and the explicit explorer agree at every depth 0..{args.depth} "
               f"({len(rows[-1].explicit)} (vm_state, task_state, migration status) combinations "
@@ -64,11 +73,13 @@ def cmd_bmc(args: argparse.Namespace) -> int:
             "configuration": config.name, "depth": args.depth, "agree": not bad,
             "seconds": round(total, 3),
             "depths": [{"depth": r.depth, "agree": r.agree, "overflow": r.overflow,
-                        "seconds": round(r.seconds, 3),
+                        "seconds": round(r.seconds, 3), "unknown": r.unknown,
                         "z3": sorted(map(format_projection, r.symbolic)),
                         "explicit": sorted(map(format_projection, r.explicit))} for r in rows],
         }, indent=2))
-    return 1 if bad else 0
+    if differ:
+        return FINDINGS
+    return INCOMPLETE if undecided else OK
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
@@ -76,35 +87,54 @@ def cmd_prove(args: argparse.Namespace) -> int:
     from ..symbolic.proofs import prove_all
 
     spec, variants = build_spec(args.variant)
-    known = {} if args.no_baseline else load_proof_baseline(args.baseline)
+    baselines = ({"refuted": {}, "unknown": {}} if args.no_baseline
+                 else load_proof_baselines(args.baseline))
     if args.json:
         check_writable(args.json, "--json output")
     t0 = time.monotonic()
     results = prove_all(spec)
-    new = []
-    for r in results:
-        if r.status != "proved" and (r.group, r.name) not in known:
-            new.append(r)
+    # a result is known only under its own status: a known refutation that comes back unknown
+    # is an unknown not in the baseline (z3 gave no answer: nothing was shown either way)
+    known = {(status, g, n): reason for status, entries in baselines.items()
+             for (g, n), reason in entries.items()}
+    new = [r for r in results if r.status == "refuted"
+           and ("refuted", r.group, r.name) not in known]
+    undecided = [r for r in results if r.status == "unknown"
+                 and ("unknown", r.group, r.name) not in known]
     if not args.quiet:
         width = max(len(f"{r.group} {r.name}") for r in results)
         for r in results:
             tag = ""
             if r.status != "proved":
-                tag = "  [known: " + known[(r.group, r.name)] + "]" if (
-                    (r.group, r.name) in known) else "  [NEW]"
+                reason = known.get((r.status, r.group, r.name))
+                tag = (f"  [known: {reason}]" if reason is not None
+                       else "  [UNKNOWN: not proved]" if r.status == "unknown" else "  [NEW]")
             print(f"{r.status:8s} {(r.group + ' ' + r.name):{width}s}  {r.detail}{tag}")
     counts = {s: sum(1 for r in results if r.status == s) for s in ("proved", "refuted",
                                                                     "unknown")}
     print(f"prove: {counts['proved']} proved, {counts['refuted']} refuted, {counts['unknown']} "
-          f"unknown, {len(new)} not in the baseline; {time.monotonic() - t0:.1f}s"
+          f"unknown, {len(new) + len(undecided)} not in the baseline; "
+          f"{time.monotonic() - t0:.1f}s"
           + (f" (variants: {', '.join(v.name for v in variants)})" if variants else ""))
+    if undecided:
+        print(f"prove: z3 answered unknown on {len(undecided)} not in the baseline "
+              f"({', '.join(f'{r.group} {r.name}' for r in undecided[:5])}"
+              f"{' ...' if len(undecided) > 5 else ''}): not proved")
     if args.json:
         write_output(args.json, json.dumps([r.__dict__ for r in results], indent=2))
-    return 1 if new else 0
+    if new:
+        return FINDINGS
+    return INCOMPLETE if undecided else OK
 
 
 def load_proof_baseline(path: str | None) -> dict[tuple[str, str], str]:
     """Known refutations of the proofs: (group, name) -> reason."""
+    return load_proof_baselines(path)["refuted"]
+
+
+def load_proof_baselines(path: str | None) -> dict[str, dict[tuple[str, str], str]]:
+    """The proofs baseline: its known refutations (``[[refuted]]``) and the queries z3 is known
+    not to decide (``[[unknown]]``), each (group, name) -> reason."""
     if path is None:
         text = bundled_text("nova_resize.checker", "proofs_baseline.toml")
         source = "<bundled proofs baseline>"
@@ -112,18 +142,22 @@ def load_proof_baseline(path: str | None) -> dict[tuple[str, str], str]:
         text = read_text(path)
         source = path
     data = parse_toml(text, source)
-    unknown = sorted(set(data) - {"refuted"})
-    if unknown:
-        raise UsageError(f"{source}: {unknown[0]}: unknown key (a proofs baseline holds "
-                         f"[[refuted]] tables with group, name and reason)")
-    if not isinstance(data.get("refuted", []), list):
-        raise UsageError(f"{source}: refuted: expected an array of tables [[refuted]]")
-    out = {}
-    for n, item in enumerate(data.get("refuted", [])):
-        if not isinstance(item, dict) or not all(isinstance(item.get(k), str)
-                                                 for k in ("group", "name", "reason")):
-            raise UsageError(f"{source}: refuted[{n}]: expected group, name and reason strings")
-        out[(item["group"], item["name"])] = item["reason"]
+    extra = sorted(set(data) - {"refuted", "unknown"})
+    if extra:
+        raise UsageError(f"{source}: {extra[0]}: unknown key (a proofs baseline holds "
+                         f"[[refuted]] and [[unknown]] tables with group, name and reason)")
+    out: dict[str, dict[tuple[str, str], str]] = {}
+    for status in ("refuted", "unknown"):
+        items = data.get(status, [])
+        if not isinstance(items, list):
+            raise UsageError(f"{source}: {status}: expected an array of tables [[{status}]]")
+        known = out[status] = {}
+        for n, item in enumerate(items):
+            if not isinstance(item, dict) or not all(isinstance(item.get(k), str)
+                                                     for k in ("group", "name", "reason")):
+                raise UsageError(f"{source}: {status}[{n}]: expected group, name and reason "
+                                 f"strings")
+            known[(item["group"], item["name"])] = item["reason"]
     return out
 
 
@@ -151,4 +185,4 @@ def register(sub: Any, epilog: str) -> None:
     bm.set_defaults(func=cmd_bmc)
 
 
-__all__ = ["cmd_bmc", "cmd_prove", "load_proof_baseline", "register"]
+__all__ = ["cmd_bmc", "cmd_prove", "load_proof_baseline", "load_proof_baselines", "register"]

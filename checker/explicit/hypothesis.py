@@ -175,19 +175,22 @@ def run_machine(config: Config, examples: int, steps: int, seed: int | None = No
 
     outcome = Outcome()
     cls = machine_for(config, spec, known, outcome)
+    # never an example database (nothing written into the working directory); without a seed,
+    # randomized or not as the loaded profile says (the test suite's is derandomized)
     s = settings(max_examples=examples, stateful_step_count=steps, deadline=None,
-                 suppress_health_check=list(HealthCheck), derandomize=seed is not None,
+                 suppress_health_check=list(HealthCheck),
+                 derandomize=seed is None and bool(getattr(settings.default, "derandomize", False)),
                  database=None, print_blob=False)
     if seed is not None:
         from hypothesis import seed as hseed
 
-        cls.TestCase.settings = s
+        # run_state_machine_as_test takes the seed from the machine class (a seed on a
+        # function wrapping the call would be ignored)
+        cls = hseed(seed)(cls)
 
-        def run() -> None:
-            hseed(seed)(lambda: run_state_machine_as_test(cls, settings=s))()
-    else:
-        def run() -> None:
-            run_state_machine_as_test(cls, settings=s)
+    def run() -> None:
+        run_state_machine_as_test(cls, settings=s)
+
     try:
         run()
     except AssertionError:

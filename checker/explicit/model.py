@@ -104,7 +104,37 @@ def _projection(w: World, i: Instance) -> str:
     else:
         place = "elsewhere"
     status = f"migration {mig.status}, " if mig is not None else ""
-    return f"{i.vm_state}/{i.task_state or 'None'}, {status}{place}"
+    # a second resize started while an earlier one is still on its way (restart recovery or an
+    # error save cleared the task the API guards on): name the earlier one's status, since the
+    # properties judge the instance by its newest migration
+    earlier = [m.status for m in migs[:-1] if m.status in _UNDER_WAY]
+    if earlier:
+        also = f", an earlier migration {earlier[-1]}"
+    elif mig is not None and mig.status in _UNDER_WAY and _new_resize_pending(w, i.name):
+        also = ", another resize scheduling"
+    else:
+        also = ""
+    return f"{i.vm_state}/{i.task_state or 'None'}, {status}{place}{also}"
+
+
+def _new_resize_pending(w: World, name: str) -> bool:
+    """A resize of ``name`` is being scheduled (the conductor's call or task, or a prep_resize
+    before its claim) while its newest migration is already under way: a second resize."""
+    for m in w.messages:
+        if m.instance.name == name and (
+                m.method == "migrate_server" and m.kind == "call"
+                or m.method == "prep_resize" and m.migration is None):
+            return True
+    for f in w.frames:
+        if f.instance.name == name and f.migration is None and (
+                f.service == "conductor" or f.method == "prep_resize"):
+            return True
+    return False
+
+
+# an earlier migration past its claim and not yet resolved ('pre-migrating' alone is what a
+# refused or rescheduled claim leaves behind, and nothing moves it on)
+_UNDER_WAY = ("migrating", "post-migrating", "finished", "confirming", "reverting")
 
 
 __all__ = ["NovaModel"]

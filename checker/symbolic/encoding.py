@@ -26,6 +26,36 @@ INT_REFS = ("local.attempts", "config.scheduler_max_attempts", "config.resize_co
             "self.init_pending")
 
 
+TIMEOUT_MS = 5000
+"""How long z3 may take on one query before it answers ``unknown`` (milliseconds)."""
+
+
+def new_solver() -> Any:
+    """A z3 solver with the proofs' timeout (tests replace this to force ``unknown``)."""
+    s = z3.Solver()
+    s.set("timeout", TIMEOUT_MS)
+    return s
+
+
+def decide(s: Any) -> str:
+    """The solver's answer to its assertions: ``sat``, ``unsat`` or ``unknown`` (a timeout or
+    an incomplete theory; never to be read as either of the others)."""
+    r = s.check()
+    if r == z3.sat:
+        return "sat"
+    if r == z3.unsat:
+        return "unsat"
+    return "unknown"
+
+
+def why_unknown(s: Any) -> str:
+    """z3's reason for an ``unknown`` answer."""
+    try:
+        return str(s.reason_unknown()) or "no reason given"
+    except z3.Z3Exception:
+        return "no reason given"
+
+
 @dataclass
 class Result:
     group: str
@@ -202,12 +232,16 @@ def assigned(new: Any, old: Any, writes: list[Any], universe: Iterable[Any],
 __all__ = [
     "FALSE",
     "NONE",
+    "TIMEOUT_MS",
     "TRUE",
     "Encoder",
     "Result",
     "assigned",
     "const",
+    "decide",
     "dirty_tasks_by_error_handler",
     "model_text",
+    "new_solver",
     "show",
+    "why_unknown",
 ]

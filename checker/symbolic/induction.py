@@ -31,6 +31,7 @@ from nova_resize.spec.query import instance_writes
 
 from ..explicit.model import NovaModel
 from ..explorer import StepFunction, explore
+from . import encoding as _z3
 from .encoding import NONE, Encoder, Result, const, dirty_tasks_by_error_handler
 
 ROLES = ("src", "dst", "both", "other")
@@ -199,8 +200,7 @@ def candidate_lemmas(spec: Spec, seen: set[tuple[str, str, str, str]], s: Abstra
 def _houdini(spec: Spec, lemmas: dict[str, Any], a: Abstract, b: Abstract,
              trans: list[tuple[str, Any]], rename: Any) -> dict[str, Any]:
     current = dict(lemmas)
-    s = z3.Solver()
-    s.set("timeout", 5000)
+    s = _z3.new_solver()
     changed = True
     while changed:
         changed = False
@@ -210,7 +210,7 @@ def _houdini(spec: Spec, lemmas: dict[str, Any], a: Abstract, b: Abstract,
             for _rid, t in trans:
                 s.push()
                 s.add(domain(spec, a), domain(spec, b), inv_a, t, z3.Not(lemma_b))
-                if s.check() != z3.unsat:
+                if _z3.decide(s) != "unsat":  # unknown drops the lemma too: never unsound
                     s.pop()
                     del current[name]
                     changed = True
@@ -232,20 +232,32 @@ def prove_inductive(spec: Spec, config: Config | None = None) -> list[Result]:
     for name, prop in PROPERTIES.items():
         t0 = time.monotonic()
         pa, pb = prop(spec, a), prop(spec, b)
-        s = z3.Solver()
-        s.set("timeout", 5000)
+        s = _z3.new_solver()
+        undecided: list[str] = []
         s.push()
         s.add(initial(spec, a), z3.Not(pa))
-        base = s.check() == z3.unsat
+        verdict = _z3.decide(s)
+        base = verdict == "unsat"
+        if verdict == "unknown":
+            undecided.append(f"the initial states ({_z3.why_unknown(s)})")
         s.pop()
         ctis = []
         for rid, t in trans:
             s.push()
             s.add(domain(spec, a), domain(spec, b), pa, t, z3.Not(pb))
-            if s.check() == z3.sat:
+            verdict = _z3.decide(s)
+            if verdict == "sat":
                 mdl = s.model()
                 ctis.append(f"{rid}: ({_v(mdl, a)}) -> ({_v(mdl, b)})")
+            elif verdict == "unknown":
+                undecided.append(f"{rid} ({_z3.why_unknown(s)})")
             s.pop()
+        if undecided:
+            out.append(Result("inductive", name, "unknown",
+                              "z3 could not decide " + "; ".join(undecided[:3])
+                              + (f" (+{len(undecided) - 3} more)" if len(undecided) > 3
+                                 else ""), time.monotonic() - t0))
+            continue
         if base and not ctis:
             out.append(Result("inductive", name, "proved", "inductive on its own",
                               time.monotonic() - t0))
@@ -258,9 +270,19 @@ def prove_inductive(spec: Spec, config: Config | None = None) -> list[Result]:
         for rid, t in trans:
             s.push()
             s.add(domain(spec, a), domain(spec, b), pa, inv, t, z3.Not(pb))
-            if s.check() == z3.sat:
+            verdict = _z3.decide(s)
+            if verdict == "sat":
                 still.append(rid)
+            elif verdict == "unknown":
+                undecided.append(f"{rid} ({_z3.why_unknown(s)})")
             s.pop()
+        if undecided and not still:
+            out.append(Result("inductive", name, "unknown",
+                              "z3 could not decide whether the strengthened invariant is kept "
+                              "by " + "; ".join(undecided[:3])
+                              + (f" (+{len(undecided) - 3} more)" if len(undecided) > 3
+                                 else ""), time.monotonic() - t0))
+            continue
         first = "; ".join(ctis[:3]) + (f" (+{len(ctis) - 3} more)" if len(ctis) > 3 else "")
         if not still and lemmas:
             out.append(Result("inductive", name, "proved",

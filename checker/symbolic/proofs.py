@@ -21,6 +21,7 @@ from nova_resize.spec import Spec
 from nova_resize.spec import model as m
 from nova_resize.spec.query import error_handler_names, instance_writes
 
+from . import encoding as _z3
 from .encoding import (
     Encoder,
     Result,
@@ -45,21 +46,30 @@ def prove_disjoint(spec: Spec) -> list[Result]:
             continue
         t0 = time.monotonic()
         enc = Encoder(spec)
-        s = z3.Solver()
+        s = _z3.new_solver()
         overlaps = []
+        undecided = []
         formulas = [(r, enc.when(r.when)) for r in plain]
         dom = enc.domain()
         for i in range(len(formulas)):
             for j in range(i + 1, len(formulas)):
                 s.push()
                 s.add(*dom, formulas[i][1], formulas[j][1])
-                if s.check() == z3.sat:
+                verdict = _z3.decide(s)
+                if verdict == "sat":
                     overlaps.append(f"{formulas[i][0].id} and {formulas[j][0].id} both apply "
                                     f"when {model_text(s.model(), enc)}")
+                elif verdict == "unknown":
+                    undecided.append(f"z3 could not decide whether {formulas[i][0].id} and "
+                                     f"{formulas[j][0].id} overlap ({_z3.why_unknown(s)})")
                 s.pop()
-        status = "refuted" if overlaps else "proved"
-        out.append(Result("disjoint", f"{handler}:{label}", status,
-                          "; ".join(overlaps) or f"{len(plain)} rows exclude each other",
+        if overlaps:
+            status, detail = "refuted", "; ".join(overlaps + undecided)
+        elif undecided:
+            status, detail = "unknown", "; ".join(undecided)
+        else:
+            status, detail = "proved", f"{len(plain)} rows exclude each other"
+        out.append(Result("disjoint", f"{handler}:{label}", status, detail,
                           time.monotonic() - t0))
     return out
 
@@ -81,7 +91,7 @@ def prove_legal_results(spec: Spec) -> list[Result]:
         t0 = time.monotonic()
         enc = Encoder(spec)
         vm0, task0 = enc.var("instance.vm_state"), enc.var("instance.task_state")
-        s = z3.Solver()
+        s = _z3.new_solver()
         s.add(z3.Or([z3.And(vm0 == z3.StringVal(v), task0 == z3.StringVal(const(t)))
                      for v, t in legal]))
         s.add(*enc.domain())
@@ -95,13 +105,17 @@ def prove_legal_results(spec: Spec) -> list[Result]:
                       sorted(dirty.get(r.handler, set())), carry))
         s.add(z3.Not(z3.Or([z3.And(vm1 == z3.StringVal(v), task1 == z3.StringVal(const(t)))
                             for v, t in legal])))
-        if s.check() == z3.sat:
+        verdict = _z3.decide(s)
+        if verdict == "sat":
             mdl = s.model()
             a = (mdl.eval(vm0), mdl.eval(task0))
             b = (mdl.eval(vm1), mdl.eval(task1))
             out.append(Result("legal-result", r.id, "refuted",
                               f"from ({show(a[0])}, {show(a[1])}) it writes ({show(b[0])}, "
                               f"{show(b[1])})", time.monotonic() - t0))
+        elif verdict == "unknown":
+            out.append(Result("legal-result", r.id, "unknown", f"z3 could not decide "
+                              f"({_z3.why_unknown(s)})", time.monotonic() - t0))
         else:
             out.append(Result("legal-result", r.id, "proved", "every admitted defined pair "
                               "yields a defined pair", time.monotonic() - t0))

@@ -18,6 +18,7 @@ from nova_resize.engine.facade import Cloud
 from nova_resize.spec import Spec
 from nova_resize.spec import model as m
 
+from . import encoding as _z3
 from .encoding import Result
 
 # Scripted paths: ("resize", flavor) and the other requests, ("run", None) to let Nova run,
@@ -152,7 +153,7 @@ def prove_quota(spec: Spec) -> list[Result]:
 
 def _prove_quota_path(name: str, trace: list[tuple[str, str, Any]]) -> Result:
     oc, orr, nc, nr = z3.Ints("old.vcpus old.memory_mb new.vcpus new.memory_mb")
-    s = z3.Solver()
+    s = _z3.new_solver()
     s.add(oc >= 0, orr >= 0, nc >= 0, nr >= 0)
     in_use: list[Any] = [oc, orr]
     reserved: list[Any] = [z3.IntVal(0), z3.IntVal(0)]
@@ -196,12 +197,12 @@ def _prove_quota_path(name: str, trace: list[tuple[str, str, Any]]) -> Result:
     bad = z3.Or(in_use[0] != want[0], in_use[1] != want[1], reserved[0] != 0,
                 reserved[1] != 0, *negatives)
     s.add(bad)
-    verdict = s.check()
+    verdict = _z3.decide(s)
     rows = ", ".join(f"{r} {o}" for r, o, _ in trace[:-1]) or "no quota action"
-    if verdict == z3.unsat:
+    if verdict == "unsat":
         return Result("quota", name, "proved", f"in_use ends at {expect}, reserved at 0, "
                       f"never negative, for every flavor size [{rows}]")
-    if verdict == z3.sat:
+    if verdict == "sat":
         mdl = s.model()
         vals = ", ".join(f"{d}={mdl[d]}" for d in sorted(mdl.decls(), key=str))
         got = [mdl.eval(x, model_completion=True) for x in in_use]
@@ -209,7 +210,8 @@ def _prove_quota_path(name: str, trace: list[tuple[str, str, Any]]) -> Result:
         return Result("quota", name, "refuted",
                       f"with {vals}: in_use ends at cores={got[0]} ram={got[1]}, reserved "
                       f"{rsv[0]}/{rsv[1]}, but the instance needs {expect} [{rows}]")
-    return Result("quota", name, "unknown", str(s.reason_unknown()))
+    return Result("quota", name, "unknown", f"z3 could not decide ({_z3.why_unknown(s)}) "
+                  f"[{rows}]")
 
 
 __all__ = ["SCENARIOS", "prove_quota"]

@@ -27,6 +27,8 @@ class Unrolling:
         self.states = [enc.variables(0)]
         self.solver.add(enc.initial(self.states[0]))
         self.stutter = len(enc.actions)
+        self._template: tuple[dict[str, Any], dict[str, Any], Any, Any] | None = None
+        self.unknown: str | None = None  # z3's reason when a query of the last depth was unknown
 
     def _relation(self, s: dict[str, Any], s2: dict[str, Any], sel: Any) -> list[Any]:
         """T(s, s2), the action chosen by ``sel``."""
@@ -54,10 +56,20 @@ class Unrolling:
         return out
 
     def step(self) -> None:
+        """Add T(s_t, s_t+1). The relation is built once, between two generic states, and each
+        step renames its variables (z3.substitute): building it costs seconds a step, renaming
+        it milliseconds."""
         t = len(self.states) - 1
         s2 = self.enc.variables(t + 1)
-        for c in self._relation(self.states[t], s2, z3.BitVec(f"sel@{t}", WIDTH, ctx=self.enc.ctx)):
-            self.solver.add(c)
+        ctx = self.enc.ctx
+        if self._template is None:
+            a, b = self.enc.variables(-1), self.enc.variables(-2)
+            sel = z3.BitVec("sel@-1", WIDTH, ctx=ctx)
+            self._template = (a, b, sel, z3.And(self._relation(a, b, sel)))
+        a, b, sel, rel = self._template
+        pairs = [(a[n], self.states[t][n]) for n in a] + [(b[n], s2[n]) for n in b]
+        pairs.append((sel, z3.BitVec(f"sel@{t}", WIDTH, ctx=ctx)))
+        self.solver.add(z3.substitute(rel, *pairs))
         self.states.append(s2)
 
     def projections(self) -> set[Projection]:
@@ -68,7 +80,13 @@ class Unrolling:
         out: set[Projection] = set()
         self.solver.push()
         try:
-            while self.solver.check() == z3.sat:
+            while True:
+                verdict = self.solver.check()
+                if verdict == z3.unsat:
+                    break
+                if verdict != z3.sat:  # unknown: the enumeration is incomplete
+                    self.unknown = str(self.solver.reason_unknown()) or "no reason given"
+                    break
                 model = self.solver.model()
                 vals = tuple(model.eval(x, model_completion=True).as_long() for x in proj)
                 out.add((enc.a.value(vals[0]), enc.a.value(vals[1]), enc.a.value(vals[2])))
@@ -81,9 +99,11 @@ class Unrolling:
         s = self.states[-1]
         self.solver.push()
         self.solver.add(s["overflow"] == self.enc.a(True))
-        r = self.solver.check() == z3.sat
+        verdict = self.solver.check()
+        if verdict != z3.sat and verdict != z3.unsat:
+            self.unknown = str(self.solver.reason_unknown()) or "no reason given"
         self.solver.pop()
-        return bool(r)
+        return bool(verdict == z3.sat)
 
 
 def explicit_projections(config: Config, k: int, spec: Spec = LIBERTY) -> list[set[Projection]]:
@@ -119,10 +139,11 @@ class CrossCheck:
     explicit: set[Projection]
     seconds: float
     overflow: bool = False
+    unknown: str | None = None  # z3 answered unknown (its reason): the z3 side is incomplete
 
     @property
     def agree(self) -> bool:
-        return self.symbolic == self.explicit and not self.overflow
+        return self.symbolic == self.explicit and not self.overflow and self.unknown is None
 
 
 def iter_cross_check(enc: Encoding, k: int) -> Iterator[CrossCheck]:
@@ -133,8 +154,10 @@ def iter_cross_check(enc: Encoding, k: int) -> Iterator[CrossCheck]:
         t0 = time.monotonic()
         if d:
             un.step()
+        un.unknown = None
         sym = un.projections()
-        yield CrossCheck(d, sym, explicit[d], time.monotonic() - t0, un.overflow())
+        overflow = un.overflow()
+        yield CrossCheck(d, sym, explicit[d], time.monotonic() - t0, overflow, un.unknown)
 
 
 def cross_check(config: Config, k: int, spec: Spec = LIBERTY) -> list[CrossCheck]:

@@ -155,10 +155,8 @@ class RefRules(EncodingBase):
         ints = self.a.ints()
         rel: Callable[[int, int], bool] = {">": lambda i, j: i > j, "<": lambda i, j: i < j,
                ">=": lambda i, j: i >= j, "<=": lambda i, j: i <= j}[op]
-        holds = self._or([z3.And(x == a(i), y == a(j)) for i in ints for j in ints if rel(i, j)])
-        if op == "<=":  # the engine: None on either side compares as true
-            return z3.Or(holds, x == a(None), y == a(None))
-        return holds
+        # as the engine: false when either side is None (no None atom is an int)
+        return self._or([z3.And(x == a(i), y == a(j)) for i in ints for j in ints if rel(i, j)])
 
     def _when(self, s: dict[str, Any], p: Path, conds: Iterable[m.Cond]) -> Any:
         fs = [self._cond(s, p, c) for c in conds]
