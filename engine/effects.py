@@ -307,7 +307,8 @@ def _claim(tb: Tables, tx: Tx, fr: WFrame, eff: m.Claim) -> None:
     res = tb.resources
     host = resolve(tb, tx, fr, eff.host)
     if eff.op == "resize_claim":
-        assert fr.migration is not None
+        if fr.migration is None:
+            raise SpecError("resize_claim: the handler has no migration")
         # MoveClaim accounts the copy as it is at claim time (new_flavor is stashed by then).
         res.resize_claim(tx, host, fr.instance, fr.migration)
     elif eff.op == "drop_move_claim":

@@ -52,6 +52,25 @@ def row_kwargs(d: dict[str, Any], where: str, required: bool) -> dict[str, Any]:
     return out
 
 
+def _redirect(r: m.Row, gone: m.Row) -> m.Row:
+    """``r`` with its way to ``gone``'s label (its ``then``, its ``on_fail``, a Goto) sent to
+    ``gone.then`` instead: that label has no row left."""
+    def here(label: str | None) -> bool:
+        return r.handler == gone.handler and label == gone.at
+
+    kw: dict[str, Any] = {}
+    if here(r.then):
+        kw["then"] = gone.then
+    if here(r.on_fail):
+        kw["on_fail"] = gone.then
+    if any(isinstance(e, m.Goto) and e.handler == gone.handler and e.label == gone.at
+           for e in r.effects):
+        kw["effects"] = tuple(dataclasses.replace(e, label=gone.then)
+                              if isinstance(e, m.Goto) and e.handler == gone.handler
+                              and e.label == gone.at else e for e in r.effects)
+    return dataclasses.replace(r, **kw) if kw else r
+
+
 def apply_rows(p: Patch) -> None:
     """[[remove]], [[guard]], [[move_quota]], [[replace]], [[add]], in that order."""
     rows = p.rows
@@ -60,13 +79,14 @@ def apply_rows(p: Patch) -> None:
         gone = rows.pop(i)
         p.changed.append(gone.id)
         p.removed.append(gone.id)
+        # a removed row makes no status moves: its migration edges go with it
+        p.edges = [e for e in p.edges if e.row != gone.id]
         same = [r for r in rows if r.handler == gone.handler and r.at == gone.at]
         if not same:  # the label disappears: whoever went there goes to the row's `then`
-            rows[:] = [
-                dataclasses.replace(r, then=gone.then) if r.handler == gone.handler
-                and r.then == gone.at else r
-                for r in rows
-            ]
+            rows[:] = [_redirect(r, gone) for r in rows]
+            p.handlers = [dataclasses.replace(h, entry=gone.then)
+                          if h.name == gone.handler and h.entry == gone.at else h
+                          for h in p.handlers]
     for n, t in enumerate(p.tables("guard")):
         where = f"{p.source}: guard[{n}]"
         i = p.find(t.get("row"), where + ".row")

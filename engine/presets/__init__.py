@@ -19,6 +19,16 @@ def preset_names() -> list[str]:
     )
 
 
+REGRESSION_PREFIX = "regression-"
+"""The presets of the regression set: small configurations, each pinned to its exact findings
+(checker/regression.toml), that together kill most mutants of the tables (docs/mutate.md)."""
+
+
+def regression_names() -> list[str]:
+    """The presets of the regression set."""
+    return [n for n in preset_names() if n.startswith(REGRESSION_PREFIX)]
+
+
 def load_preset(name: str) -> Config:
     """A built-in configuration by name."""
     if name not in preset_names():

@@ -1,0 +1,122 @@
+"""The mutate report: per operator, how many mutants were generated, killed, survived, unreached
+or equivalent, the kill rates, and every mutant with its verdict (JSON shape in
+docs/mutate.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .operators import OPERATORS
+from .runner import STATUSES, Outcome, Reference, kill_rates
+
+
+def outcome_json(o: Outcome) -> dict[str, Any]:
+    m = o.mutant
+    d: dict[str, Any] = {"id": m.id, "operator": m.operator, "description": m.description,
+                         "rows": list(m.site), "status": o.status, "detail": o.detail,
+                         "reached": o.reached, "killed_by": o.killed_by, "runs": o.runs,
+                         "file": o.file}
+    if o.status not in ("killed", "invalid"):
+        d["variant"] = m.text  # a survivor can be opened even without --out
+    return d
+
+
+def to_json(outcomes: Sequence[Outcome], refs: Sequence[Reference], generated: int,
+            sample: int | None, seed: int, seconds: float, complete: bool,
+            stop_reason: str = "") -> dict[str, Any]:
+    ops = [op for op in OPERATORS if any(o.mutant.operator == op for o in outcomes)]
+    return {
+        "kind": "mutate",
+        "configurations": [{"name": r.config.name, "liberty_states": r.states,
+                            "liberty_transitions": r.transitions, "cached": r.cached}
+                           for r in refs],
+        "generated": generated,
+        "sample": sample,
+        "seed": seed,
+        "run": len(outcomes),
+        "complete": complete,
+        "stop_reason": stop_reason,
+        "seconds": round(seconds, 1),
+        "operators": {op: kill_rates([o for o in outcomes if o.mutant.operator == op])
+                      for op in ops},
+        "total": kill_rates(outcomes),
+        "mutants": [outcome_json(o) for o in outcomes],
+    }
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.1f}%"
+
+
+COLUMNS = (("generated", "mutants"), ("killed", "killed"), ("survived", "survived"),
+           ("unreached", "unreached"), ("equivalent-on-configs", "equiv(conf)"),
+           ("equivalent", "equivalent"), ("invalid", "invalid"), ("incomplete", "incompl."))
+
+
+def table(doc: dict[str, Any]) -> list[str]:
+    """The per-operator table."""
+    head = f"{'operator':18s}" + "".join(f"{t:>12s}" for _, t in COLUMNS) + f"{'kill rate':>11s}"
+    lines = [head]
+    rows = [*doc["operators"].items(), ("total", doc["total"])]
+    for name, c in rows:
+        lines.append(f"{name:18s}" + "".join(f"{c[k]:>12,}" for k, _ in COLUMNS)
+                     + f"{_pct(c['kill_rate']):>11s}")
+    return lines
+
+
+def text(doc: dict[str, Any], max_listed: int | None = 20) -> str:
+    """The report for people: the configurations, the table, the survivors."""
+    confs = ", ".join(f"{c['name']} ({c['liberty_states']:,} states"
+                      + (", cached" if c["cached"] else "") + ")"
+                      for c in doc["configurations"])
+    sample = (f" (a sample of {doc['run']:,} of {doc['generated']:,}, seed {doc['seed']})"
+              if doc["sample"] is not None else "")
+    lines = [f"configurations: {confs}",
+             f"mutants: {doc['run']:,}{sample}, {doc['seconds']:.0f} s"
+             + ("" if doc["complete"] else f" (PARTIAL: {doc['stop_reason']})"), ""]
+    lines += table(doc)
+    t = doc["total"]
+    lines.append("")
+    judged = t["generated"] - t["invalid"] - t["equivalent"]
+    lines.append(f"kill rate {_pct(t['kill_rate'])} over the {judged:,} "
+                 f"mutants neither invalid nor proved equivalent; "
+                 f"{_pct(t['kill_rate_observable'])} leaving out those equivalent on these "
+                 f"configurations")
+    for status, title in (("survived", "survived (behaviour changed, no finding changed)"),
+                          ("unreached", "unreached (the configurations never run the change)"),
+                          ("equivalent-on-configs", "equivalent on these configurations"),
+                          ("incomplete", "incomplete")):
+        items = [m for m in doc["mutants"] if m["status"] == status]
+        if not items:
+            continue
+        lines += ["", f"{title}: {len(items)}"]
+        for n, m in enumerate(items):
+            if max_listed is not None and n >= max_listed:
+                lines.append(f"  ... {len(items) - n} more (see --json)")
+                break
+            lines.append(f"  {m['id']}")
+            lines.append(f"    {m['description']}")
+            lines.append(f"    {m['detail']}")
+            if m.get("file"):
+                lines.append(f"    variant: {m['file']}")
+    if any(m["status"] in ("survived", "unreached") and not m.get("file")
+           for m in doc["mutants"]):
+        lines += ["", "(--out DIR writes every mutant as a variant file, for nova-resize diff "
+                  "--variant; --json holds each survivor's text)"]
+    return "\n".join(lines) + "\n"
+
+
+def progress_line(k: int, n: int, o: Outcome) -> str:
+    """One line per judged mutant."""
+    if o.killed_by is not None:
+        kb = o.killed_by
+        what = (f"killed on {kb['configuration']} ({kb['change']} {kb['property']}: "
+                f"{kb['key']})")
+    else:
+        what = o.status + (f": {o.detail}" if o.status in ("survived", "invalid",
+                                                             "incomplete") else "")
+    return f"[{k}/{n}] {o.mutant.id}: {what}"
+
+
+__all__ = ["COLUMNS", "STATUSES", "outcome_json", "progress_line", "table", "text", "to_json"]
