@@ -122,8 +122,8 @@ def _new_resize_pending(w: World, name: str) -> bool:
     before its claim) while its newest migration is already under way: a second resize."""
     for m in w.messages:
         if m.instance.name == name and (
-                m.method == "migrate_server" and m.kind == "call"
-                or m.method == "prep_resize" and m.migration is None):
+                (m.method == "migrate_server" and m.kind == "call")
+                or (m.method == "prep_resize" and m.migration is None)):
             return True
     for f in w.frames:
         if f.instance.name == name and f.migration is None and (
