@@ -34,7 +34,7 @@ from .actions import (
     Timeout,
     coerce,
 )
-from .config import Config
+from .config import ACTION_KEYS, FLAVOR_ACTIONS, Config
 from .core import Engine, StepResult, describe
 from .machines import Machines
 from .render import nova_list
@@ -80,14 +80,20 @@ class Api:
     def start(self, instance: str) -> StepResult:
         return self._cloud.request("start", instance)
 
+    def restore(self, instance: str) -> StepResult:
+        return self._cloud.request("restore", instance)
+
+    def delete_flavor(self, flavor: str) -> StepResult:
+        """An admin deletes a flavor (no instance involved)."""
+        return self._cloud.request("delete_flavor", "", flavor)
+
 
 class Cloud:
     """A cloud driven by hand. ``strict`` checks every instance and migration change against the
     state machines built from the spec (:mod:`nova_resize.engine.machines`)."""
 
     def __init__(self, config: Config, spec: Spec = LIBERTY, strict: bool = True) -> None:
-        unlimited = [(op, 10**6) for op in ("resize", "migrate", "confirm_resize",
-                                             "revert_resize", "delete", "stop", "start")]
+        unlimited = [(op, 10**6) for op in ACTION_KEYS]
         faults = dict(config.faults)
         for k in ("driver", "claim_refused", "no_valid_host", "crash", "stay_down", "lose",
                   "timeout"):
@@ -121,7 +127,8 @@ class Cloud:
     def request(self, op: str, instance: str, arg: Any = None) -> StepResult:
         """A user request; the API's remaining steps run at once (nova-api answers the user
         only after it has sent its message)."""
-        self._instance(instance)
+        if op not in FLAVOR_ACTIONS:
+            self._instance(instance)
         res = self.do(ApiRequest(op, instance, arg))
         while True:
             api_frames = [f for f in self.world.frames if f.service == "api" and not f.waiting]
@@ -190,7 +197,8 @@ class Cloud:
     def periodic(self, task: str, host: str, migration: str | None = None) -> StepResult:
         """Run a periodic task on ``host`` to its end (as Nova's periodic call does); for a
         task about one migration, ``migration`` (an id) or, when omitted, the first migration
-        the task would take up now. Returns the first step's result."""
+        the task would take up now (``_reclaim_queued_deletes`` concerns no migration). Returns
+        the first step's result."""
         action = Periodic(task, host, migration)
         if migration is None and task != "update_available_resource":
             found = [a for a in self.engine.periodic_candidates(self.world, task)
@@ -201,7 +209,8 @@ class Cloud:
         before = {f.id for f in self.world.frames}
         res = self.do(action)
         for _ in range(1000):
-            mine = [f for f in self.world.frames if f.id not in before and f.method == task
+            # the task's handler and those it started (the reclaim's, one per instance)
+            mine = [f for f in self.world.frames if f.id not in before
                     and f.service == host and not f.waiting]
             if not mine:
                 break

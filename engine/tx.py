@@ -151,6 +151,7 @@ class Tx:
     frames: dict[str, Frame | WFrame]
     budgets: dict[str, int]
     requests: tuple[Requests, ...]
+    deleted_flavors: set[str] = field(default_factory=set)
     rows: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
@@ -170,6 +171,7 @@ class Tx:
             {f.id: f for f in w.frames},
             dict(w.budgets),
             w.requests,
+            set(w.deleted_flavors),
         )
         tx.origin = w
         return tx
@@ -187,9 +189,11 @@ class Tx:
         budgets = tuple(sorted(self.budgets.items()))
         migs = [self.migrations[k] for k in sorted(self.migrations)]
         resv = [self.reservations[k] for k in sorted(self.reservations)]
+        gone = frozenset(self.deleted_flavors)
         if o is None:
             return World(tuple(self.instances), tuple(migs), tuple(resv),
-                         quota, tuple(self.hosts), tuple(msgs), frames, budgets, self.requests)
+                         quota, tuple(self.hosts), tuple(msgs), frames, budgets, self.requests,
+                         gone)
         return World(
             _same(o.instances, self.instances),
             _same(o.migrations, migs),
@@ -200,6 +204,7 @@ class Tx:
             _same(o.frames, frames),
             o.budgets if budgets == o.budgets else budgets,
             self.requests,
+            o.deleted_flavors if gone == o.deleted_flavors else gone,
         )
 
     def thaw(self, fid: str) -> WFrame:
