@@ -313,12 +313,13 @@ ROWS: tuple[Row, ...] = (
             Set("local", "reservations", None),
             Goto(
                 "terminate_instance",
-                "shutdown",
+                "delete_instance",
                 chain=("delete_instance.except", "reclaim_instance.except"),
             ),
         ),
-        note="_delete_instance first rolls back the quotas of a soft-deleted instance: the "
-        "reclaim's are empty, so nothing happens, and its final commit commits nothing.",
+        note="_delete_instance's first step rolls back the quotas of a soft-deleted instance "
+        "(compute.terminate_instance.soft_deleted): the reclaim's are empty, so nothing "
+        "happens, and its final commit commits nothing.",
     ),
     Row(
         "compute.reclaim_instance.skip",
