@@ -8,6 +8,7 @@ naming the file, the key and what was expected.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ MAX_AMOUNT = 2**40
 """Sizes past which a configuration is refused: every host and instance adds actions to every
 state, and the state space grows with every budget (an exhaustive run of the `full` preset,
 three hosts and two instances, is 1.5 million states)."""
+
+OP_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 ACTION_KEYS = ("resize", "migrate", "confirm_resize", "revert_resize", "delete", "stop", "start",
                "restore", "delete_flavor")
@@ -275,10 +278,17 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
             raise _err(source, f"quota.{k}", "-1 (unlimited) or a limit from 0", v)
 
     actions_t = _table(source, "actions", data.get("actions", {}))
-    _known(source, "actions.", actions_t, (*ACTION_KEYS, "resize_flavors", "deletable_flavors",
-                                            "targets"))
     actions = []
-    for k in ACTION_KEYS:
+    # Liberty's operations first, in their order; a variant may add operations, so any other
+    # name is kept too and checked against the spec when an engine is built from it
+    lists = ("resize_flavors", "deletable_flavors", "targets")
+    extra = [k for k in actions_t if k not in (*ACTION_KEYS, *lists)]
+    for k in extra:
+        if not isinstance(k, str) or not OP_NAME.fullmatch(k):
+            raise ConfigError(f"{source}: actions.{escape_key(k)}: unknown key (expected one of "
+                              f"{', '.join((*ACTION_KEYS, *lists))}, or "
+                              f"the name of an operation a variant adds)")
+    for k in (*ACTION_KEYS, *extra):
         if k in actions_t:
             v = _typed(source, f"actions.{k}", actions_t[k], int, "a non-negative integer")
             if v < 0:
@@ -308,7 +318,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
 
     targets_t = _table(source, "actions.targets", actions_t.get("targets", {}))
     _known(source, "actions.targets.", targets_t,
-           tuple(k for k in ACTION_KEYS if k not in FLAVOR_ACTIONS))
+           tuple(k for k, _ in actions if k not in FLAVOR_ACTIONS))
     targets = []
     for k, v in targets_t.items():
         if not isinstance(v, list) or not all(isinstance(x, str) and x in inames for x in v):

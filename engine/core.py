@@ -44,11 +44,11 @@ from .actions import (
 from .config import FLAVOR_ACTIONS, Config, Flavor
 from .effects import new_frame
 from .handlers import applicable, exec_row, faults_at, run_eager, run_one
-from .refs import all_hold
+from .refs import all_hold, resolve
 from .resources import Resources, Usage
 from .tables import Tables
 from .tx import Event, Notification, Tx, WFrame, get_local
-from .world import Frame, Host, Instance, Quota, World, frame_of, quiescent
+from .world import Frame, Host, Instance, Migration, Quota, World, frame_of, quiescent
 
 OWN_KINDS = frozenset({"deliver", "run", "restart", "periodic"})
 """Kinds of step Nova takes by itself (a timeout is one too when no one will answer)."""
@@ -168,7 +168,7 @@ class Engine:
             rows = applicable(tb, tx, fr)
             if rows:
                 if tb.has_choice[rows[0].id]:
-                    n = self._choices(tx, fr)
+                    n = self._choices(tx, fr, rows[0])
                     acts.extend(Run(fr.id, c) for c in range(max(n, 1)))
                 else:
                     acts.append(Run(fr.id, 0))
@@ -195,17 +195,15 @@ class Engine:
         for op, _ in self.config.actions:
             if tx.budgets.get(f"op:{op}", 0) <= 0:
                 continue
-            if op in FLAVOR_ACTIONS:
-                acts.extend(ApiRequest(op, "", f) for f in self.config.deletable_flavors)
+            args = self.tables.op_args[op]
+            if self.spec.operation(op).target == "flavor":
+                acts.extend(ApiRequest(op, "", arg) for arg in args)
                 continue
             targets = self.config.targets_of(op)
             for inst in w.instances:
                 if inst.deleted or (targets is not None and inst.name not in targets):
                     continue
-                if op == "resize":
-                    acts.extend(ApiRequest(op, inst.name, f) for f in self.config.resize_flavors)
-                else:
-                    acts.append(ApiRequest(op, inst.name, None))
+                acts.extend(ApiRequest(op, inst.name, arg) for arg in args)
         if self.config.periodic_enabled("update_available_resource"):
             for host in w.hosts:
                 if host.status != "up":
@@ -276,12 +274,18 @@ class Engine:
                 out.append(Periodic("cleanup_incomplete_migrations", host, mig.id))
         return out
 
-    def _choices(self, tx: Tx, fr: Frame | WFrame) -> int:
+    def _choices(self, tx: Tx, fr: Frame | WFrame, row: m.Row) -> int:
+        """How many hosts the scheduler could pick at this step."""
         flavor = get_local(fr, "flavor")
         ignore = get_local(fr, "ignore_hosts")
         ignore_t = (ignore,) if isinstance(ignore, str) else tuple(ignore or ())
         tried = tuple(get_local(fr, "tried") or ())
-        return len(self.resources.candidates(tx, flavor, ignore_t, tried))
+        hosts = self.resources.candidates(tx, flavor, ignore_t, tried)
+        for e in row.effects:
+            if isinstance(e, m.SelectDestination) and e.requested:
+                wanted = resolve(self.tables, tx, fr, e.requested)
+                hosts = [h for h in hosts if h == wanted]
+        return len(hosts)
 
     def _timeout_enabled(self, tx: Tx, fr: Frame | WFrame) -> bool:
         if tx.budgets.get("fault:timeout", 0) > 0:
@@ -415,7 +419,7 @@ class Engine:
         inst = (_nobody() if opd.target == "flavor"
                 else tx.instances[tx.inst_index(a.instance)])
         fr = new_frame(self.tables, tx, "api", a.op, opd.handler, inst, None,
-                       {"flavor_id": a.arg}, None)
+                       _request_locals(opd, a.arg), None)
         run_eager(self.tables, tx, fr)
         if not fr.ended:
             run_one(self.tables, tx, fr)
@@ -426,7 +430,8 @@ class Engine:
         budgets = dict(after.budgets)
         budgets[f"op:{a.op}"] = budgets.get(f"op:{a.op}", 1) - 1
         after = after._replace(budgets=tuple(sorted(budgets.items())),
-                               requests=history.record(after.requests, a.op, inst))
+                               requests=history.record(after.requests,
+                                                       opd.instance_action or a.op, inst))
         return StepResult(after, tx.rows, tx.events, tx.notifications, tx.outcome or "accepted")
 
     def api_refusal(self, w: World, op: str, name: str, arg: Any = None) -> str | None:
@@ -456,9 +461,14 @@ class Engine:
     def _invalid(self, tx: Tx, opd: m.ApiOperation, inst: Instance, arg: Any) -> str | None:
         """The first of the operation's validations that refuses the request."""
         probe = WFrame("api.probe", "api", opd.name, opd.handler, "start", inst, set(),
-                       inst.task_state, None, set(), {"flavor_id": arg}, None, None, None, False,
-                       None, False)
+                       inst.task_state, None, set(), _request_locals(opd, arg), None, None,
+                       None, False, None, False)
         for v in opd.validations:
+            probe.migration = None
+            if v.migration is not None:
+                probe.migration = _lookup_migration(tx, inst.name, v.migration)
+                if probe.migration is None:
+                    continue  # the lookup it reads found nothing: it does not apply
             if all_hold(self.tables, tx, probe, v.when):
                 return f"{v.exc} (HTTP {v.http})"
         return None
@@ -505,6 +515,24 @@ class Engine:
         """What the resource tracker's audit (update_available_resource) would compute for
         ``host`` from the database in ``w``; ``per_instance`` receives each instance's share."""
         return self.resources.audit_view(Tx.of(w), host, per_instance)
+
+
+def _request_locals(opd: m.ApiOperation, arg: Any) -> dict[str, Any]:
+    """What a request hands its handler: the flavor it names (``flavor_id``, None for an
+    operation that names none), and a host when the operation names one."""
+    out: dict[str, Any] = {"flavor_id": arg if opd.takes_flavor else None}
+    if opd.takes_host:
+        out["host_name"] = arg
+    return out
+
+
+def _lookup_migration(tx: Tx, instance: str, statuses: tuple[str, ...]) -> Migration | None:
+    """Migration.get_by_instance_and_status, each status in turn (the oldest first)."""
+    for status in statuses:
+        for mig in sorted(tx.migrations.values(), key=lambda x: x.id):
+            if mig.instance == instance and mig.status == status:
+                return mig
+    return None
 
 
 def _call_dead(tx: Tx, fr: Frame | WFrame) -> bool:

@@ -83,7 +83,7 @@ def apply(tb: Tables, tx: Tx, fr: WFrame, eff: Any, row: m.Row) -> None:
             raise SpecError(f"row {row.id}: DestroyFlavor of an unknown flavor {name!r}")
         tx.deleted_flavors.add(name)
     elif kind is m.SelectDestination:
-        _select(tb, tx, fr)
+        _select(tb, tx, fr, resolve(tb, tx, fr, eff.requested) if eff.requested else None)
     elif kind is m.Spawn:
         _spawn(tb, tx, fr, eff)
     elif kind is m.Goto:
@@ -385,7 +385,7 @@ def _delete_instance_files(h: Host, name: str) -> Host:
 # ---- scheduling and service start ---------------------------------------------------------
 
 
-def _select(tb: Tables, tx: Tx, fr: WFrame) -> None:
+def _select(tb: Tables, tx: Tx, fr: WFrame, requested: str | None = None) -> None:
     flavor = fr.locals.get("flavor")
     if not isinstance(flavor, str):
         raise SpecError(f"{fr.handler}:{fr.label}: select_destinations without a flavor")
@@ -393,6 +393,8 @@ def _select(tb: Tables, tx: Tx, fr: WFrame) -> None:
     ignore_t: tuple[str, ...] = (ignore,) if isinstance(ignore, str) else tuple(ignore or ())
     tried = tuple(fr.locals.get("tried") or ())
     hosts = tb.resources.candidates(tx, flavor, ignore_t, tried)
+    if requested is not None:
+        hosts = [h for h in hosts if h == requested]
     if not hosts:
         raise NovaError("NoValidHost")
     choice = fr.locals.pop("choice", 0)

@@ -34,7 +34,7 @@ from .actions import (
     Timeout,
     coerce,
 )
-from .config import ACTION_KEYS, FLAVOR_ACTIONS, Config
+from .config import FLAVOR_ACTIONS, Config
 from .core import Engine, StepResult, describe
 from .machines import Machines
 from .render import nova_list
@@ -93,7 +93,7 @@ class Cloud:
     state machines built from the spec (:mod:`nova_resize.engine.machines`)."""
 
     def __init__(self, config: Config, spec: Spec = LIBERTY, strict: bool = True) -> None:
-        unlimited = [(op, 10**6) for op in ACTION_KEYS]
+        unlimited = [(op.name, 10**6) for op in spec.operations]
         faults = dict(config.faults)
         for k in ("driver", "claim_refused", "no_valid_host", "crash", "stay_down", "lose",
                   "timeout"):

@@ -17,7 +17,8 @@ from .world import Instance, Requests
 
 
 def record(history: tuple[Requests, ...], op: str, inst: Instance) -> tuple[Requests, ...]:
-    """The history after ``op`` was accepted for ``inst`` (as the API read it)."""
+    """The history after a request was accepted for ``inst`` (as the API read it); ``op`` is
+    the action Nova records for it (resize, migrate, delete, stop, start...)."""
     out = []
     for r in history:
         if r.name == inst.name:

@@ -4,7 +4,7 @@ filter list describe them (nova_resize.spec.resource_tracker, nova_resize.spec.c
 from __future__ import annotations
 
 from nova_resize.spec import Spec
-from nova_resize.spec.states import DELETED, MIGRATION_NOT_IN_PROGRESS
+from nova_resize.spec.states import DELETED
 
 from .config import Config, Flavor
 from .tx import Tx
@@ -23,6 +23,10 @@ class Resources:
         self.rules = {r.direction: r for r in spec.usage_rules}
         self.trackable = frozenset(spec.trackable_migration_types)
         self.stashed = frozenset(spec.stashed_flavor_migration_types)
+        self.rules_rt = spec.tracker
+        self.excluded = frozenset(spec.tracker.in_progress_excluded)
+        index = {"vcpus": 0, "memory_mb": 1, "root_gb": 2}
+        self.claimed = tuple(index[r] for r in spec.tracker.claim_resources)
         self.capacity = {h.name: (h.vcpus, h.memory_mb, h.disk_gb) for h in config.hosts}
 
     # ---- flavors ---------------------------------------------------------------------------
@@ -45,7 +49,7 @@ class Resources:
             return False
         cap = self.capacity[host_name]
         need = self.usage_of(flavor)
-        return h.usage[1] + need[1] <= cap[1] and h.usage[2] + need[2] <= cap[2]
+        return all(h.usage[k] + need[k] <= cap[k] for k in self.claimed)
 
     def candidates(self, tx: Tx, flavor: str, ignore: tuple[str, ...], tried: tuple[str, ...]
                    ) -> list[str]:
@@ -112,7 +116,7 @@ class Resources:
         """Remove a tracked migration; subtract its usage only when ``flavor`` (or the stashed
         one for ``prefix``) is the tracked flavor. Returns whether usage was subtracted."""
         h = tx.host(host_name)
-        if h is None or h.status == "down":
+        if h is None or h.status != "up":
             return False
         entry = next((t for t in h.tracked_migrations if t[0] == inst.name), None)
         if entry is None:
@@ -120,9 +124,14 @@ class Resources:
         if flavor is None:
             flavor = self.instance_type(inst, mig, prefix)
         usage = h.usage
-        dropped = flavor is not None and flavor == entry[1]
-        if dropped:
-            usage = self.add(usage, self.usage_of(entry[1]), -1)
+        if self.rules_rt.drop_needs_flavor_match:
+            dropped = flavor is not None and flavor == entry[1]
+            if dropped:
+                usage = self.add(usage, self.usage_of(entry[1]), -1)
+        else:  # the flavor the caller names comes off whenever the migration is tracked
+            dropped = flavor is not None
+            if dropped:
+                usage = self.add(usage, self.usage_of(flavor), -1)
         tx.set_host(h._replace(usage=usage, tracked_migrations=self._untrack(h, inst.name)))
         return dropped
 
@@ -135,7 +144,14 @@ class Resources:
         if inst.host != host_name:
             return
         h = tx.host(host_name)
-        if h is None or h.status == "down" or inst.name not in h.tracked_instances:
+        if h is None or h.status != "up":
+            return
+        if inst.name not in h.tracked_instances:
+            if self.rules_rt.update_usage_tracked_only:
+                return
+            if inst.vm_state != DELETED:  # _update_usage_from_instance on a new instance
+                tx.set_host(h._replace(usage=self.add(h.usage, self.usage_of(inst.flavor)),
+                                       tracked_instances=h.tracked_instances | {inst.name}))
             return
         if inst.vm_state == DELETED:
             tx.set_host(h._replace(usage=self.add(h.usage, self.usage_of(inst.flavor), -1),
@@ -160,7 +176,7 @@ class Resources:
         # MigrationList.get_in_progress_by_host_and_node has no ORDER BY: the rows come in
         # creation order, as MySQL and SQLite return them
         for mig in sorted(tx.migrations.values(), key=lambda m: m.id):
-            if mig.status in MIGRATION_NOT_IN_PROGRESS:
+            if mig.status in self.excluded:
                 continue
             if host_name not in (mig.source_compute, mig.dest_compute):
                 continue
@@ -168,14 +184,22 @@ class Resources:
             if inst.deleted or not self.in_resize_state(inst):
                 continue
             other = latest.get(mig.instance)
-            if other is not None and (other.updated_at is None) != (mig.updated_at is None):
-                # `migration.updated_at >= other.updated_at` with one side NULL raises
-                # TypeError on Python 2.7 (datetime against None): the audit stops here, its
-                # instances counted and no migration at all (update_available_resource logs it)
-                return usage, frozenset(tracked), frozenset()
-            if other is None or mig.updated_at is None or (
-                    other.updated_at is not None and mig.updated_at >= other.updated_at):
-                latest[mig.instance] = mig  # None >= None is True: the later one wins
+            if other is None:
+                latest[mig.instance] = mig
+            elif self.rules_rt.latest_migration == "updated_at_py27":
+                if (other.updated_at is None) != (mig.updated_at is None):
+                    # `migration.updated_at >= other.updated_at` with one side NULL raises
+                    # TypeError on Python 2.7 (datetime against None): the audit stops here,
+                    # its instances counted and no migration at all (logged by
+                    # update_available_resource)
+                    return usage, frozenset(tracked), frozenset()
+                if mig.updated_at is None or (other.updated_at is not None
+                                              and mig.updated_at >= other.updated_at):
+                    latest[mig.instance] = mig  # None >= None is True: the later row wins
+            else:  # (updated_at or created_at), strict: NULL falls back to creation order
+                if mig.updated_at is not None and (other.updated_at is None
+                                                   or mig.updated_at > other.updated_at):
+                    latest[mig.instance] = mig
         migs: set[tuple[str, str, str]] = set()
         for name, mig in sorted(latest.items()):
             inst = by_name[name]

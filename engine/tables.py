@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from nova_resize.spec import Spec
 from nova_resize.spec import model as m
 
+from nova_resize.errors import ConfigError
+
 from .config import Config, Flavor
 from .resources import Resources
 
@@ -46,10 +48,16 @@ class Tables:
     resources: Resources
     host_names: tuple[str, ...]
     fifo: bool
+    op_args: dict[str, tuple[Any, ...]]
     cond_fns: dict[m.Cond, CondFn] = field(default_factory=dict)
 
     @classmethod
     def compile(cls, config: Config, spec: Spec) -> Tables:
+        ops = {o.name for o in spec.operations}
+        for k, _ in config.actions:
+            if k not in ops:
+                raise ConfigError(f"{config.source}: actions.{k}: the spec has no operation "
+                                  f"{k!r} (operations: {', '.join(sorted(ops))})")
         rows: dict[tuple[str, str], list[m.Row]] = {}
         fault_rows: dict[tuple[str, str], list[m.Row]] = {}
         for r in spec.rows:
@@ -68,6 +76,11 @@ class Tables:
                         for r in spec.rows},
             resources=Resources(spec, config, flavors),
             host_names=tuple(h.name for h in config.hosts),
+            # the arguments each configured request is made with
+            op_args={o.name: (tuple(config.deletable_flavors) if o.target == "flavor" else
+                              tuple(config.resize_flavors) if o.takes_flavor else
+                              tuple(h.name for h in config.hosts) if o.takes_host else (None,))
+                     for o in spec.operations},
             # Casts are delivered in any order unless [check] fifo: the bus is then a multiset.
             fifo=bool(config.check_option("fifo", False)),
         )

@@ -288,9 +288,32 @@ class _Checker:
                 self.check_value_in(where, "vm_state", self.spec.vm_states, op.vm_states)
             if op.task_states is not None:
                 self.check_value_in(where, "task_state", self.spec.task_states, op.task_states)
+            if op.takes_flavor and op.takes_host:
+                self.add(where, "an operation names a flavor or a host, not both")
             for v in op.validations:
+                vw = f"{where} validation {v.id}"
                 for c in v.when:
-                    self.cond(f"{where} validation {v.id}", c)
+                    self.cond(vw, c)
+                    reads = [c.ref, getattr(c.value, "path", "")]
+                    if v.migration is None and any(
+                            str(x).startswith(("migration.", "db.migration.")) for x in reads):
+                        self.add(vw, f"{c} reads the migration: say which lookup gives it "
+                                 f"(migration = [statuses])")
+                if v.migration is not None:
+                    self.check_value_in(vw, "migration status", self.spec.migration_statuses,
+                                        tuple(v.migration))
+        rows = {r.id for r in self.spec.rows}
+        for e in self.spec.migration_edges:
+            where = f"migration edge {e.row} -> {e.dest}"
+            if e.row not in rows:
+                self.add(where, f"no row {e.row!r}")
+            self.check_value_in(where, "status", self.spec.migration_statuses, e.dest)
+            if e.source:
+                self.check_value_in(where, "status", self.spec.migration_statuses,
+                                    tuple(e.source))
+        t = self.spec.tracker
+        self.check_value_in("resource_tracker", "in-progress exclusion",
+                            self.spec.migration_statuses, tuple(t.in_progress_excluded))
 
     def graphs(self) -> None:
         """Unreachable rows, and cycles of memory-only rows, per handler."""

@@ -23,6 +23,7 @@ from .resource_tracker import (
     RESIZE_STATES,
     STASHED_FLAVOR_MIGRATION_TYPES,
     TRACKABLE_MIGRATION_TYPES,
+    TRACKER_RULES,
     USAGE_RULES,
 )
 from .states import MIGRATION_STATUSES, POWER_STATES, STATE_PAIRS, TASK_STATES, VM_STATES
@@ -49,4 +50,5 @@ LIBERTY = Spec(
     usage_rules=USAGE_RULES,
     trackable_migration_types=TRACKABLE_MIGRATION_TYPES,
     stashed_flavor_migration_types=STASHED_FLAVOR_MIGRATION_TYPES,
+    tracker=TRACKER_RULES,
 )

@@ -296,7 +296,10 @@ class DestroyFlavor:
 class SelectDestination:
     """``scheduler_client.select_destinations``: the scheduler picks one host passing the filters
     in :data:`nova_resize.spec.conductor.SCHEDULER_FILTERS` (the choice is nondeterministic) into
-    ``local.host``; none passing raises NoValidHost."""
+    ``local.host``; none passing raises NoValidHost. ``requested`` (a reference to a host name,
+    a later Nova's RequestSpec.requested_destination) restricts the candidates to that host."""
+
+    requested: str | None = None
 
 
 @dataclass(frozen=True)
@@ -422,6 +425,31 @@ class Validation:
     exc: str
     http: int
     summary: str
+    migration: tuple[str, ...] | None = None
+    """When given, the API method first looks up the instance's migration in these statuses
+    (``Migration.get_by_instance_and_status``, tried in order) and the conditions may read it
+    as ``migration.<field>``; with none found the validation does not apply."""
+
+
+@dataclass(frozen=True)
+class TrackerRules:
+    """The resource tracker's claim and audit rules that Nova's patches changed, as data
+    (nova/compute/resource_tracker.py at 12.0.0 unless a variant says otherwise)."""
+
+    in_progress_excluded: tuple[str, ...]
+    """Statuses MigrationList.get_in_progress_by_host_and_node leaves out."""
+    latest_migration: str
+    """How _update_usage_from_migrations keeps one migration per instance: ``updated_at_py27``
+    (``updated_at >=``, a later row wins a tie, NULL against a date raises TypeError and aborts
+    the audit), ``updated_at_or_created`` ((updated_at or created_at) with a strict ``>``)."""
+    update_usage_tracked_only: bool
+    """update_usage acts only for an instance the tracker already tracks."""
+    drop_needs_flavor_match: bool
+    """drop_move_claim subtracts only when the flavor it is given is the tracked one."""
+    claim_resources: tuple[str, ...]
+    """What MoveClaim's test and the scheduler's filters compare with the host's free room
+    (``vcpus``, ``memory_mb``, ``root_gb``)."""
+    cite: str = "nova/compute/resource_tracker.py:ResourceTracker"
 
 
 @dataclass(frozen=True)
@@ -430,6 +458,10 @@ class ApiOperation:
 
     ``vm_states``/``task_states`` are ``check_instance_state``'s lists (``None`` for "any"); an
     empty ``task_states`` never occurs, the default being ``(None,)``: task_state must be None.
+    ``takes_flavor``: the request names a flavor (``local.flavor_id``, one of the
+    configuration's ``resize_flavors``); ``takes_host``: it names a host (``local.host_name``,
+    any configured host). ``instance_action`` is the action Nova records, and tells the
+    auxiliary history what the request was (resize, migrate, delete, stop, start...).
     ``target`` is ``instance`` (the request names an instance) or ``flavor`` (an admin request
     about a flavor, its argument; no instance is loaded and the instance checks do not apply).
     """
@@ -447,6 +479,7 @@ class ApiOperation:
     sends: str = ""
     summary: str = ""
     instance_action: str | None = None
+    takes_host: bool = False
     target: str = "instance"
 
 
@@ -550,6 +583,7 @@ class Spec:
     usage_rules: tuple[UsageRule, ...]
     trackable_migration_types: tuple[str, ...]
     stashed_flavor_migration_types: tuple[str, ...]
+    tracker: TrackerRules
     _index: dict[str, Row] = field(default_factory=dict, compare=False, repr=False)
 
     def row(self, row_id: str) -> Row:

@@ -8,20 +8,25 @@ touching the host (status not in confirmed, reverted, error) whose instance is i
 counts by :data:`USAGE_RULES`, the most recent migration per instance only.
 Between audits, ``resize_claim`` adds the incoming flavor at once, ``drop_move_claim`` removes a
 tracked migration (and its usage only when the flavor it is given matches the tracked one), and
-``update_usage`` (from ``_instance_update`` and the delete path) adds an instance the tracker does
-not know yet and removes a deleted one.
+``update_usage`` (from ``_instance_update`` and the delete path) acts only on an instance the
+tracker already tracks: it removes a deleted one; an instance it does not track changes nothing
+until the next audit. Which migration counts when an instance has several, and the other rules
+Nova's later patches changed, are :data:`TRACKER_RULES`.
 """
 
 from __future__ import annotations
 
-from .model import UsageRule
+from .model import TrackerRules, UsageRule
 from .states import (
     ACTIVE,
+    CONFIRMED,
+    MIG_ERROR,
     RESIZE_FINISH,
     RESIZE_MIGRATED,
     RESIZE_MIGRATING,
     RESIZE_PREP,
     RESIZED,
+    REVERTED,
     STOPPED,
 )
 
@@ -67,3 +72,20 @@ TRACKABLE_MIGRATION_TYPES: tuple[str, ...] = ("resize", "migration", "evacuation
 # 'resize', which only 'resize' passes among the types that occur. Other types count
 # instance.flavor instead of the stashed flavor.
 STASHED_FLAVOR_MIGRATION_TYPES: tuple[str, ...] = ("resize",)
+
+TRACKER_RULES = TrackerRules(
+    # migration_get_in_progress_by_host_and_node (nova/db/sqlalchemy/api.py): 'failed' is still
+    # "in progress" in 12.0.0 (3bc45979f1, bug 1543123, removed it in 12.0.4)
+    in_progress_excluded=(CONFIRMED, REVERTED, MIG_ERROR),
+    # _update_usage_from_migrations: `migration.updated_at >= other.updated_at` on Python 2.7
+    latest_migration="updated_at_py27",
+    # update_usage: "don't update usage for this instance unless it submitted a resource claim
+    # first"
+    update_usage_tracked_only=True,
+    # drop_move_claim: `instance_type.id == itype['id']` (25bc5a6639, bug 1647370, dropped it)
+    drop_needs_flavor_match=True,
+    # MoveClaim._claim_test and the RamFilter/DiskFilter: memory and disk; vcpus are not limited
+    # by default (cpu_allocation_ratio with no vcpus limit in the claim)
+    claim_resources=("memory_mb", "root_gb"),
+    cite=_RT + "ResourceTracker._update_usage_from_migrations",
+)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from nova_resize.engine.core import Engine
 from nova_resize.engine.world import Instance, Migration, World, quiescent
 from nova_resize.spec import Spec
+from nova_resize.spec.model import MigrationEdge
 from nova_resize.spec.states import (
     CONFIRMING,
     DELETED,
@@ -30,7 +31,9 @@ class Context:
                       if not p.transient}
         self.transient = {(p.vm_state, p.task_state) for p in engine.spec.state_pairs
                           if p.transient}
-        self.edges = {e.row: e for e in engine.spec.migration_edges}
+        self.edges: dict[str, list[MigrationEdge]] = {}
+        for e in engine.spec.migration_edges:
+            self.edges.setdefault(e.row, []).append(e)
 
     def live(self, w: World) -> list[Instance]:
         return [i for i in w.instances if not i.deleted and i.vm_state != DELETED]

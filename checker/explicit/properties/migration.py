@@ -30,15 +30,16 @@ def migration_status_legal(ctx: Context, before: World, res: StepResult) -> list
         a, b = ev.data
         if a is None or a.status == b.status:
             continue
-        edge = ctx.edges.get(ev.row)
-        if edge is None or edge.dest != b.status:
+        edges = [e for e in ctx.edges.get(ev.row, ()) if e.dest == b.status]
+        if not edges:
             out.append((f"{ev.row}: {a.status} -> {b.status}",
                         f"{ev.row} moved migration {b.id} from {a.status} to {b.status}, which "
                         f"no edge declares"))
-        elif edge.source is not None and a.status not in edge.source:
+        elif not any(e.source is None or a.status in e.source for e in edges):
+            sources = sorted({s for e in edges for s in e.source or ()})
             out.append((f"{ev.row}: {a.status} -> {b.status}",
                         f"{ev.row} wrote {b.status} over {a.status} (it is meant to move from "
-                        f"{', '.join(edge.source)})"))
+                        f"{', '.join(sources)})"))
     return out
 
 

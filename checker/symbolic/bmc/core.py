@@ -27,7 +27,7 @@ class CoreRules(EncodingBase):
         acts: list[tuple[str, Any]] = []
         for op in self.ops:
             opd = self.spec.operation(op)
-            if opd.takes_flavor or op == "resize":
+            if opd.takes_flavor:
                 for fl in self.config.resize_flavors:
                     acts.append(("api", (op, fl)))
             else:

@@ -73,6 +73,18 @@ class Encoding(CoreRules, HandlerRules, RefRules, EffectRules):
     # ---- the fragment ------------------------------------------------------------------------
     def _check_fragment(self) -> None:
         cfg = self.config
+        for op, n in cfg.actions:
+            opd = self.spec.operation(op)
+            if n and opd.takes_host:
+                raise OutsideFragment(f"bmc: operation {op} names a host, which the encoding "
+                                      f"does not cover")
+            if n and any(v.migration is not None for v in opd.validations):
+                raise OutsideFragment(f"bmc: operation {op} has a validation that reads a "
+                                      f"migration, which the encoding does not cover")
+        for r in self.spec.rows:
+            if any(isinstance(e, m.SelectDestination) and e.requested for e in r.effects):
+                raise OutsideFragment(f"bmc: row {r.id} asks the scheduler for a requested "
+                                      f"destination, which the encoding does not cover")
         if len(cfg.hosts) > 5:
             raise OutsideFragment("bmc: at most 5 hosts (each tuple of hosts is an atom of a "
                                   "12-bit encoding)")
