@@ -159,3 +159,15 @@ def test_the_configuration_keys_are_checked():
                                                     "key")):
         config(actions={"delete_flavor": 1, "deletable_flavors": ["medium"],
                         "targets": {"delete_flavor": ["vm"]}})
+
+
+def test_a_report_keeps_the_deletable_flavors_for_its_replay():
+    from dataclasses import replace
+
+    from nova_resize.checker.explicit.replay import config_data
+    from nova_resize.engine.config import parse_config
+
+    cfg = config(actions={"delete_flavor": 1, "deletable_flavors": ["medium"]})
+    back = parse_config(config_data(cfg), "<data>", cfg.name)
+    assert back.deletable_flavors == ("medium",)
+    assert back == replace(cfg, source="<data>")
