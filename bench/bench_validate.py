@@ -3,8 +3,9 @@
     python bench/bench_validate.py [--observations 10000]
 
 Drives the engine through resize / confirm / revert cycles of one instance, writes the
-notifications Nova would send (JSON Lines) and the `nova list` polls an operator would take at
-each task state, then validates both. Prints observations, states explored, seconds,
+notifications Nova would send with notify_on_state_change = vm_and_task_state (JSON Lines, the
+engine's Notification.message() with Liberty timestamps) and the `nova list` polls an operator
+would take at each task state, then validates both. Prints observations, states explored, seconds,
 observations/s and peak memory.
 """
 
@@ -16,6 +17,7 @@ import resource
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from nova_resize.checker.traces.observe import read_all
@@ -25,9 +27,12 @@ from nova_resize.engine.presets import load_preset
 from nova_resize.engine.render import nova_list
 from nova_resize.spec import LIBERTY
 
+CONFIG = load_preset("seed").with_options(notify_on_state_change="vm_and_task_state")
+T0 = datetime(2016, 4, 17, 13, 30, 0, 250412)
+
 
 def generate(n_obs: int, out: Path) -> tuple[Path, Path]:
-    cloud = Cloud.from_config(load_preset("seed"))
+    cloud = Cloud.from_config(CONFIG)
     name = "test-cirros-1"
     notes: list[dict] = []
     polls: list[str] = []
@@ -43,15 +48,9 @@ def generate(n_obs: int, out: Path) -> tuple[Path, Path]:
             while True:
                 for rec in cloud.history[start:]:
                     for n in rec.notifications:
-                        pub = f"compute.{n.service}" if n.service.startswith("compute") else \
-                            f"{n.service}.controller1"
-                        payload = {"display_name": n.instance, "state": n.state}
-                        if n.event_type == "compute.instance.update":
-                            payload.update(old_state=n.old_state,
-                                           old_task_state=n.old_task_state,
-                                           new_task_state=n.new_task_state)
-                        notes.append({"event_type": n.event_type, "publisher_id": pub,
-                                      "timestamp": f"{len(notes):09d}", "payload": payload})
+                        msg = n.message()  # publisher and payload as Liberty builds them
+                        msg["timestamp"] = str(T0 + timedelta(milliseconds=10 * len(notes)))
+                        notes.append(msg)
                 start = len(cloud.history)
                 status = cloud.status(name)
                 if status != last:
@@ -78,7 +77,7 @@ def main() -> int:
         for label, path in (("notifications", nfile), ("nova list", pfile)):
             t0 = time.monotonic()
             obs = read_all([str(path)], "auto", LIBERTY)
-            v = validate(load_preset("seed"), LIBERTY, obs)
+            v = validate(CONFIG, LIBERTY, obs)
             dt = time.monotonic() - t0
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             n = len(obs.observations)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from nova_resize.spec.options import DEFAULTS
+from nova_resize.spec.options import DEFAULTS, OPTIONS
 from nova_resize.spec.states import ACTIVE, ERROR, STOPPED
 
 from nova_resize.errors import ConfigError
@@ -22,6 +22,9 @@ from nova_resize.files import parse_toml, read_text
 
 @dataclass(frozen=True)
 class Flavor:
+    """A flavor (``[[flavors]]``): its name, API id, vCPUs, RAM and root disk; ``disabled``
+    flavors are refused by a resize."""
+
     name: str
     id: int
     vcpus: int
@@ -32,6 +35,9 @@ class Flavor:
 
 @dataclass(frozen=True)
 class HostConfig:
+    """A compute host (``[[hosts]]``): its capacity and whether nova-compute is up at the
+    start."""
+
     name: str
     vcpus: int = 16
     memory_mb: int = 16384
@@ -41,12 +47,17 @@ class HostConfig:
 
 @dataclass(frozen=True)
 class InstanceConfig:
+    """An instance at the start (``[[instances]]``): its host, flavor, vm_state and lock."""
+
     name: str
     host: str
     flavor: str
     vm_state: str = ACTIVE
     locked: bool = False
 
+
+CHOICES: dict[str, tuple[Any, ...]] = {o.name: o.choices for o in OPTIONS if o.choices}
+"""Options whose values are a closed set (spec.options)."""
 
 MAX_HOSTS = 256
 MAX_INSTANCES = 64
@@ -89,18 +100,21 @@ class Config:
     source: str = "<built-in>"
 
     def option(self, name: str) -> Any:
+        """The value of an ``[options]`` entry (Liberty's default when not given)."""
         for k, v in self.options:
             if k == name:
                 return v
         return DEFAULTS[name]
 
     def flavor(self, name: str) -> Flavor:
+        """The flavor called ``name`` (KeyError when there is none)."""
         for f in self.flavors:
             if f.name == name:
                 return f
         raise KeyError(name)
 
     def check_option(self, name: str, default: Any = None) -> Any:
+        """The value of a ``[check]`` entry (bounds, FIFO queues)."""
         for k, v in self.check:
             if k == name:
                 return v
@@ -114,12 +128,24 @@ class Config:
         return None
 
     def periodic_enabled(self, name: str) -> bool:
+        """Whether the ``[periodic]`` task ``name`` runs in this configuration."""
         return dict(self.periodic).get(name, False)
 
     def with_options(self, **options: Any) -> Config:
+        """This configuration with some [options] replaced (checked as the TOML reader checks
+        them: :class:`ConfigError` for an unknown option or a bad value)."""
         merged = dict(self.options)
-        merged.update(options)
-        return replace(self, options=tuple(sorted(merged.items())))
+        for k, v in options.items():
+            if k not in DEFAULTS:
+                raise ConfigError(f"{self.source}: options.{escape_key(k)}: unknown key "
+                                  f"(expected one of {', '.join(DEFAULTS)})")
+            merged[k] = _option_value(self.source, k, "" if v is None and k in CHOICES else v)
+        return replace(self, options=tuple(sorted(merged.items(), key=lambda kv: kv[0])))
+
+    def options_set(self) -> dict[str, Any]:
+        """The [options] this configuration gives explicitly (the rest take Liberty's
+        defaults)."""
+        return dict(self.options)
 
 
 def escape_key(k: Any) -> str:
@@ -158,6 +184,25 @@ def _known(source: str, prefix: str, table: dict[str, Any], allowed: tuple[str, 
             )
 
 
+def _option_value(source: str, k: str, v: Any) -> Any:
+    """An [options] value checked against the option's default type or its choices (TOML has no
+    null: ``""`` stands for an option left unset, as an empty value does in nova.conf)."""
+    choices = CHOICES.get(k, ())
+    if choices:
+        value = None if v == "" else v
+        if value not in choices:
+            shown = ", ".join('"" (unset)' if c is None else repr(c) for c in choices)
+            raise _err(source, f"options.{k}", f"one of {shown}", v)
+        return value
+    default = DEFAULTS[k]
+    kind = type(default)
+    _typed(source, f"options.{k}", v, kind, kind.__name__)
+    if isinstance(default, int) and not isinstance(default, bool) and v < 0:
+        raise _err(source, f"options.{k}", "a non-negative integer", v)
+    if isinstance(default, str) and not v:
+        raise _err(source, f"options.{k}", "a non-empty string", v)
+    return v
+
 def _at_most(source: str, key: str, items: list[Any], limit: int) -> None:
     if len(items) > limit:
         raise ConfigError(f"{source}: {key}: {len(items):,} entries, at most {limit} (every one "
@@ -175,12 +220,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     _known(source, "options.", options_t, tuple(DEFAULTS))
     options = []
     for k, v in options_t.items():
-        default = DEFAULTS[k]
-        kind = type(default)
-        _typed(source, f"options.{k}", v, kind, kind.__name__)
-        if isinstance(default, int) and not isinstance(default, bool) and v < 0:
-            raise _err(source, f"options.{k}", "a non-negative integer", v)
-        options.append((k, v))
+        options.append((k, _option_value(source, k, v)))
 
     flavors = []
     fl = data.get("flavors", [])
@@ -380,7 +420,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         hosts=tuple(hosts),
         instances=tuple(instances),
         quota=tuple(sorted(quota.items())),
-        options=tuple(sorted(options)),
+        options=tuple(sorted(options, key=lambda kv: kv[0])),
         actions=tuple(actions),
         resize_flavors=tuple(rf),
         deletable_flavors=tuple(df),

@@ -44,11 +44,12 @@ from .actions import (
 from .config import FLAVOR_ACTIONS, Config, Flavor
 from .effects import new_frame
 from .handlers import applicable, exec_row, faults_at, run_eager, run_one
+from .outcome import ApiOutcome, step_outcome
 from .refs import all_hold, resolve
 from .resources import Resources, Usage
 from .tables import Tables
 from .tx import Event, Notification, Tx, WFrame, get_local
-from .world import Frame, Host, Instance, Migration, Quota, World, frame_of, quiescent
+from .world import Frame, Host, Instance, Message, Migration, Quota, World, frame_of, quiescent
 
 OWN_KINDS = frozenset({"deliver", "run", "restart", "periodic"})
 """Kinds of step Nova takes by itself (a timeout is one too when no one will answer)."""
@@ -66,14 +67,18 @@ def _nobody(host: str | None = None) -> Instance:
 
 @dataclass
 class StepResult:
-    """What a step did: the next state, the rows it executed in order, the events properties
-    look at, the notifications emitted, and for API requests the outcome."""
+    """What a step did: the next state (``world``), the spec rows it executed in order, the
+    events properties look at, the notifications it emitted (in emission order), the messages it
+    put on the bus (``sent``), and for an API request the outcome, as a line (``outcome``) and
+    structured (``api``)."""
 
     world: World
     rows: list[str]
     events: list[Event]
     notifications: list[Notification] = field(default_factory=list)
     outcome: str | None = None
+    sent: list[Message] = field(default_factory=list)
+    api: ApiOutcome | None = None
 
     @property
     def state(self) -> World:
@@ -84,28 +89,34 @@ class StepResult:
 class Engine:
     """A spec compiled against a configuration, and the step function over its worlds."""
 
-    def __init__(self, config: Config, spec: Spec = LIBERTY) -> None:
-        self.tables = Tables.compile(config, spec)
+    def __init__(self, config: Config, spec: Spec | None = None) -> None:
+        """Compile ``spec`` (default: :data:`nova_resize.spec.LIBERTY`) against ``config``."""
+        self.tables = Tables.compile(config, LIBERTY if spec is None else spec)
 
     # ---- what the engine was built from -----------------------------------------------------
     @property
     def spec(self) -> Spec:
+        """The tables this engine runs."""
         return self.tables.spec
 
     @property
     def config(self) -> Config:
+        """The configuration the tables were compiled against."""
         return self.tables.config
 
     @property
     def flavors(self) -> dict[str, Flavor]:
+        """The configuration's flavors by name."""
         return self.tables.flavors
 
     @property
     def resources(self) -> Resources:
+        """The resource-tracker arithmetic of the configuration's hosts and flavors."""
         return self.tables.resources
 
     @property
     def fifo(self) -> bool:
+        """Whether messages to one service are delivered in the order sent."""
         return self.tables.fifo
 
     # ---- the initial state -------------------------------------------------------------------
@@ -341,7 +352,8 @@ class Engine:
         else:
             assert isinstance(a, Periodic)
             self._periodic(tx, a)
-        return StepResult(tx.freeze(tb.fifo), tx.rows, tx.events, tx.notifications, tx.outcome)
+        return StepResult(tx.freeze(tb.fifo), tx.rows, tx.events, tx.notifications, tx.outcome,
+                          tx.sent)
 
     def _deliver(self, tx: Tx, i: int) -> None:
         msg = tx.messages.pop(i)
@@ -415,7 +427,7 @@ class Engine:
         opd = self.spec.operation(a.op)
         refusal = self._refusal(tx, opd, a.instance, a.arg)
         if refusal is not None:
-            return StepResult(w, [], [], [], f"refused: {refusal}")
+            return StepResult(w, [], [], [], str(refusal), [], refusal)
         inst = (_nobody() if opd.target == "flavor"
                 else tx.instances[tx.inst_index(a.instance)])
         fr = new_frame(self.tables, tx, "api", a.op, opd.handler, inst, None,
@@ -425,40 +437,53 @@ class Engine:
             run_one(self.tables, tx, fr)
         after = tx.freeze(self.tables.fifo)
         if after._replace(budgets=w.budgets) == w:
-            return StepResult(w, tx.rows, tx.events, tx.notifications,
-                              tx.outcome or "refused")
+            text = tx.outcome or "refused"
+            return StepResult(w, tx.rows, tx.events, tx.notifications, text, tx.sent,
+                              step_outcome(a.op, text, tx.refusal))
         budgets = dict(after.budgets)
         budgets[f"op:{a.op}"] = budgets.get(f"op:{a.op}", 1) - 1
         after = after._replace(budgets=tuple(sorted(budgets.items())),
                                requests=history.record(after.requests,
                                                        opd.instance_action or a.op, inst))
-        return StepResult(after, tx.rows, tx.events, tx.notifications, tx.outcome or "accepted")
+        text = tx.outcome or "accepted"
+        return StepResult(after, tx.rows, tx.events, tx.notifications, text, tx.sent,
+                          step_outcome(a.op, text, tx.refusal))
 
     def api_refusal(self, w: World, op: str, name: str, arg: Any = None) -> str | None:
         """Why nova-api would refuse ``op`` on instance ``name`` in ``w`` (its decorators'
         checks and the validations, in Nova's order); None when it would accept it. A request
         about a flavor (``delete_flavor``) ignores ``name``: its only checks are validations."""
+        r = self._refusal(Tx.of(w), self.spec.operation(op), name, arg)
+        return None if r is None else str(r).removeprefix("refused: ")
+
+    def api_check(self, w: World, op: str, name: str, arg: Any = None) -> ApiOutcome | None:
+        """The refusal nova-api's checks give ``op`` on ``name`` in ``w`` (structured), or None
+        when the request gets past them."""
         return self._refusal(Tx.of(w), self.spec.operation(op), name, arg)
 
-    def _refusal(self, tx: Tx, opd: m.ApiOperation, name: str, arg: Any) -> str | None:
+    def _refusal(self, tx: Tx, opd: m.ApiOperation, name: str, arg: Any) -> ApiOutcome | None:
         if opd.target == "flavor":
             return self._invalid(tx, opd, _nobody(), arg)
         inst = tx.instances[tx.inst_index(name)]
+        op = opd.name
         if inst.deleted:
-            return "InstanceNotFound (HTTP 404)"
+            return ApiOutcome("refused", op, "InstanceNotFound", 404)
         if opd.lock_check and inst.locked:
-            return "InstanceIsLocked (HTTP 409)"
+            return ApiOutcome("refused", op, "InstanceIsLocked", 409)
         if opd.vm_states is not None and inst.vm_state not in opd.vm_states:
-            return f"InstanceInvalidState: vm_state {inst.vm_state} (HTTP 409)"
+            return ApiOutcome("refused", op, "InstanceInvalidState", 409,
+                              f"vm_state {inst.vm_state}")
         if opd.task_states is not None and inst.task_state not in opd.task_states:
-            return f"InstanceInvalidState: task_state {inst.task_state} (HTTP 409)"
+            return ApiOutcome("refused", op, "InstanceInvalidState", 409,
+                              f"task_state {inst.task_state}")
         if opd.must_have_launched and not inst.launched:
-            return "InstanceInvalidState: not launched (HTTP 409)"
+            return ApiOutcome("refused", op, "InstanceInvalidState", 409, "not launched")
         if opd.name in ("stop", "start") and not inst.host:
-            return "InstanceNotReady (HTTP 409)"
+            return ApiOutcome("refused", op, "InstanceNotReady", 409)
         return self._invalid(tx, opd, inst, arg)
 
-    def _invalid(self, tx: Tx, opd: m.ApiOperation, inst: Instance, arg: Any) -> str | None:
+    def _invalid(self, tx: Tx, opd: m.ApiOperation, inst: Instance, arg: Any
+                 ) -> ApiOutcome | None:
         """The first of the operation's validations that refuses the request."""
         probe = WFrame("api.probe", "api", opd.name, opd.handler, "start", inst, set(),
                        inst.task_state, None, set(), _request_locals(opd, arg), None, None,
@@ -470,7 +495,7 @@ class Engine:
                 if probe.migration is None:
                     continue  # the lookup it reads found nothing: it does not apply
             if all_hold(self.tables, tx, probe, v.when):
-                return f"{v.exc} (HTTP {v.http})"
+                return ApiOutcome("refused", opd.name, v.exc, v.http)
         return None
 
     # ---- questions about a world and an action ------------------------------------------------

@@ -17,12 +17,12 @@ from nova_resize.spec.states import DELETING, PRE_MIGRATING
 from nova_resize.errors import SpecError
 
 from . import quota
+from .notify import issues_update, update_notification
 from .refs import resolve, value
-from .tx import Event, Notification, NovaError, Tx, WFrame
+from .tx import Event, NovaError, Tx, WFrame
 from .world import (
     FLAVOR_SLOTS,
     INSTANCE_FIELDS,
-    OBJECT_FIELDS,
     Host,
     Instance,
     Message,
@@ -49,7 +49,7 @@ def apply(tb: Tables, tx: Tx, fr: WFrame, eff: Any, row: m.Row) -> None:
     if kind is m.Set:
         _set(tb, tx, fr, eff)
     elif kind is m.SaveInstance:
-        save_instance(tb, tx, fr, eff.guard, row.id)
+        save_instance(tb, tx, fr, eff.guard, row.id, eff.columns)
     elif kind is m.SaveMigration:
         _save_migration(tx, fr, row.id)
     elif kind is m.Send:
@@ -119,13 +119,18 @@ def _set(tb: Tables, tx: Tx, fr: WFrame, eff: m.Set) -> None:
 
 
 def save_instance(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] | None,
-                  row: str) -> None:
-    """Instance.save(expected_task_state=guard)."""
-    if not fr.dirty:
+                  row: str, columns: tuple[str, ...] = ()) -> None:
+    """Instance.save(expected_task_state=guard). ``columns`` names columns the world does not
+    hold that the save also writes (the flavor's instance_type_id, memory_mb..., a whole
+    system_metadata): they make it an UPDATE, with its guard, even when no modelled column
+    changed."""
+    if not fr.dirty and not columns:
         return  # nothing changed: no UPDATE, and so no guard check either
     i = tx.inst_index(fr.instance.name)
     db = tx.instances[i]
-    cols = [f for f in fr.dirty if f not in OBJECT_FIELDS]
+    cols = [f for f in fr.dirty if f not in FLAVOR_SLOTS]
+    update = issues_update(cols, db, db._replace(**{f: getattr(fr.instance, f) for f in cols}),
+                           columns)
     if fr.dirty & FLAVOR_SLOTS:
         # Instance._save_flavor: current, old and new flavor together, from this copy, in a
         # statement of their own before the UPDATE and whatever becomes of its guard (on a
@@ -134,15 +139,14 @@ def save_instance(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] 
             db = db._replace(flavor=fr.instance.flavor, old_flavor=fr.instance.old_flavor,
                              new_flavor=fr.instance.new_flavor)
             tx.instances[i] = db
-        if not cols or fr.service == "api":
+        if not update or fr.service == "api":
             # nova-api saves locally and _save_flavor resets the three fields; a compute's
             # save runs in nova-conductor and the copy is reset only when the call succeeds
             fr.dirty.difference_update(FLAVOR_SLOTS)
-        if not cols:
-            return  # nothing else changed: no UPDATE, so no guard check and no notification
-    if not cols:
+    if not update:
         fr.dirty.clear()
-        return  # only object fields changed: Nova returns before the UPDATE and its guard
+        return  # only the flavor objects (or a value set to itself): Nova returns before the
+        # UPDATE and its guard, and sends no notification
     if db.deleted:
         raise NovaError("InstanceNotFound")
     if guard is not None and db.task_state not in guard:
@@ -152,12 +156,13 @@ def save_instance(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] 
         raise NovaError("UnexpectedTaskStateError")
     if "task_state" in cols and guard is None and db.task_state != fr.instance.task_state:
         tx.events.append(Event("unguarded_task_write", row,
-                               (db.task_state, fr.instance.task_state, fr.seen_task, fr.method)))
+                               (db.task_state, fr.instance.task_state, fr.seen_task, fr.method,
+                                db.name)))
     before = db
     db = db._replace(**{f: getattr(fr.instance, f) for f in cols})
     tx.instances[i] = db
-    tx.events.append(Event("instance_write", row, (before, db)))
-    _update_notification(tx, fr.service, row, before, db)
+    tx.events.append(Event("instance_write", row, (before, db), guard))
+    _notify_update(tb, tx, fr.service, row, before, db)
     fr.instance = db
     fr.dirty.clear()
     fr.seen_task = db.task_state
@@ -171,20 +176,20 @@ def _fresh_save(tb: Tables, tx: Tx, fr: WFrame, eff: m.FreshSave, row: str) -> N
     fields = {k: value(tb, tx, fr, v) for k, v in eff.fields}
     if "task_state" in fields and db.task_state != fields["task_state"]:
         tx.events.append(Event("unguarded_task_write", row,
-                               (db.task_state, fields["task_state"], fr.seen_task, fr.method)))
+                               (db.task_state, fields["task_state"], fr.seen_task, fr.method,
+                                db.name)))
     after = db._replace(**fields)
     tx.instances[i] = after
-    tx.events.append(Event("instance_write", row, (db, after)))
-    _update_notification(tx, fr.service, row, db, after)
+    tx.events.append(Event("instance_write", row, (db, after), None))
+    _notify_update(tb, tx, fr.service, row, db, after)
 
 
-def _update_notification(tx: Tx, service: str, row: str, a: Instance, b: Instance) -> None:
-    """notifications.send_update: compute.instance.update when vm_state or task_state changed
-    (notify_on_state_change = vm_and_task_state)."""
-    if (a.vm_state, a.task_state) != (b.vm_state, b.task_state):
-        tx.notifications.append(Notification("compute.instance.update", service, row, b.name,
-                                             a.vm_state, b.vm_state, a.task_state,
-                                             b.task_state))
+def _notify_update(tb: Tables, tx: Tx, service: str, row: str, a: Instance, b: Instance) -> None:
+    """notifications.send_update after an UPDATE (nothing when notify_on_state_change is
+    unset)."""
+    n = update_notification(tb, service, row, a, b)
+    if n is not None:
+        tx.notifications.append(n)
 
 
 def _save_migration(tx: Tx, fr: WFrame, row: str) -> None:
@@ -276,8 +281,9 @@ def _send(tb: Tables, tx: Tx, fr: WFrame, eff: m.Send) -> None:
         raise NovaError("InstanceNotReady")
     args = tuple(sorted((k, value(tb, tx, fr, v)) for k, v in eff.args))
     reply_to = fr.id if eff.wait else None
-    tx.messages.append(Message(eff.kind, eff.method, target, fr.instance, fr.migration, args,
-                               reply_to))
+    msg = Message(eff.kind, eff.method, target, fr.instance, fr.migration, args, reply_to)
+    tx.messages.append(msg)
+    tx.sent.append(msg)
     if eff.wait:
         fr.waiting = True
         fr.locals.pop("reply", None)

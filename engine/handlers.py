@@ -14,9 +14,10 @@ from nova_resize.errors import RunawayStep, SpecError
 
 from . import effects
 from .effects import Refused
+from .notify import usage_notification
 from .refs import all_hold
 from .tables import Tables
-from .tx import Event, Notification, NovaError, Tx, WFrame
+from .tx import Event, NovaError, Tx, WFrame
 from .world import Frame
 
 MAX_EAGER_ROWS = 200
@@ -53,7 +54,7 @@ def exec_row(tb: Tables, tx: Tx, fr: WFrame, row: m.Row) -> None:
     the error chain when an effect raised)."""
     tx.rows.append(row.id)
     for n in row.notify_before:
-        tx.notifications.append(usage_notification(n, fr, row.id))
+        tx.notifications.append(usage_notification(tb, n, fr, row.id))
     before = (fr.handler, fr.label)
     try:
         for eff in row.effects:
@@ -67,12 +68,13 @@ def exec_row(tb: Tables, tx: Tx, fr: WFrame, row: m.Row) -> None:
         return
     except Refused as r:
         tx.outcome = f"refused: {r.exc} (HTTP {r.http})"
+        tx.refusal = (r.exc, r.http)
         end(tx, fr, ok=False)
         return
     for n in row.notify:
-        tx.notifications.append(usage_notification(n, fr, row.id))
+        tx.notifications.append(usage_notification(tb, n, fr, row.id))
     for n in row.notify_late:
-        tx.notifications.append(usage_notification(n, fr, row.id)._replace(late=True))
+        tx.notifications.append(usage_notification(tb, n, fr, row.id)._replace(late=True))
     if (fr.handler, fr.label) != before and any(isinstance(e, m.Goto) for e in row.effects):
         return  # a Goto chose where to continue
     goto(tb, tx, fr, row.then)
@@ -91,6 +93,7 @@ def raise_(tb: Tables, tx: Tx, fr: WFrame, exc: str, scope: str) -> None:
     """``exc`` escapes the row: on to the error handlers of its scope (or of the chain the
     frame is already in)."""
     fr.exc = exc
+    tx.events.append(Event("raise", fr.method, (fr.instance.name, exc)))
     if fr.chain is not None:
         chain = fr.chain  # raised inside an error handler: on to the next one
     elif fr.override is not None:
@@ -155,13 +158,6 @@ def run_one(tb: Tables, tx: Tx, fr: WFrame, choice: int = 0) -> None:
         fr.locals["choice"] = choice
     exec_row(tb, tx, fr, rows[0])
     run_eager(tb, tx, fr)
-
-
-def usage_notification(event_type: str, fr: WFrame, row: str) -> Notification:
-    """A usage notification (``compute.instance.<suffix>``) about the frame's instance."""
-    i = fr.instance
-    return Notification(event_type, fr.service, row, i.name, i.vm_state, i.vm_state,
-                        i.task_state, i.task_state)
 
 
 __all__ = [

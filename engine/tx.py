@@ -113,9 +113,28 @@ def _message_key(m: Message) -> tuple[str, str, str, str]:
     return (m.method, m.target, m.kind, repr(m))
 
 
+UPDATE = "compute.instance.update"
+"""The event type of the notification ``Instance.save`` sends (nova/notifications.py)."""
+
+
 class Notification(NamedTuple):
-    """A notification a step emits (``compute.instance.<suffix>``), with the instance's states as
-    its payload carries them (old/new for ``compute.instance.update``)."""
+    """A notification a step emits, as Liberty builds it (a modelled subset of its payload).
+
+    ``event_type`` is ``compute.instance.update`` (sent by ``Instance.save``) or a usage
+    notification ``compute.instance.<suffix>`` (sent by a compute manager, or by nova-api on a
+    local delete). ``service`` is where the step ran (a compute host, ``api`` or
+    ``conductor``); ``publisher_id`` is what the message carries: ``compute.<CONF.host>`` of the
+    process that sent it, which for a compute-side save is nova-conductor's host
+    (docs/formats.md, "Observations and notifications"). ``row`` is the spec row that sent it.
+
+    The payload fields: ``state`` (vm_state) and, for ``compute.instance.update``,
+    ``old_state``, ``old_task_state`` and ``new_task_state`` as ``_compute_states_payload``
+    reports them (an old task_state of None reads as the current one). Usage notifications
+    carry ``old_state == state`` and ``old_task_state == new_task_state ==`` the current
+    task_state (their payload has ``state_description`` only). ``host`` and ``flavor`` are the
+    payload's ``host`` and ``instance_type``; ``new_flavor`` is ``new_instance_type``
+    (``resize.prep.end`` only).
+    """
 
     event_type: str
     service: str
@@ -126,15 +145,61 @@ class Notification(NamedTuple):
     old_task_state: str | None
     new_task_state: str | None
     late: bool = False  # sent after the step's messages: may be seen after other hosts' events
+    publisher_id: str = ""
+    priority: str = "INFO"
+    host: str | None = None
+    flavor: str | None = None
+    new_flavor: str | None = None
+
+    @property
+    def task_state(self) -> str | None:
+        """The instance's task_state when it was sent (the payload's ``state_description``)."""
+        return self.new_task_state
+
+    @property
+    def is_update(self) -> bool:
+        """Whether this is a ``compute.instance.update`` (sent by ``Instance.save``)."""
+        return self.event_type == UPDATE
+
+    def payload(self) -> dict[str, Any]:
+        """The modelled keys of the payload, as Liberty names them (``display_name``, ``host``,
+        ``instance_type``, ``state``, ``state_description``, and the transition keys of an
+        update)."""
+        out: dict[str, Any] = {
+            "display_name": self.instance,
+            "host": self.host,
+            "instance_type": self.flavor,
+            "state": self.state,
+            "state_description": self.new_task_state or "",
+        }
+        if self.is_update:
+            out.update(old_state=self.old_state, old_task_state=self.old_task_state,
+                       new_task_state=self.new_task_state)
+        if self.new_flavor is not None:
+            out["new_instance_type"] = self.new_flavor
+        return out
+
+    def message(self) -> dict[str, Any]:
+        """The notification as oslo.messaging puts it on the bus, without the envelope, the
+        context and the keys the model does not know (message_id, timestamp)."""
+        return {"event_type": self.event_type, "publisher_id": self.publisher_id,
+                "priority": self.priority, "payload": self.payload()}
 
 
 @dataclass
 class Event:
-    """Something a step did that properties look at (an overwrite, a status move...)."""
+    """Something a step did that properties look at (an overwrite, a status move...).
+
+    ``kind`` names it (``instance_write``, ``migration_write``, ``guard_refused``,
+    ``unguarded_task_write``, ``frame_end``, ``audit``...), ``row`` is the spec row (the method,
+    for ``frame_end``), ``data`` its details. An ``instance_write`` carries the row before and
+    after in ``data`` and the save's ``expected_task_state`` (None: unguarded) in
+    ``expected_task_state``."""
 
     kind: str
     row: str
     data: tuple[Any, ...]
+    expected_task_state: tuple[str | None, ...] | None = None
 
 
 @dataclass
@@ -155,7 +220,9 @@ class Tx:
     rows: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
+    sent: list[Message] = field(default_factory=list)
     outcome: str | None = None
+    refusal: tuple[str, int] | None = None
     origin: World | None = None
 
     @classmethod

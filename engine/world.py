@@ -33,10 +33,11 @@ FLAVOR_SLOTS: frozenset[str] = frozenset({"flavor", "old_flavor", "new_flavor"})
 """The three flavors Instance._save_flavor writes together, from the handler's copy, into
 instance_extra whenever any of them changed: its own statement, before (and whatever becomes
 of) the guarded UPDATE (nova/objects/instance.py:Instance._save_flavor)."""
-OBJECT_FIELDS: frozenset[str] = frozenset({"old_flavor", "new_flavor"})
+OBJECT_FIELDS: frozenset[str] = FLAVOR_SLOTS
 """Fields that live only in instance_extra: a save that changes nothing else issues no UPDATE.
-``flavor`` is also a set of columns (instance_type_id, memory_mb, vcpus, root_gb), written by
-_set_instance_info together with the stash, so changing it makes the save an UPDATE."""
+The flavor's columns (instance_type_id, memory_mb, vcpus, root_gb, ephemeral_gb) are written by
+_set_instance_info and finish_revert_resize, whose saves declare them
+(``SaveInstance.columns``): a bare ``set_flavor`` is no UPDATE."""
 
 
 class Migration(NamedTuple):

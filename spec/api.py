@@ -527,7 +527,7 @@ ROWS: tuple[Row, ...] = (
             Set("local", "soft", True),
             Set("local", "original_task_state", Ref("instance.task_state")),
             Set("instance", "task_state", SOFT_DELETING),
-            SaveInstance(None),
+            SaveInstance(None, columns=("deleted_at",)),
         ),
         then="reserve",
         note="deleted_at is not modelled: time is not, and the reclaim's age test is the only "

@@ -3,6 +3,7 @@ on the destination, ``finish_revert_resize`` on the source (nova/compute/manager
 
 from __future__ import annotations
 
+from .compute_resize import FLAVOR_COLUMNS
 from .model import (
     Claim,
     Cond,
@@ -144,7 +145,7 @@ ROWS: tuple[Row, ...] = (
             Set("instance", "old_flavor", None),
             Set("instance", "new_flavor", None),
             Set("instance", "old_vm_state", None),
-            SaveInstance(None),
+            SaveInstance(None, columns=("system_metadata",)),
         ),
         notify_before=("compute.instance.resize.confirm.start",),
         then="confirm_migration",
@@ -242,9 +243,12 @@ ROWS: tuple[Row, ...] = (
             Cond("config.shared_storage", "falsy"),
             Cond("migration.source_compute", "!=", Ref("self.host")),
         ),
-        effects=(Driver("destroy_guest"),),
+        effects=(Driver("destroy_guest"), SaveInstance(None, columns=("system_metadata",))),
         notify_before=("compute.instance.exists",),
         then="reverted",
+        note="With destroy_disks, libvirt's cleanup() counts system_metadata['clean_attempts'] "
+        "and saves the instance (nova/virt/libvirt/driver.py:LibvirtDriver.cleanup): an UPDATE "
+        "that changes no modelled field.",
     ),
     Row(
         "compute.revert_resize.destroy_keep_disk",
@@ -335,7 +339,7 @@ ROWS: tuple[Row, ...] = (
         effects=(
             Set("instance", "old_vm_state", None),
             Set("instance", "host", Ref("migration.source_compute")),
-            SaveInstance(None),
+            SaveInstance(None, columns=("system_metadata", "node", *FLAVOR_COLUMNS)),
         ),
         then="migration_dest",
     ),

@@ -69,6 +69,9 @@ HANDLERS: tuple[Handler, ...] = (
     ),
 )
 
+FLAVOR_COLUMNS = ("instance_type_id", "memory_mb", "vcpus", "root_gb", "ephemeral_gb")
+"""The instance columns _set_instance_info writes besides the flavor object."""
+
 ROWS: tuple[Row, ...] = (
     # ---- prep_resize (destination) -----------------------------------------------------------
     Row(
@@ -280,8 +283,13 @@ ROWS: tuple[Row, ...] = (
         "resize (flavor ids differ): instance_type_id, memory_mb, vcpus, root_gb and flavor = "
         "new flavor; unguarded save (task_state is still resize_migrated)",
         when=(Cond("migration.old_flavor", "!=", Ref("migration.new_flavor")),),
-        effects=(Set("instance", "flavor", Ref("instance.new_flavor")), SaveInstance(None)),
+        effects=(
+            Set("instance", "flavor", Ref("instance.new_flavor")),
+            SaveInstance(None, columns=FLAVOR_COLUMNS),
+        ),
         then="task_finish",
+        note="The flavor columns make this save an UPDATE (and a compute.instance.update), unlike "
+        "the object-only set_flavor saves around it.",
     ),
     Row(
         "compute.finish_resize.same_flavor",
@@ -324,7 +332,7 @@ ROWS: tuple[Row, ...] = (
         when=(Cond("migration.old_flavor", "!=", Ref("migration.new_flavor")),),
         effects=(
             Set("instance", "flavor", Ref("local.old_flavor")),
-            SaveInstance(None),
+            SaveInstance(None, columns=FLAVOR_COLUMNS),
             Raise("Exception"),
         ),
     ),

@@ -138,9 +138,17 @@ class SaveInstance:
     fields form one UPDATE guarded by the compare-and-swap on task_state. On success the copy is
     refreshed from the row; on failure the changes stay dirty and UnexpectedTaskStateError (or its
     deleting subclass) is raised. A save with nothing dirty does nothing, not even the guard check.
+
+    ``columns`` names columns the save also writes that the world does not hold (the flavor
+    columns ``instance_type_id``, ``memory_mb``...; ``system_metadata`` when the code assigns the
+    whole dict; libvirt's ``clean_attempts``/``cleaned``). They tell the engine that Nova issues
+    the UPDATE, and so sends ``compute.instance.update``, even when no modelled column changed;
+    they are used for that notification only (no guard check, refresh or InstanceNotFound of
+    their own).
     """
 
     guard: tuple[str | None, ...] | None = None
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -553,12 +561,14 @@ class MigrationEdge:
 
 @dataclass(frozen=True)
 class Option:
-    """A nova.conf option the model reads, with Liberty's default."""
+    """A nova.conf option the model reads, with Liberty's default. ``choices`` lists the values a
+    configuration may give when they are not free (``None`` among them: the option unset)."""
 
     name: str
     default: Any
     cite: str
     summary: str
+    choices: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)

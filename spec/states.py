@@ -206,3 +206,31 @@ def api_status(vm_state: str, task_state: str | None) -> str:
     if by_task is None:
         return "UNKNOWN"
     return by_task.get(task_state, by_task["default"])
+
+
+# Every value Liberty defines, for telling a value Nova can write (but the model's paths do not
+# reach) from one it never writes (a typo in an observation file, a made-up state).
+# nova/compute/vm_states.py
+LIBERTY_VM_STATES: tuple[str, ...] = (
+    "active", "building", "paused", "suspended", "stopped", "rescued", "resized", "soft-delete",
+    "deleted", "error", "shelved", "shelved_offloaded",
+)
+# nova/compute/task_states.py
+LIBERTY_TASK_STATES: tuple[str, ...] = (
+    "scheduling", "block_device_mapping", "networking", "spawning", "image_snapshot",
+    "image_snapshot_pending", "image_pending_upload", "image_uploading", "image_backup",
+    "updating_password", "resize_prep", "resize_migrating", "resize_migrated", "resize_finish",
+    "resize_reverting", "resize_confirming", "rebooting", "reboot_pending", "reboot_started",
+    "rebooting_hard", "reboot_pending_hard", "reboot_started_hard", "pausing", "unpausing",
+    "suspending", "resuming", "powering-off", "powering-on", "rescuing", "unrescuing",
+    "rebuilding", "rebuild_block_device_mapping", "rebuild_spawning", "migrating", "deleting",
+    "soft-deleting", "restoring", "shelving", "shelving_image_pending_upload",
+    "shelving_image_uploading", "shelving_offloading", "unshelving",
+)
+# nova/api/openstack/common.py:_STATE_MAP (every status it maps to) and status_from_state's
+# 'UNKNOWN'
+LIBERTY_STATUSES: tuple[str, ...] = (
+    "ACTIVE", "BUILD", "CONFIRMING_RESIZE", "DELETED", "ERROR", "HARD_REBOOT", "MIGRATING",
+    "PASSWORD", "PAUSED", "REBOOT", "REBUILD", "RESCUE", "RESIZE", "REVERT_RESIZE", "SHELVED",
+    "SHELVED_OFFLOADED", "SHUTOFF", "SOFT_DELETED", "SUSPENDED", "UNKNOWN", "VERIFY_RESIZE",
+)

@@ -45,7 +45,7 @@ def test_a_clean_run_exits_0_and_writes_reports(tmp_path, capsys):
     assert doc["properties"]["legal-state"]["evaluated"] == doc["distinct_states"]
     suite = ET.parse(x).getroot()
     assert suite.tag == "testsuite" and suite.get("failures") == "0"
-    assert "51 distinct states" in out
+    assert "54 distinct states" in out
 
 
 def test_a_broken_variant_exits_1_with_a_trace(tmp_path, capsys):

@@ -105,7 +105,7 @@ def test_claims_consistent_on_a_broken_tracker_rule(tmp_path):
 def _findings_with_spec(cfg, spec) -> dict[str, set[str]]:
     ex = explore(NovaModel(Engine(cfg, spec)))
     out: dict[str, set[str]] = {}
-    for prop, key in ex.findings:
+    for prop, key, _ in ex.findings:
         out.setdefault(prop, set()).add(key)
     return out
 

@@ -39,7 +39,7 @@ def test_every_finding_carries_its_actions_and_replays(reports):
         assert doc["origin"]["config"]["data"]["flavors"]
         for f in doc["findings"]:
             assert f["actions"] == [s["action_data"] for s in f["trace"]]
-            _, rep = replay_finding(doc, f"{f['property']}: {f['key']}")
+            _, rep = replay_finding(doc, f"{f['property']}: {f['key']} @ {f['where']}")
             assert rep.reproduced, (f["property"], f["key"], rep.diverged, rep.keys)
             assert [s.text for s in rep.steps] == [s["action"] for s in f["trace"]]
 
@@ -63,7 +63,8 @@ def test_pytest_output_round_trips_into_passing_tests(reports, tmp_path, capsys)
         doc = load(path)
         f = next(f for f in doc["findings"] if f["property"] == prop)
         out = tmp_path / f"test_replayed_{k}.py"
-        assert main(["replay", str(path), "--finding", f"{prop}: {f['key']}", "--pytest",
+        assert main(["replay", str(path), "--finding", f"{prop}: {f['key']} @ {f['where']}",
+                     "--pytest",
                      "--out", str(out)]) == 0
         src = out.read_text()
         assert "engine.step(world, action)" in src and f"{f['key']!r}" in src

@@ -278,7 +278,7 @@ def test_the_checker_reports_bug_1712480_as_a_lost_update():
         if res is None:
             break
         found += BY_NAME["no-lost-update"].transition(ctx, before, res)
-    assert ("error_out.error_state overwrote soft-deleting",) == tuple(k for k, _ in found)
+    assert ("error_out.error_state overwrote soft-deleting",) == tuple(v[0] for v in found)
 
 
 def test_soft_deleting_a_resizing_instance_overwrites_its_task():

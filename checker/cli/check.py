@@ -14,6 +14,7 @@ from nova_resize.files import check_output_dir, check_writable
 
 from ..explicit import report as reports
 from ..explicit.baseline import Known, load_baseline, load_baseline_reasons, lookup, render_baseline
+from ..explicit.diff import ident_of, liberty_reference
 from ..explicit.model import NovaModel
 from ..explicit.run import check, unexplained_uncovered
 from ..explorer import Control, Exploration, Finding, Visitor, stop_on_signals
@@ -34,7 +35,13 @@ from .exits import FINDINGS, INCOMPLETE, OK
 def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
     config = resolve_config(args.config)
     _check_outputs(args)
-    known = [] if args.no_baseline else load_baseline(args.baseline)
+    known: list[Known] = []
+    if not args.no_baseline:
+        # Liberty's known findings: the exact baseline of the shipped presets, and the reason
+        # patterns that explain Liberty's behaviour on any other configuration
+        known = load_baseline(args.baseline)
+        if args.baseline is None:
+            known += load_baseline_reasons(None)
     strategy = strategy or args.strategy
     progress = progress_printer(args)
     kwargs: dict[str, Any] = {}
@@ -53,11 +60,25 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
         if warning:
             print(f"nova-resize: {warning}", file=sys.stderr)
     control = Control()
+    liberty = None
+    reference = None
     with stop_on_signals(control):
+        if args.variant and not args.no_baseline and strategy != "simulate":
+            # a patch is judged against Liberty on the same configuration (as diff does)
+            liberty, _ = liberty_reference(config, bounds.limits, progress, control)
+            reference = {ident_of(f): "also found on Liberty's tables" + (
+                f" ({f['baseline_reason']})" if f.get("baseline_reason") else "")
+                for f in liberty["findings"]}
         res = check(config, args.variant, known, strategy=strategy, limits=bounds.limits,
-                    progress=progress, visitors=visitors, control=control, **kwargs)
+                    progress=progress, visitors=visitors, control=control,
+                    reference=reference, **kwargs)
     end_progress(progress)
     rep = res.report
+    if liberty is not None:
+        seen = {f.ident for f, _, _, _ in rep.findings}
+        rep.gone = [{k: f.get(k) for k in ("property", "key", "where", "message",
+                                           "baseline_reason")}
+                    for f in liberty["findings"] if ident_of(f) not in seen]
     if args.json:
         write_output(args.json, reports.to_json_text(rep))
     if args.junit:
@@ -69,10 +90,16 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
     if not args.quiet:
         sys.stdout.write(reports.text(rep, res.spec, max_traces=None if args.all_traces else 5,
                                       verbose=args.verbose))
+    if liberty is not None and not args.quiet:
+        print(f"{len(rep.gone)} of Liberty's findings on {config.name} are gone with the patch"
+              + (":" if rep.gone else ""))
+        for g in rep.gone:
+            print(f"  {g['property']}: {g['key']}  (in: {g['where'] or '-'})")
     if collector is not None:
         _trace_diagrams(args.diagrams, rep, collector)
+    unexplained = 0
     if args.update_baseline:
-        _update_baseline(args.update_baseline, args.reasons, rep)
+        unexplained = _update_baseline(args.update_baseline, args.reasons, rep)
     new = rep.new_findings
     missing = unexplained_uncovered(rep) if args.require_coverage and rep.ex.complete else []
     incomplete = bounds.incomplete(rep.ex)
@@ -82,7 +109,7 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
                                       f" (PARTIAL: {rep.ex.stop_reason})"))
     if missing:
         print(f"rows never executed without a stated reason: {', '.join(missing)}")
-    if new or missing:
+    if new or missing or unexplained:
         return FINDINGS
     if incomplete:
         why = (f"{rep.ex.stop_reason}" if rep.ex.stop_kind == "interrupt" else
@@ -117,27 +144,31 @@ def _trace_diagrams(out: str, rep: reports.Report, collector: Any) -> None:
     write_diagrams(dots, Path(out), ["dot", "svg"])
 
 
-def _update_baseline(path: str, reasons_path: str | None, rep: reports.Report) -> None:
+def _update_baseline(path: str, reasons_path: str | None, rep: reports.Report) -> int:
     """Write every finding of this run into the baseline at ``path`` (keeping its other
-    entries), each with the reason of the first pattern it matches in ``reasons_path``."""
+    entries) with its exact identity (property, key, where), each with the reason of the
+    first pattern it matches in ``reasons_path``. A finding no pattern explains is written as
+    UNEXPLAINED and counted: the return value is how many there were."""
     existing = load_baseline(path) if Path(path).exists() else []
-    reasons = load_baseline(reasons_path) if reasons_path else existing
-    entries = {(k.prop, k.key): k for k in existing}
+    reasons = load_baseline_reasons(reasons_path)
+    entries = {(k.prop, k.key, k.where): k for k in existing}
     unexplained = []
     for f, _, _, _ in rep.findings:
-        if (f.prop, f.key) in entries:
+        ident = (f.prop, f.key, f.where or "*")
+        if ident in entries and not entries[ident].reason.startswith("UNEXPLAINED"):
             continue
-        k = lookup(reasons, f.prop, f.key)
+        k = lookup(reasons, f.prop, f.key, f.where)
         if k is None:
-            unexplained.append(f"{f.prop}: {f.key}")
+            unexplained.append(f"{f.prop}: {f.key} (in: {f.where}; caused by: {f.cause})")
             k = Known(f.prop, f.key, f"UNEXPLAINED: {f.message}")
-        entries[(f.prop, f.key)] = Known(f.prop, f.key, k.reason, k.bug)
+        entries[ident] = Known(f.prop, f.key, k.reason, k.bug, ident[2])
     header = ("# Known findings of nova 12.0.0 (Liberty) on the built-in configurations, written "
               "by\n# nova-resize check --update-baseline; reasons from "
               "checker/baseline_reasons.toml.")
     write_output(path, render_baseline(list(entries.values()), header))
     if unexplained:
         print(f"{len(unexplained)} findings have no reason yet: " + "; ".join(unexplained))
+    return len(unexplained)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -208,7 +239,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--update-baseline", metavar="FILE",
                    help="write this run's findings into the baseline FILE (exact keys)")
     p.add_argument("--reasons", metavar="FILE",
-                   help="reason patterns for --update-baseline (default: FILE itself)")
+                   help="reason patterns for --update-baseline (default: the bundled "
+                   "checker/baseline_reasons.toml)")
     p.add_argument("--require-coverage", action="store_true",
                    help="fail if a spec row is never executed without a stated reason")
 

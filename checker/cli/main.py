@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from nova_resize.errors import InputError, ModelError
 
-from . import check, replay, spec, symbolic, traces
+from . import check, diff, replay, spec, symbolic, traces
 from .exits import BAD_INPUT, INCOMPLETE, INTERNAL
 
 EPILOG = """exit status: 0 success; 1 findings (a finding not in the baseline, a rejected trace,
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
                            parser_class=_Parser)
-    for module in (spec, traces, check, symbolic, replay):
+    for module in (spec, traces, check, diff, symbolic, replay):
         module.register(sub, EPILOG)
     return p
 

@@ -59,7 +59,8 @@ def register(sub: Any, epilog: str) -> None:
                        "it as a pytest test", epilog=epilog)
     r.add_argument("report", metavar="REPORT", help="a check/simulate --json report")
     r.add_argument("--finding", required=True, metavar="KEY",
-                   help="the finding: its key, 'property: key', or its index in the report")
+                   help="the finding: its index in the report, 'property: key @ where', or "
+                   "'property: key' or its key when only one finding has it")
     r.add_argument("--pytest", action="store_true",
                    help="print the finding as a ready-to-paste pytest test instead")
     r.add_argument("--out", metavar="FILE", help="with --pytest: write the test here")

@@ -39,9 +39,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
         check_writable(args.html, "--html report")
     spec, _ = build_spec(args.variant)
     config = resolve_config(args.config)
+    notify = args.notify_on_state_change
+    options = {k: v for k, v in (("notify_on_state_change",
+                                  "" if notify == "unset" else notify),
+                                 ("api_host", args.api_host),
+                                 ("conductor_host", args.conductor_host)) if v is not None}
+    if options:
+        config = config.with_options(**options)
     if args.json:
         check_writable(args.json, "--json output")
     obs = read_all(args.files, args.format, spec)
+    for w in obs.warnings:
+        sys.stderr.write(f"warning: {w}\n")
     v = validate(config, spec, obs, args.instance, args.max_gap, args.max_requests)
     if args.json:
         write_output(args.json, json.dumps(verdict_json(v), indent=2, default=str))
@@ -101,7 +110,16 @@ def register(sub: Any, epilog: str) -> None:
     va.add_argument("--format", default="auto",
                     choices=("auto", "nova-list", "server-show", "notifications",
                              "instance-actions"))
-    va.add_argument("--instance", help="the instance to follow (default: the first named)")
+    va.add_argument("--instance", help="the instance to follow, by name or uuid (default: the "
+                    "first named)")
+    va.add_argument("--notify-on-state-change", choices=("unset", "vm_state",
+                                                         "vm_and_task_state"),
+                    help="the cloud's notify_on_state_change (overrides the configuration's "
+                    "[options]); required when the notifications include "
+                    "compute.instance.update and the configuration does not set it")
+    va.add_argument("--api-host", help="CONF.host of nova-api (default: the configuration's, "
+                    "else searched among the publishers of compute.instance.update)")
+    va.add_argument("--conductor-host", help="CONF.host of nova-conductor (likewise)")
     va.add_argument("--max-gap", type=positive, default=40,
                     help="unobserved steps allowed between two observations (default 40)")
     va.add_argument("--max-requests", type=non_negative, default=1,
@@ -113,8 +131,10 @@ def register(sub: Any, epilog: str) -> None:
 
     xp = sub.add_parser("explain", help="how could an instance get into this state, and what "
                         "happens next", epilog=epilog)
-    xp.add_argument("file", metavar="FILE", help="`openstack server show -f json` output")
-    xp.add_argument("--migrations", metavar="FILE", help="`nova migration-list` JSON")
+    xp.add_argument("file", metavar="FILE", help="one server: `openstack server show -f json`, "
+                    "the API's server JSON, or a pasted `nova show` table")
+    xp.add_argument("--migrations", metavar="FILE", help="`nova migration-list` output (table) "
+                    "or the API's os-migrations JSON")
     xp.add_argument("--config", default="explain")
     add_variant(xp)
     xp.add_argument("--json", metavar="FILE")

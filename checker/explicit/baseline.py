@@ -4,11 +4,14 @@ A baseline is TOML::
 
     [[finding]]
     property = "legal-state"
-    key = "error/resize_migrating"      # exact key, or a glob with * and ?
+    key = "error/resize_migrating left at quiescence"   # exact, or a glob with * and ?
+    where = "error/resize_migrating, migration error, on the source"   # optional glob
     reason = "error save carries the failed save's dirty task_state"
-    bug = "..."                          # optional Launchpad bug
+    bug = "..."                                         # optional Launchpad bug
 
-A finding is "in the baseline" when a row's property matches and its key glob matches.
+A finding is "in the baseline" when an entry's property is its property and the entry's key and
+where globs match its key and where (an absent where matches any). ``--update-baseline`` writes
+exact identities; a reasons file (``baseline_reasons.toml``) holds the globs that explain them.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from nova_resize.files import bundled_text, parse_toml, read_text
 
 from .properties import PROPERTY_NAMES
 
+FIELDS = ("property", "key", "where", "reason", "bug")
+
 
 @dataclass(frozen=True)
 class Known:
@@ -31,9 +36,11 @@ class Known:
     key: str
     reason: str
     bug: str | None = None
+    where: str = "*"
 
-    def matches(self, prop: str, key: str) -> bool:
-        return prop == self.prop and fnmatch.fnmatchcase(key, self.key)
+    def matches(self, prop: str, key: str, where: str = "") -> bool:
+        return (prop == self.prop and fnmatch.fnmatchcase(key, self.key)
+                and fnmatch.fnmatchcase(where, self.where))
 
 
 def parse_baseline(text: str, source: str) -> list[Known]:
@@ -50,9 +57,9 @@ def parse_baseline(text: str, source: str) -> list[Known]:
         if not isinstance(item, dict):
             raise ConfigError(f"{where}: expected a table, found {item!r}")
         for k in item:
-            if k not in ("property", "key", "reason", "bug"):
-                raise ConfigError(f"{where}.{_esc(k)}: unknown key (expected property, key, "
-                                  f"reason, bug)")
+            if k not in FIELDS:
+                raise ConfigError(f"{where}.{_esc(k)}: unknown key (expected "
+                                  f"{', '.join(FIELDS)})")
         for k in ("property", "key", "reason"):
             if not isinstance(item.get(k), str) or not item[k]:
                 raise ConfigError(f"{where}.{k}: expected a non-empty string, found "
@@ -60,10 +67,12 @@ def parse_baseline(text: str, source: str) -> list[Known]:
         if item["property"] not in PROPERTY_NAMES:
             raise ConfigError(f"{where}.property: expected one of {', '.join(PROPERTY_NAMES)}, "
                               f"found {item['property']!r}")
-        bug = item.get("bug")
-        if bug is not None and not isinstance(bug, str):
-            raise ConfigError(f"{where}.bug: expected a string, found {bug!r}")
-        out.append(Known(item["property"], item["key"], item["reason"], bug))
+        for k in ("bug", "where"):
+            v = item.get(k)
+            if v is not None and not isinstance(v, str):
+                raise ConfigError(f"{where}.{k}: expected a string, found {v!r}")
+        out.append(Known(item["property"], item["key"], item["reason"], item.get("bug"),
+                         item.get("where", "*")))
     return out
 
 
@@ -83,9 +92,10 @@ def load_baseline_reasons(path: str | Path | None = None) -> list[Known]:
     return parse_baseline(read_text(path), str(path))
 
 
-def lookup(known: list[Known], prop: str, key: str) -> Known | None:
+def lookup(known: list[Known], prop: str, key: str, where: str = "") -> Known | None:
+    """The first entry that explains a finding, or None."""
     for k in known:
-        if k.matches(prop, key):
+        if k.matches(prop, key, where):
             return k
     return None
 
@@ -95,18 +105,24 @@ def _q(text: str) -> str:
 
 
 def render_baseline(entries: list[Known], header: str) -> str:
-    """A baseline file listing ``entries`` (exact keys), grouped by property."""
+    """A baseline file listing ``entries`` (exact identities), grouped by property."""
     out = [header.rstrip(), ""]
     last = None
-    for k in sorted(entries, key=lambda k: (k.prop, k.key)):
+    for k in sorted(entries, key=lambda k: (k.prop, k.key, k.where)):
         if k.prop != last:
             out.append(f"# ---- {k.prop}")
             last = k.prop
         out.append("[[finding]]")
         out.append(f"property = {_q(k.prop)}")
         out.append(f"key = {_q(k.key)}")
+        if k.where != "*":
+            out.append(f"where = {_q(k.where)}")
         out.append(f"reason = {_q(k.reason)}")
         if k.bug:
             out.append(f"bug = {_q(k.bug)}")
         out.append("")
     return "\n".join(out)
+
+
+__all__ = ["FIELDS", "Known", "load_baseline", "load_baseline_reasons", "lookup",
+           "parse_baseline", "render_baseline"]

@@ -20,6 +20,7 @@ from nova_resize.engine.presets import load_preset
 from nova_resize.engine.world import World
 from nova_resize.spec import LIBERTY, Spec
 
+from ..explorer.model import Violation
 from .baseline import Known, load_baseline, lookup
 from .model import NovaModel
 
@@ -76,9 +77,11 @@ def machine_for(config: Config, spec: Spec = LIBERTY, known: list[Known] | None 
             for p in trans_props:
                 self._check(p.name, p.transition(model, before, res))  # type: ignore[misc]
 
-        def _check(self, prop: str, violations: list[tuple[str, str]]) -> None:
-            for key, msg in violations:
-                if lookup(baseline, prop, key) is None:
+        def _check(self, prop: str, violations: list[Violation]) -> None:
+            for v in violations:
+                key, msg = v[0], v[1]
+                where = model.locate(self.world, v[2] if len(v) > 2 else None)
+                if lookup(baseline, prop, key, where) is None:
                     if outcome is not None:
                         outcome.prop, outcome.key, outcome.message = prop, key, msg
                         outcome.actions = list(self.actions)

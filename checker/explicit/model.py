@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from nova_resize.engine.actions import Action
 from nova_resize.engine.core import Engine, StepResult
-from nova_resize.engine.world import World
+from nova_resize.engine.world import Instance, World
 
 from ..explorer.model import Property
 from .properties import PROPERTIES, Context
@@ -47,6 +47,58 @@ class NovaModel(Context):
 
     def properties(self) -> tuple[Property, ...]:
         return self._properties
+
+    def locate(self, state: World, subject: str | None) -> str:
+        """Where a violation happened: its instance's vm_state/task_state, latest migration
+        status and where instance.host stands to that migration -- or every live instance's
+        when it names none."""
+        insts = [i for i in state.instances if subject is None or i.name == subject]
+        if subject is None:
+            insts = [i for i in insts if not i.deleted]
+        return "; ".join(sorted(_projection(state, i) for i in insts))
+
+    def cause(self, actions: Sequence[Action], subject: str | None) -> str:
+        """The row that caused a violation seen at the end of ``actions``: the last row on the
+        trace that wrote the subject's instance or one of its migrations (any instance's, when
+        the violation names none); else the last step's last row."""
+        eng = self.engine
+        w = eng.initial()
+        last = "initial state"
+        writer = ""
+        for a in actions:
+            res = eng.step(w, a)
+            for ev in res.events:
+                if ev.kind not in ("instance_write", "migration_write") or not ev.row:
+                    continue
+                obj = ev.data[1] if ev.data[1] is not None else ev.data[0]
+                name = getattr(obj, "name", None) if ev.kind == "instance_write" else \
+                    getattr(obj, "instance", None)
+                if subject is None or name == subject:
+                    writer = ev.row
+            rows = [r for r in res.rows if not r.startswith("rpc.")] or res.rows
+            if rows:
+                last = rows[-1]
+            w = res.world
+        return writer or last
+
+
+def _projection(w: World, i: Instance) -> str:
+    if i.deleted:
+        return "destroyed"
+    migs = [m for m in w.migrations if m.instance == i.name]
+    mig = migs[-1] if migs else None
+    if mig is None:
+        place = "no migration"
+    elif i.host == mig.source_compute == mig.dest_compute:
+        place = "on its source and destination"
+    elif i.host == mig.source_compute:
+        place = "on the source"
+    elif i.host == mig.dest_compute:
+        place = "on the destination"
+    else:
+        place = "elsewhere"
+    status = f"migration {mig.status}, " if mig is not None else ""
+    return f"{i.vm_state}/{i.task_state or 'None'}, {status}{place}"
 
 
 __all__ = ["NovaModel"]

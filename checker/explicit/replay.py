@@ -93,22 +93,31 @@ def rebuild(origin: dict[str, Any], where: str = "origin") -> tuple[Config, Spec
 
 
 def find_finding(report: dict[str, Any], key: str) -> dict[str, Any]:
-    """The finding named ``key``: its key, ``PROPERTY: KEY``, or its index in the list."""
+    """The finding named ``key``: its index in the list, ``PROPERTY: KEY @ WHERE`` (its whole
+    identity), ``PROPERTY: KEY`` or its key -- the last two only when they name one finding --
+    or a unique part of a key."""
     findings = report.get("findings")
     if not isinstance(findings, list):
         raise InputError("report: no findings list (expected a check or simulate --json report)")
-    for f in findings:
-        if key in (f.get("key"), f"{f.get('property')}: {f.get('key')}"):
-            return f  # type: ignore[no-any-return]
     if key.isdigit() and int(key) < len(findings):
         return findings[int(key)]  # type: ignore[no-any-return]
-    matches = [f for f in findings if key in str(f.get("key"))]
+    for f in findings:
+        if key.rstrip() == f"{f.get('property')}: {f.get('key')} @ {f.get('where') or ''}".rstrip():
+            return f  # type: ignore[no-any-return]
+    exact = [f for f in findings
+             if key in (f.get("key"), f"{f.get('property')}: {f.get('key')}")]
+    matches = exact or [f for f in findings if key in str(f.get("key"))]
     if len(matches) == 1:
         return matches[0]  # type: ignore[no-any-return]
+    if matches:
+        which = "; ".join(f"{findings.index(f)}: {f.get('property')}: {f.get('key')} @ "
+                          f"{f.get('where') or ''}" for f in matches[:4])
+        raise InputError(f"--finding {key}: {len(matches)} findings match (name one by its "
+                         f"index or as 'property: key @ where'; e.g. {which})")
     some = "; ".join(f"{f.get('property')}: {f.get('key')}" for f in findings[:5])
-    raise InputError(f"--finding {key}: " + (f"{len(matches)} findings match" if matches else
-                     "no such finding") + f" (expected a key, 'property: key' or an index "
-                     f"0..{len(findings) - 1}; e.g. {some})")
+    raise InputError(f"--finding {key}: no such finding (expected an index "
+                     f"0..{len(findings) - 1}, 'property: key @ where', 'property: key' or a "
+                     f"key; e.g. {some})")
 
 
 def finding_actions(finding: dict[str, Any]) -> list[Action]:
@@ -131,9 +140,9 @@ def violations(engine: Engine, prop: str, before: World, step: StepResult | None
     after = step.world if step is not None else before
     keys: list[str] = []
     if p.transition is not None and step is not None:
-        keys += [k for k, _ in p.transition(model, before, step)]
+        keys += [v[0] for v in p.transition(model, before, step)]
     if p.always is not None and (p.when is None or p.when(model, after)):
-        keys += [k for k, _ in p.always(model, after)]
+        keys += [v[0] for v in p.always(model, after)]
     if p.recoverable is not None:
         key = stuck_key(model, p.name, after)
         if key is not None:

@@ -63,6 +63,8 @@ class Report:
     origin: dict[str, Any] = field(default_factory=dict)
     citations: dict[str, dict[str, str]] = field(default_factory=dict)
     initial: dict[str, Any] = field(default_factory=dict)
+    # for a patched run: Liberty's findings on the same configuration that it no longer has
+    gone: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def new_findings(self) -> list[Finding]:
@@ -230,8 +232,11 @@ def text(rep: Report, spec: Spec, max_traces: int | None = None, verbose: bool =
 def _finding_lines(f: Finding, steps: list[Step], known: bool, reason: str) -> list[str]:
     tag = f"baseline: {reason}" if known else "NEW"
     hosts = f.prop in HOST_PROPERTIES
-    lines = [f"{f.prop}: {f.key}  [{tag}]", f"  {f.message}",
-             f"  shortest trace ({len(steps)} steps):"]
+    lines = [f"{f.prop}: {f.key}  [{tag}]"]
+    if f.where or f.cause:
+        lines.append(f"  in: {f.where or '-'}; caused by: {f.cause or '-'}; seen "
+                     f"{f.count:,} {'time' if f.count == 1 else 'times'}")
+    lines += [f"  {f.message}", f"  shortest trace ({len(steps)} steps):"]
     for s in steps:
         lines.append(f"  {s.n:3d}. {s.actor:24s} {s.action}")
         if s.rows:
@@ -297,6 +302,8 @@ def to_json(rep: Report) -> dict[str, Any]:
             {
                 "property": f.prop,
                 "key": f.key,
+                "where": f.where,
+                "cause": f.cause,
                 "message": f.message,
                 "kind": f.kind,
                 "in_baseline": known,
@@ -312,6 +319,7 @@ def to_json(rep: Report) -> dict[str, Any]:
             }
             for f, steps, known, reason in rep.findings
         ],
+        "gone_from_liberty": rep.gone,
         "origin": rep.origin,
         "initial_state": rep.initial,
         "rows": rep.citations,

@@ -31,8 +31,12 @@ def check(config: Config, variant_paths: Sequence[str], known: list[Known],
           strategy: str = "bfs", limits: Limits | None = None,
           progress: Callable[[str], None] | None = None, runs: int = 100, depth: int = 60,
           seed: int = 0, visitors: Sequence[Visitor] = (), control: Control | None = None,
-          progress_every: float = 5.0) -> CheckResult:
-    """Explore ``config`` under Liberty patched by the variants, and build the report."""
+          progress_every: float = 5.0,
+          reference: dict[tuple[str, str, str], str] | None = None) -> CheckResult:
+    """Explore ``config`` under Liberty patched by the variants, and build the report. A
+    finding is known when its identity is in ``reference`` (identity -> reason: Liberty's own
+    findings on the same configuration, for a patched run) or an entry of ``known`` matches
+    it."""
     spec, variants = build_spec(list(variant_paths))
     model = NovaModel(Engine(config, spec))
     cov = RowCoverage()
@@ -50,9 +54,13 @@ def check(config: Config, variant_paths: Sequence[str], known: list[Known],
     findings.sort(key=lambda it: (it[0].prop, it[0].depth, it[0].key))
     items = []
     for f, actions in findings:
-        k = lookup(known, f.prop, f.key)
-        items.append((f, build_trace(model, actions), k is not None,
-                      k.reason if k is not None else ""))
+        if not f.cause:
+            f.cause = model.cause(actions, f.subject)
+        why = (reference or {}).get(f.ident)
+        if why is None:
+            k = lookup(known, f.prop, f.key, f.where)
+            why = k.reason if k is not None else None
+        items.append((f, build_trace(model, actions), why is not None, why or ""))
     exempt = coverage_exemptions(config.name)
     uncovered = sorted(r.id for r in spec.rows if r.id not in cov.rows)
     rep = Report(config.name, [v.name for v in variants], strategy, ex, items, uncovered,

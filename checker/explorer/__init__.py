@@ -37,14 +37,14 @@ def explore(model: Any, strategy: str = "bfs", limits: Limits | None = None,
     (bfs if strategy == "bfs" else dfs).run(s)
     if ex.complete and liveness:
         for f in recoverable_findings(ex, list(model.properties())):
-            ex.findings[(f.prop, f.key)] = f
+            ex.findings[f.ident] = f
     return ex
 
 
 def simulate(model: Any, runs: int, depth: int, seed: int, limits: Limits | None = None,
              visitors: Sequence[Visitor] = (), progress: Progress | None = None,
              control: Control | None = None, progress_every: float = 5.0
-             ) -> tuple[Exploration, dict[tuple[str, str], list[Any]]]:
+             ) -> tuple[Exploration, dict[tuple[str, str, str], list[Any]]]:
     """Random walks; returns the exploration (never complete) and each finding's walk."""
     ex = Exploration(model.name, "simulate")
     walks = simulation.run(model, ex, runs, depth, seed, limits or Limits(), list(visitors),

@@ -26,17 +26,25 @@ class Evaluator:
         self.when = list(groups.values())
         self.trans = [p for p in props if p.transition is not None]
         self.live = [p for p in props if p.recoverable is not None] if liveness else []
+        self.locate = getattr(model, "locate", None)
         for p in self.live:
             ex.liveness.setdefault(p.name, LivenessData())
 
     def record(self, prop: str, kind: str, violations: list[Violation], state: int,
-               action: int | None, depth: int) -> None:
+               action: int | None, depth: int, at: Any = None) -> None:
+        """Note each violation: the first witness of its identity, and how often it was
+        seen. ``at`` is the state it is about."""
         findings = self.ex.findings
-        for key, msg in violations:
-            k = (prop, key)
+        locate = self.locate
+        for v in violations:
+            key, msg = v[0], v[1]
+            subject = v[2] if len(v) > 2 else None
+            where = locate(at, subject) if locate is not None else ""
+            k = (prop, key, where)
             f = findings.get(k)
             if f is None:
-                findings[k] = Finding(prop, key, msg, state, action, depth, kind)
+                findings[k] = Finding(prop, key, msg, state, action, depth, kind, 1, where,
+                                      subject)
             else:
                 f.count += 1
 
@@ -48,14 +56,14 @@ class Evaluator:
             ev[p.name] += 1
             v = p.always(model, state)  # type: ignore[misc]
             if v:
-                self.record(p.name, "always", v, idx, None, depth)
+                self.record(p.name, "always", v, idx, None, depth, state)
         for cond, group in self.when:
             if cond(model, state):
                 for p in group:
                     ev[p.name] += 1
                     v = p.always(model, state)  # type: ignore[misc]
                     if v:
-                        self.record(p.name, "always", v, idx, None, depth)
+                        self.record(p.name, "always", v, idx, None, depth, state)
         for p in self.live:
             data = self.ex.liveness[p.name]
             data.good.append(1 if p.recoverable.good(model, state) else 0)  # type: ignore[union-attr]
@@ -68,7 +76,7 @@ class Evaluator:
             ev[p.name] += 1
             v = p.transition(model, before, step)  # type: ignore[misc]
             if v:
-                self.record(p.name, "transition", v, src, action_id, depth + 1)
+                self.record(p.name, "transition", v, src, action_id, depth + 1, step.state)
 
     def on_expanded(self, state: Any, idx: int, has_own: bool) -> None:
         """After every action of ``state`` was taken: name it for liveness in case it is

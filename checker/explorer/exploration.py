@@ -29,6 +29,14 @@ class Finding:
     depth: int
     kind: str  # always | transition | liveness | hypothesis
     count: int = 1
+    where: str = ""  # the state of what the violation is about
+    subject: str | None = None  # what the violation is about (an instance's name), if named
+    cause: str = ""  # what caused it on the witness trace (filled in by the report)
+
+    @property
+    def ident(self) -> tuple[str, str, str]:
+        """What makes two findings the same: property, key, where."""
+        return (self.prop, self.key, self.where)
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,7 @@ class Exploration:
     complete: bool = True
     stop_reason: str = ""
     stop_kind: str = ""  # states | depth | seconds | memory | interrupt; "" when not stopped
-    findings: dict[tuple[str, str], Finding] = field(default_factory=dict)
+    findings: dict[tuple[str, str, str], Finding] = field(default_factory=dict)
     evaluations: Counter[str] = field(default_factory=Counter)
     peak_rss_bytes: int = 0
     rss_start_bytes: int = 0

@@ -15,8 +15,13 @@ A :class:`Property` is declared once with its statement and up to three checks:
   reachable through steps the system takes by itself (CTL's AG EF over the model's own steps).
   A state from which none is reachable is *stuck*; ``stuck_key`` names it for the report.
 
-A violation is a ``(key, message)`` pair: the key identifies the finding independently of the
-trace (a baseline lists keys), the message says what is wrong in this state.
+A violation is a ``(key, message)`` pair, or ``(key, message, subject)`` naming what it is
+about (an instance, say): the key identifies the finding independently of the trace (a baseline
+lists keys), the message says what is wrong in this state. A model may also :meth:`locate` a
+violation -- where it happened: the subject's state, in the model's terms -- and name its
+:meth:`cause` on a witness trace. A finding's identity is (property, key, where): the same
+symptom in a different state is a different finding. The cause describes a witness, and is not
+part of the identity, since it depends on the path the search took first, not on the state.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 S = TypeVar("S")
 A = TypeVar("A")
-Violation = tuple[str, str]
+Violation = tuple[str, str] | tuple[str, str, str]
 
 
 class Step(Protocol):
@@ -114,6 +119,19 @@ class Model(Protocol[S, A]):
         ...
 
 
+class Locating(Protocol):
+    """Optional: models that name where a violation happened and what caused it."""
+
+    def locate(self, state: Any, subject: str | None) -> str:
+        """Where: the subject's state (all of the state's relevant parts when ``subject`` is
+        None)."""
+        ...
+
+    def cause(self, actions: list[Any], subject: str | None) -> str:
+        """What caused a violation seen at the end of ``actions`` (a witness trace)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Outcome(Generic[S]):
     """A plain step result for models whose steps carry nothing but the next state."""
@@ -122,4 +140,5 @@ class Outcome(Generic[S]):
     info: Any = None
 
 
-__all__ = ["A", "Model", "Outcome", "Property", "Recoverable", "S", "Step", "Violation"]
+__all__ = ["A", "Locating", "Model", "Outcome", "Property", "Recoverable", "S", "Step",
+           "Violation"]

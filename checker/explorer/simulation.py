@@ -19,13 +19,13 @@ from .visitor import Control, Visitor
 
 def run(model: Any, ex: Exploration, runs: int, depth: int, seed: int, limits: Limits,
         visitors: list[Visitor], progress: Progress | None, control: Control,
-        progress_every: float = 5.0) -> dict[tuple[str, str], list[Any]]:
+        progress_every: float = 5.0) -> dict[tuple[str, str, str], list[Any]]:
     """``runs`` walks of up to ``depth`` steps; returns, per finding, the walk that found it.
     ``ex.distinct_states`` counts the distinct states the walks visited."""
     rng = random.Random(seed)
     ev = Evaluator(model, ex, list(model.properties()), liveness=False)
     ex.rss_start_bytes = rss_bytes()
-    walks: dict[tuple[str, str], list[Any]] = {}
+    walks: dict[tuple[str, str, str], list[Any]] = {}
     seen: set[int] = set()
     t0 = last = time.monotonic()
     init = list(model.init_states())

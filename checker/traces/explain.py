@@ -13,12 +13,14 @@ from nova_resize.engine.config import Config
 from nova_resize.engine.core import Engine, describe
 from nova_resize.engine.world import World
 from nova_resize.spec import Spec
-from nova_resize.spec.states import RESIZE_TASK_STATES, api_status
+from nova_resize.spec.states import MIGRATION_STATUSES, RESIZE_TASK_STATES, api_status
 
 from nova_resize.errors import ObservationError
 from nova_resize.files import read_text
 
-from .observe import ObservationSet, read_server_show
+from .observe import Obs, detect, observation_set, read_nova_list, read_server_show
+from .tables import migration_rows, parse_tables
+from .timestamps import parse_time
 from .validate import adapt_config
 
 USER_OPS = ("confirm_resize", "revert_resize", "delete", "stop", "start", "resize", "migrate")
@@ -53,15 +55,25 @@ class Explanation:
 
 
 def read_migration_status(path: str, instance_id: str | None) -> str | None:
-    """The status of the instance's latest migration in `nova migration-list` JSON."""
+    """The status of the instance's latest migration in a migration list: the API's JSON
+    (``{"migrations": [...]}`` from GET /os-migrations, or the bare array) or the table
+    ``nova migration-list`` prints."""
     text = read_text(path, ObservationError)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ObservationError(f"{path}:{e.lineno}: not valid JSON: {e.msg}") from None
-    except RecursionError:
-        raise ObservationError(f"{path}: not valid JSON: nested too deeply") from None
-    migs = doc.get("migrations", doc) if isinstance(doc, dict) else doc
+    migs: Any
+    if text.lstrip().startswith(("{", "[{", "[\n", "[]")):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ObservationError(f"{path}:{e.lineno}: not valid JSON: {e.msg}") from None
+        except RecursionError:
+            raise ObservationError(f"{path}: not valid JSON: nested too deeply") from None
+        migs = doc.get("migrations", doc) if isinstance(doc, dict) else doc
+    else:
+        tables = [t for t in parse_tables(text, path) if t.kind == "migration-list"]
+        if not tables:
+            raise ObservationError(f"{path}: neither migration JSON nor a `nova migration-list` "
+                                   f"table")
+        migs = [m for t in tables for m in migration_rows(t)]
     if not isinstance(migs, list):
         raise ObservationError(f"{path}: expected a list of migrations")
     mine = [m for m in migs if isinstance(m, dict) and (
@@ -71,8 +83,14 @@ def read_migration_status(path: str, instance_id: str | None) -> str | None:
     for m in mine:
         if "status" not in m:
             raise ObservationError(f"{path}: a migration without a status")
-    return str(sorted(mine, key=lambda m: (m.get("created_at") or "", m.get("id") or 0))[-1][
-        "status"])
+        if m["status"] not in MIGRATION_STATUSES:
+            raise ObservationError(f"{path}: unknown migration status {m['status']!r} "
+                                   f"(expected one of {', '.join(MIGRATION_STATUSES)})")
+        if m.get("created_at") not in (None, "", "-"):
+            parse_time(m["created_at"], f"{path}: created_at")
+    latest = sorted(mine, key=lambda m: (str(m.get("created_at") or ""),
+                                         int(m.get("id") or 0)))[-1]
+    return str(latest["status"])
 
 
 def _matches(w: World, name: str, fields: dict[str, Any], mig_status: str | None) -> bool:
@@ -230,19 +248,35 @@ def _admin(eng: Engine, start: World, name: str) -> list[Outcome]:
 
 
 def read_observation(path: str) -> tuple[dict[str, Any], str]:
-    text = read_text(path, ObservationError)
-    obs = read_server_show(text, path)
-    if len(obs) != 1:
-        raise ObservationError(f"{path}: expected one server show object, found {len(obs)}")
-    o = obs[0]
+    """One observed server's fields and name (see :func:`read_server`)."""
+    o = read_server(path)
     return dict(o.fields), o.instance
+
+
+def read_server(path: str) -> Obs:
+    """One observed server: `openstack server show -f json`, the API's server JSON, or a
+    `nova show` table as pasted."""
+    text = read_text(path, ObservationError)
+    kind = detect(text, path)
+    if kind == "server-show":
+        obs = read_server_show(text, path)
+    elif kind == "nova-list":
+        obs = [o for o in read_nova_list(text, path) if o.has("vm_state")]
+    else:
+        raise ObservationError(f"{path}: expected one server (server show JSON or a nova show "
+                               f"table), found {kind}")
+    if len(obs) != 1:
+        raise ObservationError(f"{path}: expected one server, found {len(obs)}")
+    return obs[0]
 
 
 def explain_file(base: Config, spec: Spec, path: str, migrations: str | None,
                  max_states: int = 150_000) -> Explanation:
-    fields, name = read_observation(path)
-    oset = ObservationSet([], [], [fields["host"]] if fields.get("host") else [],
-                          [fields["flavor"]] if fields.get("flavor") else [], [name])
+    """Explain the server observed in ``path`` (with its latest migration's status from the
+    migration list ``migrations``)."""
+    o = read_server(path)
+    fields, name = dict(o.fields), o.instance
+    oset = observation_set([(path, [o])])
     cfg, name = adapt_config(base, oset, name)
     # the explanation needs finite requests: one of each
     cfg = _bounded(cfg)

@@ -1,22 +1,41 @@
-"""Observations of a real cloud, read from what operators have: ``nova list`` tables,
-``openstack server show -f json`` snapshots, Liberty notifications (JSON Lines), and instance
-actions (``nova instance-action`` JSON).
+"""Observations of a real cloud, read from what operators have (docs/formats.md, "Observations
+and notifications"):
+
+- ``nova list`` and ``nova show`` tables as pasted, prompts, command echoes and prose included
+  (format ``nova-list``);
+- server JSON: ``openstack server show -f json`` (flavor ``"m1.tiny (1)"``) or the API's
+  ``{"server": {...}}`` (flavor ``{"id": "1"}``), one document, an array or JSON Lines
+  (``server-show``);
+- notifications captured off the bus, bare or in the oslo.messaging 2.0 envelope, as JSON Lines
+  or a JSON array (``notifications``);
+- instance actions (``{"instanceActions": [...]}``, ``instance-actions``).
 
 Every reader returns :class:`Obs` records; a malformed file raises :class:`ObservationError`
-naming the file and line.
+naming the file and line. Timestamps are parsed (:mod:`.timestamps`): a file whose
+observations are out of time order is sorted, with a warning; several files are merged by time
+when every observation has one. :func:`observations_from_records` builds the same records from
+Python values (for :func:`~nova_resize.checker.traces.validate.validate_observations`).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from nova_resize.spec import Spec
+from nova_resize.spec.states import LIBERTY_STATUSES, LIBERTY_TASK_STATES, LIBERTY_VM_STATES
 
 from nova_resize.errors import ObservationError
 from nova_resize.files import read_text
+
+from .notifications import notification_fields, unwrap
+from .tables import nova_list_rows, nova_show, parse_tables
+from .timestamps import parse_time
 
 
 @dataclass(frozen=True)
@@ -26,7 +45,7 @@ class Obs:
     ``kind``: ``snapshot`` (a state: status, task_state, vm_state, host, flavor as far as given),
     ``notification`` (an event Nova emitted), ``action`` (a request nova-api accepted), or
     ``event_start`` / ``event_finish`` (an instance-action event of a compute or conductor
-    method).
+    method). ``time`` is the timestamp as written, ``at`` the same as a UTC datetime.
     """
 
     kind: str
@@ -35,31 +54,42 @@ class Obs:
     time: str | None = None
     fields: tuple[tuple[str, Any], ...] = ()
     index: int = 0
+    at: datetime | None = None
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The value of field ``key`` (``default`` when absent)."""
         for k, v in self.fields:
             if k == key:
                 return v
         return default
 
+    def has(self, key: str) -> bool:
+        """Whether the observation gives ``key`` (a None value counts: ``task_state=None``)."""
+        return any(k == key for k, _ in self.fields)
+
     def text(self) -> str:
+        """One line for reports."""
         what = ", ".join(f"{k}={v}" for k, v in self.fields)
         return f"{self.source}: {self.kind} {self.instance}: {what}"
 
 
 @dataclass
 class ObservationSet:
+    """Observations in the order to match them, with what they name: compute hosts (snapshot
+    and payload hosts, usage notifications' publishers), flavors, instances, and the hosts
+    that published ``compute.instance.update`` or ``delete.*`` (candidates for nova-api's and
+    nova-conductor's)."""
+
     observations: list[Obs]
     formats: list[str] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)
     flavors: list[str] = field(default_factory=list)
     instances: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    update_publishers: list[str] = field(default_factory=list)
 
 
 FORMATS = ("nova-list", "server-show", "notifications", "instance-actions")
-
-_BORDER = re.compile(r"\+(?:[-=]+\+)+")
-_COLUMNS = {"ID", "Name", "Status", "Task State", "Power State", "Networks"}
 
 
 def _none(v: Any) -> str | None:
@@ -68,102 +98,27 @@ def _none(v: Any) -> str | None:
     return str(v)
 
 
-def detect(text: str) -> str:
-    """The format of a file's content."""
-    stripped = text.lstrip()
-    if stripped.startswith(("{", "[")):
-        first = stripped.splitlines()[0] if stripped.startswith("{") else stripped
-        if '"event_type"' in first or '"event_type"' in stripped[:4000]:
-            return "notifications"
-        if "OS-EXT-STS:vm_state" in stripped[:20000]:
-            return "server-show"
-        if '"action"' in stripped[:4000]:
-            return "instance-actions"
-        return "server-show"
-    if "|" in text and "Task State" in text:
-        return "nova-list"
-    raise ObservationError("cannot tell the format (expected a nova list table, server show "
-                           "JSON, notification JSON Lines or instance-action JSON); use --format")
+def _known(v: str | None, known: tuple[str, ...], what: str, where: str) -> str | None:
+    if v is not None and v not in known:
+        raise ObservationError(f"{where}: unknown {what} {v!r} (not one of Liberty's "
+                               f"{what}s)")
+    return v
 
 
-# ---- nova list ----------------------------------------------------------------------------
+# ---- telling formats apart ----------------------------------------------------------------------
+
+_JSON_START = re.compile(r'^\s*(\{|\[\s*(?:[{\["\]\d-]|true|false|null|$))')
 
 
-def read_nova_list(text: str, name: str) -> list[Obs]:
-    """``nova list`` tables, one snapshot per table. Borders may run into the rows on one line;
-    a row whose ID and Name cells are empty continues the previous one (a wrapped cell)."""
-    out: list[Obs] = []
-    header: list[str] | None = None
-    header_line = 0
-    table = 0
-    pending: tuple[dict[str, str], int] | None = None
-
-    def flush() -> None:
-        nonlocal pending
-        if pending is None:
-            return
-        row, lineno = pending
-        pending = None
-        inst = row.get("Name") or row.get("ID") or ""
-        fields: list[tuple[str, Any]] = [("status", row["Status"]),
-                                         ("task_state", _none(row["Task State"]))]
-        if row.get("ID"):
-            fields.append(("id", row["ID"]))
-        out.append(Obs("snapshot", f"{name}:{lineno}", inst, None, tuple(fields), table))
-
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = _BORDER.sub("\n", raw.replace("\xa0", " "))
-        for part in line.split("\n"):
-            part = part.strip()
-            if not part.startswith("|"):
-                if part:
-                    flush()
-                    header = None  # prose between tables ends a table
-                continue
-            cells = [c.strip() for c in part.strip("|").split("|")]
-            if len(set(cells) & _COLUMNS) >= 2:
-                flush()
-                missing = [c for c in ("Status", "Task State") if c not in cells]
-                if "Name" not in cells and "ID" not in cells:
-                    missing.append("Name or ID")
-                if missing:
-                    raise ObservationError(f"{name}:{lineno}: nova list table without a "
-                                           f"{' / '.join(missing)} column")
-                header, header_line = cells, lineno
-                table += 1
-                continue
-            if header is None:
-                header = ["<other table>"]  # e.g. `nova show`'s Property | Value: not ours
-                continue
-            if header == ["<other table>"]:
-                continue
-            if len(cells) != len(header):
-                raise ObservationError(f"{name}:{lineno}: {len(cells)} cells, the header on "
-                                       f"line {header_line} has {len(header)}")
-            row = dict(zip(header, cells, strict=True))
-            if not row.get("ID") and not row.get("Name") and pending is not None:
-                for k, v in row.items():
-                    if v:
-                        prev = pending[0].get(k, "")
-                        glue = "" if prev.endswith(("_", "-")) else " "
-                        pending[0][k] = (prev + glue + v).strip()
-                continue
-            flush()
-            pending = (row, lineno)
-    flush()
-    if not out:
-        raise ObservationError(f"{name}: no nova list table with rows found")
-    return out
-
-
-# ---- JSON formats -------------------------------------------------------------------------
-
-
-def _json_records(text: str, name: str) -> list[tuple[int, Any]]:
-    """A JSON document (object or array) or JSON Lines: (line, record) pairs."""
+def _json_records(text: str, name: str) -> list[tuple[str, Any]] | None:
+    """(where, record) pairs of a JSON document (object or array) or of JSON Lines; None when
+    the text is not JSON at all (a paste, even one that starts with a ``[root@host]#``
+    prompt)."""
     stripped = text.strip()
     if not stripped:
         raise ObservationError(f"{name}:1: empty file")
+    if not _JSON_START.match(stripped.splitlines()[0]):
+        return None
     try:
         doc = json.loads(stripped)
     except json.JSONDecodeError:
@@ -171,14 +126,15 @@ def _json_records(text: str, name: str) -> list[tuple[int, Any]]:
     except RecursionError:
         raise ObservationError(f"{name}:1: JSON nested too deeply") from None
     if doc is not None:
-        items = doc if isinstance(doc, list) else [doc]
-        return [(1, x) for x in items]
+        if isinstance(doc, list):
+            return [(f"{name}[{n}]", x) for n, x in enumerate(doc)]
+        return [(f"{name}:1", doc)]
     out = []
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            out.append((lineno, json.loads(line)))
+            out.append((f"{name}:{lineno}", json.loads(line)))
         except json.JSONDecodeError as e:
             raise ObservationError(f"{name}:{lineno}: not valid JSON: {e.msg}") from None
         except RecursionError:
@@ -186,94 +142,168 @@ def _json_records(text: str, name: str) -> list[tuple[int, Any]]:
     return out
 
 
-def _flavor_name(v: Any) -> str | None:
-    if isinstance(v, dict):
-        return v.get("original_name") or v.get("name") or v.get("id")
-    if isinstance(v, str) and v:
-        return v.split(" (")[0]
+def _json_kind(records: list[tuple[str, Any]]) -> str | None:
+    for _, rec in records:
+        if not isinstance(rec, dict):
+            continue
+        if "oslo.message" in rec or "event_type" in rec:
+            return "notifications"
+        if "server" in rec or "OS-EXT-STS:vm_state" in rec:
+            return "server-show"
+        if "instanceActions" in rec or "instanceAction" in rec or "action" in rec:
+            return "instance-actions"
+        if "migrations" in rec:
+            return "migration-list"
     return None
 
 
+def detect(text: str, name: str = "<text>") -> str:
+    """The format of a file's content (one of :data:`FORMATS`)."""
+    records = _json_records(text, name)
+    if records is not None:
+        if not records:
+            raise ObservationError(f"{name}: no observations (an empty JSON array)")
+        kind = _json_kind(records)
+        if kind is None:
+            raise ObservationError(f"{name}: JSON, but neither notifications, server JSON nor "
+                                   f"instance actions (found no event_type, "
+                                   f"OS-EXT-STS:vm_state or action); use --format")
+        return kind
+    if any(t.kind in ("nova-list", "nova-show") for t in parse_tables(text, name)):
+        return "nova-list"
+    raise ObservationError(f"{name}: cannot tell the format (expected a nova list or nova show "
+                           f"table, server JSON, notifications or instance-action JSON); use "
+                           f"--format")
+
+
+# ---- snapshots ---------------------------------------------------------------------------------
+
+
+def _flavor(v: Any) -> list[tuple[str, Any]]:
+    """The flavor of a server: ``m1.tiny (1)`` (the clients) or ``{"id": "1"}`` (the API)."""
+    if isinstance(v, dict):
+        out = []
+        if v.get("original_name") or v.get("name"):
+            out.append(("flavor", str(v.get("original_name") or v.get("name"))))
+        if v.get("id") not in (None, ""):
+            out.append(("flavor_id", str(v["id"])))
+        return out
+    if isinstance(v, str) and v:
+        m = re.match(r"^(?P<name>.*?) \((?P<id>[^()]*)\)$", v)
+        if m:
+            return [("flavor", m["name"]), ("flavor_id", m["id"])]
+        return [("flavor", v)]
+    return []
+
+
+def server_obs(rec: Mapping[str, Any], where: str, n: int) -> Obs:
+    """A snapshot from one server document (client or API form)."""
+    if "server" in rec and isinstance(rec["server"], Mapping):
+        rec = rec["server"]
+    if "OS-EXT-STS:vm_state" not in rec:
+        raise ObservationError(f"{where}: no OS-EXT-STS:vm_state (is this `openstack server "
+                               f"show -f json` or the API's server JSON, read as admin?)")
+    inst = rec.get("name") or rec.get("id")
+    if not isinstance(inst, str):
+        raise ObservationError(f"{where}: no name or id")
+    fields: list[tuple[str, Any]] = [
+        ("vm_state", _known(_none(rec["OS-EXT-STS:vm_state"]), LIBERTY_VM_STATES, "vm_state",
+                            where)),
+        ("task_state", _known(_none(rec.get("OS-EXT-STS:task_state")), LIBERTY_TASK_STATES,
+                              "task_state", where)),
+    ]
+    if rec.get("status"):
+        fields.append(("status", _known(str(rec["status"]), LIBERTY_STATUSES, "status",
+                                        where)))
+    if rec.get("OS-EXT-SRV-ATTR:host"):
+        fields.append(("host", str(rec["OS-EXT-SRV-ATTR:host"])))
+    fields += _flavor(rec.get("flavor"))
+    if rec.get("id"):
+        fields.append(("id", str(rec["id"])))
+    t = rec.get("updated")
+    at = parse_time(t, f"{where}: updated") if t else None
+    return Obs("snapshot", where, inst, t if isinstance(t, str) else None, tuple(fields), n, at)
+
+
 def read_server_show(text: str, name: str) -> list[Obs]:
+    """Server JSON: one document, an array of them, or JSON Lines."""
+    records = _json_records(text, name)
+    if records is None:
+        raise ObservationError(f"{name}: not JSON (expected `openstack server show -f json` "
+                               f"output or the API's server JSON)")
     out = []
-    for n, (lineno, rec) in enumerate(_json_records(text, name)):
-        where = f"{name}:{lineno}"
+    for n, (where, rec) in enumerate(records):
         if not isinstance(rec, dict):
             raise ObservationError(f"{where}: expected a JSON object, found {type(rec).__name__}")
-        if "OS-EXT-STS:vm_state" not in rec:
-            raise ObservationError(f"{where}: no OS-EXT-STS:vm_state (is this `server show -f "
-                                   f"json`?)")
-        inst = rec.get("name") or rec.get("id")
-        if not isinstance(inst, str):
-            raise ObservationError(f"{where}: no name or id")
-        fields: list[tuple[str, Any]] = [
-            ("vm_state", rec["OS-EXT-STS:vm_state"]),
-            ("task_state", _none(rec.get("OS-EXT-STS:task_state"))),
-        ]
-        if rec.get("status"):
-            fields.append(("status", rec["status"]))
-        if rec.get("OS-EXT-SRV-ATTR:host"):
-            fields.append(("host", rec["OS-EXT-SRV-ATTR:host"]))
-        flavor = _flavor_name(rec.get("flavor"))
-        if flavor:
-            fields.append(("flavor", flavor))
-        if rec.get("id"):
-            fields.append(("id", rec["id"]))
-        out.append(Obs("snapshot", where, inst, rec.get("updated"), tuple(fields), n))
+        out.append(server_obs(rec, where, n))
     return out
 
 
-KNOWN_EVENT_TYPES_EXTRA = ("compute.instance.update", "compute.instance.exists",
-                           "compute.instance.resize.error", "compute.instance.delete.start",
-                           "compute.instance.delete.end")
-
-
-def known_event_types(spec: Spec) -> set[str]:
-    types = set(KNOWN_EVENT_TYPES_EXTRA)
-    for r in spec.rows:
-        types.update(r.notify)
-        types.update(r.notify_before)
-        types.update(r.notify_late)
-    return types
-
-
-def read_notifications(text: str, name: str, spec: Spec) -> list[Obs]:
-    known = known_event_types(spec)
-    out = []
-    for n, (lineno, rec) in enumerate(_json_records(text, name)):
-        where = f"{name}:{lineno}"
-        if not isinstance(rec, dict) or "event_type" not in rec:
-            raise ObservationError(f"{where}: expected a notification object with an event_type")
-        et = rec["event_type"]
-        payload = rec.get("payload")
-        if not isinstance(payload, dict):
-            raise ObservationError(f"{where}: {et}: no payload object")
-        if not str(et).startswith("compute.instance."):
-            continue  # other services' notifications
-        if et not in known:
-            raise ObservationError(f"{where}: unknown event type {et!r} (expected one of the "
-                                   f"resize family's compute.instance.* events)")
-        inst = payload.get("display_name") or payload.get("instance_id")
-        if not isinstance(inst, str):
-            raise ObservationError(f"{where}: {et}: payload has no display_name or instance_id")
-        pub = str(rec.get("publisher_id", ""))
-        service, _, host = pub.partition(".")
-        fields: list[tuple[str, Any]] = [("event_type", et), ("service", service),
-                                         ("host", (host or None) if service == "compute"
-                                          else None)]
-        for k in ("state", "old_state", "old_task_state", "new_task_state"):
-            if k in payload:
-                fields.append((k, _none(payload[k])))
-        if payload.get("instance_id"):
-            fields.append(("id", payload["instance_id"]))
-        out.append(Obs("notification", where, inst, rec.get("timestamp"), tuple(fields), n))
+def read_nova_list(text: str, name: str) -> list[Obs]:
+    """``nova list`` tables (a snapshot per row) and ``nova show`` tables (one snapshot), in
+    the order they appear; other tables and text are skipped."""
+    out: list[Obs] = []
+    for n, table in enumerate(parse_tables(text, name)):
+        if table.kind == "nova-list":
+            for lineno, row in nova_list_rows(table, name):
+                where = f"{name}:{lineno}"
+                inst = row.get("Name") or row.get("ID") or ""
+                fields: list[tuple[str, Any]] = [
+                    ("status", _known(row["Status"], LIBERTY_STATUSES, "status", where)),
+                    ("task_state", _known(_none(row["Task State"]), LIBERTY_TASK_STATES,
+                                          "task_state", where))]
+                if row.get("ID"):
+                    fields.append(("id", row["ID"]))
+                out.append(Obs("snapshot", where, inst, None, tuple(fields), n))
+        elif table.kind == "nova-show":
+            props = nova_show(table)
+            if "OS-EXT-STS:vm_state" in props:
+                out.append(server_obs(props, f"{name}:{table.line}", n))
+    if not out:
+        raise ObservationError(f"{name}: no nova list or nova show table with rows found")
     return out
+
+
+# ---- notifications and instance actions ---------------------------------------------------------
+
+
+def read_notifications(text: str, name: str, spec: Spec | None = None) -> list[Obs]:
+    """``compute.instance.*`` notifications, bare or enveloped (other services' skipped)."""
+    records = _json_records(text, name)
+    if records is None:
+        raise ObservationError(f"{name}: not JSON (expected notifications as JSON Lines or a "
+                               f"JSON array)")
+    return notifications_obs(records)
+
+
+def notifications_obs(records: Iterable[tuple[str, Any]]) -> list[Obs]:
+    """Notification observations from (where, message) pairs."""
+    out: list[Obs] = []
+    for where, rec in records:
+        msg = unwrap(rec, where)
+        if not isinstance(msg, dict):
+            raise ObservationError(f"{where}: expected a notification object")
+        got = notification_fields(msg, where)
+        if got is None:
+            continue
+        inst, fields, ts = got
+        at = parse_time(ts, f"{where}: timestamp") if ts else None
+        out.append(Obs("notification", where, inst, ts, tuple(fields), len(out), at))
+    return out
+
+
+def _at(t: Any, where: str) -> datetime | None:
+    return parse_time(t, where) if t else None
 
 
 def read_instance_actions(text: str, name: str) -> list[Obs]:
+    """Instance actions with their events (``{"instanceActions": [...]}`` or one
+    ``{"instanceAction": {...}}``)."""
+    records = _json_records(text, name)
+    if records is None:
+        raise ObservationError(f"{name}: not JSON (expected instance-action JSON)")
     out: list[Obs] = []
-    for lineno, rec in _json_records(text, name):
-        where = f"{name}:{lineno}"
+    for where, rec in records:
         if isinstance(rec, dict) and "instanceActions" in rec:
             recs = rec["instanceActions"]
         elif isinstance(rec, dict) and "instanceAction" in rec:
@@ -284,30 +314,38 @@ def read_instance_actions(text: str, name: str) -> list[Obs]:
             if not isinstance(a, dict) or "action" not in a:
                 raise ObservationError(f"{where}: expected an instance action with an 'action'")
             inst = a.get("instance_name") or a.get("instance_uuid") or a.get("instance") or ""
-            out.append(Obs("action", where, inst, a.get("start_time"),
-                           (("action", a["action"]),), len(out)))
+            st = a.get("start_time")
+            out.append(Obs("action", where, inst, st, (("action", a["action"]),), len(out),
+                           _at(st, f"{where}: start_time")))
             for ev in a.get("events") or []:
                 if not isinstance(ev, dict) or "event" not in ev:
                     raise ObservationError(f"{where}: {a['action']}: an event without 'event'")
-                out.append(Obs("event_start", where, inst, ev.get("start_time"),
-                               (("event", ev["event"]),), len(out)))
+                est = ev.get("start_time")
+                out.append(Obs("event_start", where, inst, est, (("event", ev["event"]),),
+                               len(out), _at(est, f"{where}: start_time")))
                 if ev.get("finish_time") or ev.get("result"):
                     ok = str(ev.get("result", "Success")).lower().startswith("success")
-                    out.append(Obs("event_finish", where, inst,
-                                   ev.get("finish_time") or ev.get("start_time"),
-                                   (("event", ev["event"]), ("ok", ok)), len(out)))
+                    ft = ev.get("finish_time") or est
+                    out.append(Obs("event_finish", where, inst, ft,
+                                   (("event", ev["event"]), ("ok", ok)), len(out),
+                                   _at(ft, f"{where}: finish_time")))
     if not out:
         raise ObservationError(f"{name}: no instance action found")
     return out
 
 
-def read_file(path: str, fmt: str, spec: Spec) -> tuple[str, list[Obs]]:
+# ---- files and sets ------------------------------------------------------------------------
+
+
+def read_file(path: str, fmt: str, spec: Spec | None = None) -> tuple[str, list[Obs]]:
+    """The observations of one file, in the file's order (``fmt``: one of :data:`FORMATS` or
+    ``auto``)."""
     text = read_text(path, ObservationError)
     if fmt == "auto":
-        try:
-            fmt = detect(text)
-        except ObservationError as e:
-            raise ObservationError(f"{path}: {e}") from None
+        fmt = detect(text, path)
+        if fmt == "migration-list":
+            raise ObservationError(f"{path}: a migration list is read by `explain "
+                                   f"--migrations`, not as observations")
     if fmt == "nova-list":
         return fmt, read_nova_list(text, path)
     if fmt == "server-show":
@@ -319,20 +357,100 @@ def read_file(path: str, fmt: str, spec: Spec) -> tuple[str, list[Obs]]:
     raise ObservationError(f"--format {fmt}: expected one of auto, {', '.join(FORMATS)}")
 
 
-def read_all(paths: list[str], fmt: str, spec: Spec) -> ObservationSet:
-    """Read and merge files: by timestamp when every observation has one, else in file order."""
+def in_time_order(obs: list[Obs], name: str, warnings: list[str]) -> list[Obs]:
+    """``obs`` sorted by time (stable) when every one has a time and they are out of order,
+    with a warning naming the first pair out of order."""
+    if len(obs) < 2 or any(o.at is None for o in obs):
+        return obs
+    for a, b in itertools.pairwise(obs):
+        assert a.at is not None and b.at is not None
+        if b.at < a.at:
+            warnings.append(f"{name}: observations out of time order ({b.source} at {b.time} "
+                            f"comes after {a.source} at {a.time}); sorted by timestamp")
+            return sorted(obs, key=lambda o: o.at or datetime.min)
+    return obs
+
+
+def observation_set(per_file: list[tuple[str, list[Obs]]], formats: list[str] | None = None,
+                    warnings: list[str] | None = None) -> ObservationSet:
+    """Merge the observations of several sources (name, observations): each sorted by time if
+    needed, then merged by time when every observation has one, else concatenated in the order
+    given."""
+    warnings = [] if warnings is None else warnings
+    lists = [in_time_order(obs, name, warnings) for name, obs in per_file]
+    allobs = [o for obs in lists for o in obs]
+    if len(lists) > 1:
+        if all(o.at is not None for o in allobs):
+            keyed = [(o.at, i, j, o) for i, obs in enumerate(lists) for j, o in enumerate(obs)]
+            allobs = [o for *_, o in sorted(keyed, key=lambda t: t[:3])]
+        elif any(o.at is not None for o in allobs):
+            untimed = [name for (name, _), obs in zip(per_file, lists, strict=True)
+                       if any(o.at is None for o in obs)]
+            warnings.append(f"{', '.join(untimed)}: no timestamps; the files are taken one "
+                            f"after the other in the order given, not merged by time")
+    allobs = [replace(o, index=n) for n, o in enumerate(allobs)]
+    return _summarise(allobs, formats or [], warnings)
+
+
+def _summarise(allobs: list[Obs], formats: list[str], warnings: list[str]) -> ObservationSet:
+    hosts: dict[str, None] = {}
+    publishers: dict[str, None] = {}
+    for o in allobs:
+        if o.get("host"):
+            hosts[o.get("host")] = None
+        pub = o.get("publisher_id")
+        if o.kind == "notification" and isinstance(pub, str):
+            service, _, host = pub.partition(".")
+            if o.get("event_type") == "compute.instance.update":
+                publishers[host] = None
+            elif str(o.get("event_type")).startswith("compute.instance.delete."):
+                publishers[host] = None  # nova-api's local delete, or a compute host's
+            elif service == "compute":
+                hosts[host] = None  # a compute manager's usage notification
+    flavors = sorted({o.get("flavor") for o in allobs if o.get("flavor")} |
+                     {o.get("new_flavor") for o in allobs if o.get("new_flavor")})
+    insts = list(dict.fromkeys(o.instance for o in allobs))
+    return ObservationSet(allobs, formats, sorted(hosts), flavors, insts, warnings,
+                          sorted(publishers))
+
+
+def read_all(paths: list[str], fmt: str, spec: Spec | None = None) -> ObservationSet:
+    """Read and merge files (see :func:`observation_set`); warnings (out-of-order input,
+    files that cannot be merged by time) are in the set's ``warnings``."""
     per_file = []
     formats = []
     for path in paths:
         f, obs = read_file(path, fmt, spec)
         formats.append(f)
-        per_file.append(obs)
-    allobs = [o for obs in per_file for o in obs]
-    if len(per_file) > 1 and all(o.time for o in allobs):
-        keyed = [(o.time or "", i, j, o) for i, obs in enumerate(per_file)
-                 for j, o in enumerate(obs)]
-        allobs = [o for *_, o in sorted(keyed, key=lambda t: t[:3])]
-    hosts = sorted({o.get("host") for o in allobs if o.get("host")})
-    flavors = sorted({o.get("flavor") for o in allobs if o.get("flavor")})
-    insts = list(dict.fromkeys(o.instance for o in allobs))
-    return ObservationSet(allobs, formats, hosts, flavors, insts)
+        per_file.append((path, obs))
+    return observation_set(per_file, formats)
+
+
+def observations_from_records(records: Iterable[Any], source: str = "<records>"
+                              ) -> ObservationSet:
+    """Observations from Python values, each one of: an :class:`Obs`; a notification message
+    (bare or enveloped, as captured off the bus); a server document (client or API form).
+    Their order is kept unless their timestamps say otherwise (then sorted, with a warning)."""
+    obs: list[Obs] = []
+    for n, rec in enumerate(records):
+        where = f"{source}[{n}]"
+        if isinstance(rec, Obs):
+            obs.append(rec)
+            continue
+        if not isinstance(rec, Mapping):
+            raise ObservationError(f"{where}: expected an Obs, a notification or a server "
+                                   f"document, found {type(rec).__name__}")
+        rec = dict(rec)
+        msg = unwrap(rec, where)
+        if isinstance(msg, dict) and "event_type" in msg:
+            obs += notifications_obs([(where, msg)])
+        else:
+            obs.append(server_obs(rec, where, n))
+    kinds = sorted({o.kind for o in obs})
+    return observation_set([(source, obs)], kinds)
+
+
+__all__ = ["FORMATS", "Obs", "ObservationSet", "detect", "in_time_order", "notifications_obs",
+           "observation_set", "observations_from_records", "read_all", "read_file",
+           "read_instance_actions", "read_notifications", "read_nova_list", "read_server_show",
+           "server_obs"]

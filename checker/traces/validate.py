@@ -1,85 +1,61 @@
 """Trace validation: do observations of a real cloud fit some behaviour of the spec?
 
-The search runs over (spec state, trace position) pairs and keeps only the frontier: the set of
-states consistent with the observations so far. Between two observations any number of
-unobserved steps may happen (up to ``max_gap``): polls sample a run. A notification stream is
-taken as complete for the event types it contains: a behaviour that would have emitted such a
-notification without it appearing is not a witness. What the resize path does not write
-(power_state) is not compared.
+:func:`validate` fits an :class:`ObservationSet` (from files, :func:`.observe.read_all`) to a
+configuration; :func:`validate_observations` does the same from Python values (notification
+messages as captured, server documents, :class:`Obs` records). The search itself is
+:class:`.matching.Validator`.
+
+What the trace does not say is taken from the configuration or searched for:
+
+- the instance follows the trace's hosts and flavors (:func:`adapt_config`); where it starts is
+  the first host the trace shows it on, else each host in turn;
+- ``notify_on_state_change`` must be chosen (by the configuration's ``[options]`` or the
+  caller) when the stream holds ``compute.instance.update``: it decides which updates Liberty
+  sends and with which states;
+- the hosts of nova-api and nova-conductor (``api_host``, ``conductor_host``), which publish
+  the updates, are the configuration's when it sets them, else searched among the hosts that
+  published updates in the stream.
+
+Bad input is an :class:`ObservationError` (exit status 2), never a verdict: no observation, an
+instance no observation names, an event type outside the resize family for the followed
+instance, updates with the option left to its default.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections import deque
-from dataclasses import dataclass, field
+import itertools
+from collections.abc import Iterable
 from typing import Any
 
-from nova_resize.engine.actions import Action, ApiRequest, Deliver, Run
 from nova_resize.engine.config import Config, Flavor, HostConfig, InstanceConfig
-from nova_resize.engine.core import Engine, StepResult, describe
-from nova_resize.engine.tx import Notification
-from nova_resize.engine.world import World
-from nova_resize.spec import Spec
-from nova_resize.spec.states import (
-    ACTIVE,
-    CONFIRMED,
-    FAILED,
-    MIG_ERROR,
-    REVERTED,
-    STOPPED,
-    api_status,
-)
+from nova_resize.engine.core import Engine
+from nova_resize.engine.tx import UPDATE
+from nova_resize.spec import LIBERTY, Spec
+from nova_resize.spec.states import ACTIVE, STOPPED
 
-from .observe import Obs, ObservationSet
+from nova_resize.errors import ObservationError
+
+from .matching import EVENT_METHOD, Validator, Verdict, verdict_json, verdict_text
+from .notifications import known_event_types
+from .observe import Obs, ObservationSet, observations_from_records
 
 UNLIMITED = 10**6
-# (state, notifications of the last step not yet seen, late notifications not yet seen, how
-# many of those the last step sent)
-Key = tuple[World, tuple[Notification, ...], tuple[Notification, ...], int]
 STATUS_VM = {"ACTIVE": ACTIVE, "SHUTOFF": STOPPED}
-EVENT_METHOD = {"cold_migrate": "migrate_server"}
-
-
-@dataclass
-class Node:
-    """A link of the witness: the actions taken since the previous observation, and the
-    observation they led to."""
-
-    prev: Node | None
-    actions: tuple[Action, ...]
-    obs: int
-
-
-@dataclass
-class Verdict:
-    accepted: bool
-    observations: list[Obs]
-    matched: int
-    witness: list[tuple[int, list[tuple[str, list[str]]]]] = field(default_factory=list)
-    rejected_at: int | None = None
-    allowed: list[str] = field(default_factory=list)
-    nearest: str | None = None
-    states_explored: int = 0
-    max_frontier: int = 0
-    seconds: float = 0.0
-    instance: str = ""
-    config: str = ""
-    truncated: bool = False  # the search at the rejection hit its state cap: no verdict
+MAX_ROLE_CANDIDATES = 3
+"""Hosts tried for nova-api and nova-conductor when the configuration does not name them."""
 
 
 def adapt_config(base: Config, obs: ObservationSet, instance: str | None,
                  first_host: str | None = None) -> tuple[Config, str]:
     """The cloud of the trace: its instance, hosts and flavors replace the base
     configuration's (in order), requests are unlimited, the fault model stays. The instance
-    starts on ``first_host`` (default: the host of the first snapshot that names one)."""
+    starts on ``first_host`` (default: the first host an observation shows it on)."""
     name = instance or (obs.instances[0] if obs.instances else base.instances[0].name)
     hosts = list(base.hosts)
+    mine = [o for o in obs.observations if o.instance == name]
     if first_host is None:
-        first_host = next((o.get("host") for o in obs.observations
-                           if o.instance == name and o.kind == "snapshot" and o.get("host")),
-                          None)
+        first_host = next((o.get("host") for o in mine if o.get("host")), None)
     trace_hosts = ([first_host] if first_host else []) + [h for h in obs.hosts
                                                           if h != first_host]
     for i, h in enumerate(trace_hosts):
@@ -88,20 +64,32 @@ def adapt_config(base: Config, obs: ObservationSet, instance: str | None,
         else:
             hosts.append(HostConfig(h))
     flavors = list(base.flavors)
-    first_flavor = next((o.get("flavor") for o in obs.observations
-                         if o.instance == name and o.get("flavor")), None)
     known = {f.name for f in flavors}
-    for f in obs.flavors:
-        if f not in known:
-            idx = len(flavors) + 1
-            flavors.append(Flavor(f, 100 + idx, idx, 512 * idx, 10 * idx))
-    first = next((o for o in obs.observations if o.instance == name and o.kind == "snapshot"),
-                 None)
-    vm = ACTIVE
+    ids = {str(f.id) for f in flavors}
+    pairs = {(o.get("flavor"), o.get("flavor_id")) for o in obs.observations
+             if o.get("flavor") or o.get("flavor_id")}
+    pairs |= {(f, None) for f in obs.flavors}
+    for fname, fid in sorted(pairs, key=lambda p: (str(p[0]), str(p[1]))):
+        if (fname in known) or (fname is None and fid in ids):
+            continue
+        idx = len(flavors) + 1
+        new_id = int(fid) if fid is not None and fid.isdigit() and fid not in ids else 100 + idx
+        flavors.append(Flavor(fname or f"flavor-{fid}", new_id, idx, 512 * idx, 10 * idx))
+        known.add(flavors[-1].name)
+        ids.add(str(new_id))
+    by_id = {str(f.id): f.name for f in flavors}
+    first = next((o for o in mine if o.get("flavor") or o.get("flavor_id")), None)
+    first_flavor = None
     if first is not None:
-        vm = first.get("vm_state") or STATUS_VM.get(first.get("status") or "", ACTIVE)
-        if vm not in (ACTIVE, STOPPED, "error"):
-            vm = ACTIVE
+        first_flavor = first.get("flavor") or by_id.get(first.get("flavor_id"))
+    snap = next((o for o in mine if o.kind == "snapshot"), None)
+    vm = ACTIVE
+    if snap is not None:
+        vm = snap.get("vm_state") or STATUS_VM.get(snap.get("status") or "", ACTIVE)
+    elif mine and mine[0].kind == "notification":
+        vm = mine[0].get("old_state") or mine[0].get("state") or ACTIVE
+    if vm not in (ACTIVE, STOPPED, "error"):
+        vm = ACTIVE  # the model's instances start active, stopped or error
     base_inst = base.instances[0]
     inst = InstanceConfig(name, hosts[0].name, first_flavor or base_inst.flavor, vm,
                           base_inst.locked)
@@ -119,359 +107,128 @@ def adapt_config(base: Config, obs: ObservationSet, instance: str | None,
     return cfg, name
 
 
-class Validator:
-    def __init__(self, engine: Engine, instance: str, max_gap: int = 40,
-                 max_states: int = 500_000, max_requests: int = 1) -> None:
-        self.engine = engine
-        self.instance = instance
-        self.max_gap = max_gap
-        self.max_states = max_states
-        self.truncated = False
-        self.max_requests = max_requests
-        self.op_budgets = {f"op:{k}": v for k, v in engine.config.actions}
-        self.vocabulary: set[str] = set()
-        self.actions_complete = False
-        self.event_methods: set[str] = set()
-
-    # ---- matching -----------------------------------------------------------------------
-    def state_matches(self, w: World, o: Obs) -> bool:
-        inst = next((i for i in w.instances if i.name == self.instance), None)
-        if inst is None or inst.deleted:
-            return False
-        if o.get("status") is not None and api_status(inst.vm_state, inst.task_state) != \
-                o.get("status"):
-            return False
-        if ("task_state", o.get("task_state")) in o.fields and inst.task_state != o.get(
-                "task_state"):
-            return False
-        if o.get("vm_state") is not None and inst.vm_state != o.get("vm_state"):
-            return False
-        if o.get("host") is not None and inst.host != o.get("host"):
-            return False
-        return not (o.get("flavor") is not None and inst.flavor != o.get("flavor"))
-
-    def notification_matches(self, n: Notification, o: Obs) -> bool:
-        if n.instance != self.instance or n.event_type != o.get("event_type"):
-            return False
-        service, host = o.get("service"), o.get("host")
-        if service == "compute" and host and n.service != host:
-            return False
-        if service == "api" and n.service != "api":
-            return False
-        for key, mine in (("state", n.state), ("old_state", n.old_state),
-                          ("old_task_state", n.old_task_state),
-                          ("new_task_state", n.new_task_state)):
-            if (key, o.get(key)) in o.fields and o.get(key) != mine:
-                return False
-        return True
-
-    def step_matches(self, before: World, action: Action, res: StepResult, o: Obs) -> bool:
-        if o.kind == "action":
-            if not isinstance(action, ApiRequest) or action.instance != self.instance or not (
-                    res.outcome or "").startswith("accepted"):
-                return False
-            op = self.engine.spec.operation(action.op)
-            return bool(op.instance_action == o.get("action"))
-        if o.kind == "event_start":
-            if not isinstance(action, Deliver):
-                return False
-            msg = before.messages[action.message]
-            want = o.get("event", "")
-            method = EVENT_METHOD.get(want, want.removeprefix("compute_"))
-            return msg.method == method and msg.instance.name == self.instance
-        if o.kind == "event_finish":
-            want = o.get("event", "")
-            method = EVENT_METHOD.get(want, want.removeprefix("compute_"))
-            return any(ev.kind == "frame_end" and ev.row == method and ev.data[1] ==
-                       self.instance and ev.data[2] == o.get("ok") for ev in res.events)
-        return False
-
-    def _unobserved_ok(self, notes: tuple[Notification, ...]) -> bool:
-        """Skipping these notifications is allowed only for event types the stream never
-        shows (it is complete for the types it contains)."""
-        return all(n.instance != self.instance or n.event_type not in self.vocabulary
-                   for n in notes)
-
-    def _late_first(self, late: tuple[Notification, ...], *notes: Notification) -> bool:
-        """A host emits in program order: a late notification not yet seen must be seen before
-        a later notification of the same host that the stream would show."""
-        hosts = {n.service for n in late}
-        return not any(n.service in hosts and n.instance == self.instance
-                       and n.event_type in self.vocabulary for n in notes)
-
-    # ---- search -------------------------------------------------------------------------
-    def _quota_tail(self, w: World) -> Action | None:
-        """A handler whose next step only commits or rolls back its quota, silently: running
-        it now rather than later changes nothing an observation of the instance can see."""
-        from nova_resize.spec import model as m
-
-        for f in w.frames:
-            if f.waiting or (f.handler, f.label) in self.engine.tables.fault_rows:
-                continue
-            rows = self.engine.next_rows(w, f.id)
-            if len(rows) != 1:
-                continue
-            r = rows[0]
-            if r.notify or r.notify_before or r.notify_late:
-                continue
-            if r.effects and all(isinstance(e, m.Quota) and e.op in ("commit", "rollback")
-                                 for e in r.effects):
-                return Run(f.id, 0)
-        return None
-
-    def gc(self, w: World) -> World:
-        """Forget what can no longer matter: resolved reservations and finished migrations no
-        handler or message refers to; requests are unlimited again. Handlers left with only
-        their silent quota commit finish it (otherwise every later observation would multiply
-        the states by the moments it could happen)."""
-        for _ in range(100):
-            a = self._quota_tail(w)
-            if a is None:
-                break
-            w = self.engine.step(w, a).world
-        refs: set[Any] = set()
-        for f in w.frames:
-            if f.migration is not None:
-                refs.add(f.migration.id)
-            for _, v in f.locals:
-                if isinstance(v, tuple):
-                    refs.update(v)
-        for msg in w.messages:
-            if msg.migration is not None:
-                refs.add(msg.migration.id)
-            for _, v in msg.args:
-                if isinstance(v, tuple):
-                    refs.update(v)
-        migs = tuple(mg for mg in w.migrations
-                     if mg.id in refs or mg.status not in (CONFIRMED, REVERTED, MIG_ERROR,
-                                                           FAILED))
-        resv = tuple(r for r in w.reservations if r.id in refs or r.status == "pending")
-        budgets = tuple((k, self.op_budgets.get(k, v)) for k, v in w.budgets)
-        return w._replace(migrations=migs, reservations=resv, budgets=budgets)
-
-    def run(self, observations: list[Obs]) -> Verdict:
-        """Match the observations in order. Unobserved user requests are assumed only where
-        nothing else explains an observation, up to ``max_requests`` between two, and only
-        while Nova is idle (a request racing a running operation must show in the trace: as a
-        notification or an instance action)."""
-        t0 = time.monotonic()
-        eng = self.engine
-        obs = [o for o in observations if o.instance == self.instance]
-        self.vocabulary = {o.get("event_type") for o in obs if o.kind == "notification"}
-        # instance actions record every request: none may go unobserved; nor may a start of a
-        # method whose events the trace records
-        self.actions_complete = any(o.kind == "action" for o in obs)
-        self.event_methods = {EVENT_METHOD.get(o.get("event", ""), o.get("event", "")
-                                               .removeprefix("compute_"))
-                              for o in obs if o.kind in ("event_start", "event_finish")}
-        w0 = eng.initial()
-        frontier: dict[Key, Node] = {(w0, (), (), 0): Node(None, (), -1)}
-        explored = 0
-        max_frontier = 1
-        for i, o in enumerate(obs):
-            allowed: set[str] = set()
-            nxt: dict[Key, Node] = {}
-            tries = [0] if self.actions_complete else sorted({0, self.max_requests})
-            for requests in tries:
-                nxt, n = self._gap(frontier, o, i, requests, allowed)
-                explored += n
-                if nxt:
-                    break
-            if not nxt:
-                return Verdict(False, obs, i, [], i, sorted(allowed)[:40],
-                               self._nearest(o, allowed), explored, max_frontier,
-                               time.monotonic() - t0, self.instance, eng.config.name,
-                               self.truncated)
-            frontier = nxt
-            max_frontier = max(max_frontier, len(frontier))
-        node = next(iter(frontier.values()))
-        return Verdict(True, obs, len(obs), self._witness(node), None, [], None, explored,
-                       max_frontier, time.monotonic() - t0, self.instance, eng.config.name)
-
-    def _gap(self, frontier: dict[Key, Node], o: Obs, i: int, max_requests: int,
-             allowed: set[str]) -> tuple[dict[Key, Node], int]:
-        """Every way from the frontier to observation ``o`` (index ``i``) through unobserved
-        steps: the states right after it is matched."""
-        eng = self.engine
-        nxt: dict[Key, Node] = {}
-        seen: set[Key] = set()
-        queue: deque[tuple[World, tuple[Notification, ...], tuple[Notification, ...], int,
-                           Node, tuple[Action, ...]]] = deque(
-            (w, pend, late, fresh, node, ()) for (w, pend, late, fresh), node in frontier.items())
-        explored = 0
-        while queue:
-            w, pend, late, fresh, node, path = queue.popleft()
-            key = (w, pend, late, fresh)
-            if key in seen:
-                continue
-            seen.add(key)
-            explored += 1
-            allowed.add(self._describe_state(w))
-            older = late[:len(late) - fresh]
-            if o.kind == "snapshot" and self.state_matches(w, o):
-                nxt.setdefault((self.gc(w), (), late, 0), Node(node, path, i))
-            if o.kind == "notification":
-                for k, n in enumerate(pend):
-                    if self.notification_matches(n, o):
-                        if self._unobserved_ok(pend[:k]) and self._late_first(older, n):
-                            nxt.setdefault((self.gc(w), pend[k + 1:], late, fresh),
-                                           Node(node, path, i))
-                        break
-                for k, n in enumerate(late):
-                    if self.notification_matches(n, o) and not pend:
-                        nfresh = fresh - (1 if k >= len(late) - fresh else 0)
-                        nxt.setdefault((self.gc(w), pend, late[:k] + late[k + 1:], nfresh),
-                                       Node(node, path, i))
-                        break
-            if explored > self.max_states:
-                self.truncated = True
-                continue
-            if len(path) >= self.max_gap:
-                continue
-            if not self._unobserved_ok(pend):
-                continue  # the pending notifications must be observed first
-            requests = sum(1 for a in path if a[0] == "api")
-            idle = not w.messages and not w.frames
-            for action in eng.enabled(w):
-                if action[0] == "api":
-                    if self.actions_complete and o.kind != "action":
-                        continue  # every request would have been recorded as an action
-                    if not self.actions_complete and (requests >= max_requests or not idle):
-                        continue  # unobserved requests: few, and only while Nova is idle
-                res = eng.step(w, action)
-                if res.world is w:
-                    continue
-                if action[0] == "api" and self.actions_complete and not self.step_matches(
-                        w, action, res, o):
-                    continue
-                if isinstance(action, Deliver):
-                    msg = w.messages[action.message]
-                    if msg.method in self.event_methods and msg.instance.name == self.instance \
-                            and not (o.kind == "event_start"
-                                     and self.step_matches(w, action, res, o)):
-                        continue  # its event would have been recorded
-                npath = (*path, action)
-                notes = tuple(n for n in res.notifications if not n.late)
-                nlate = late + tuple(n for n in res.notifications
-                                     if n.late and n.instance == self.instance
-                                     and n.event_type in self.vocabulary)
-                if not self._late_first(late, *notes):
-                    continue
-                nfresh = len(nlate) - len(late)
-                if o.kind in ("action", "event_start", "event_finish") and \
-                        self.step_matches(w, action, res, o):
-                    nxt.setdefault((self.gc(res.world), notes, nlate, nfresh),
-                                   Node(node, npath, i))
-                    continue  # past it, the next observation takes over
-                queue.append((res.world, notes, nlate, nfresh, node, npath))
-        return nxt, explored
-
-    def _describe_state(self, w: World) -> str:
-        inst = next((i for i in w.instances if i.name == self.instance), None)
-        if inst is None or inst.deleted:
-            return "(deleted)"
-        migs = [mg.status for mg in w.migrations if mg.instance == self.instance]
-        return (f"{api_status(inst.vm_state, inst.task_state)} {inst.task_state or '-'} "
-                f"({inst.vm_state}) on {inst.host}" + (f", migration {migs[-1]}" if migs else ""))
-
-    @staticmethod
-    def _nearest(o: Obs, allowed: set[str]) -> str | None:
-        if not allowed:
-            return None
-        want = [str(v) for _, v in o.fields if v is not None]
-
-        def score(s: str) -> int:
-            return sum(1 for x in want if x in s)
-
-        return max(sorted(allowed), key=score)
-
-    def _witness(self, node: Node) -> list[tuple[int, list[tuple[str, list[str]]]]]:
-        chain = []
-        while node.prev is not None:
-            chain.append(node)
-            node = node.prev
-        chain.reverse()
-        out = []
-        w = self.engine.initial()
-        for n in chain:
-            steps = []
-            for a in n.actions:
-                text = describe(w, a)
-                res = self.engine.step(w, a)
-                steps.append((text, [r for r in res.rows if not r.startswith("rpc.")]))
-                w = self.gc(res.world) if a is n.actions[-1] else res.world
-            if not n.actions:
-                w = self.gc(w)
-            out.append((n.obs, steps))
-        return out
+def _canonical(obs: ObservationSet) -> ObservationSet:
+    """The same observations with every instance named by its name (an observation that names
+    it by uuid, such as an instance action, takes the name another gives with that uuid)."""
+    alias = {o.get("id"): o.instance for o in obs.observations
+             if o.get("id") and o.instance != o.get("id")}
+    if not any(o.instance in alias for o in obs.observations):
+        return obs
+    new = [dataclasses.replace(o, instance=alias.get(o.instance, o.instance))
+           for o in obs.observations]
+    return dataclasses.replace(obs, observations=new,
+                               instances=list(dict.fromkeys(o.instance for o in new)))
 
 
-def verdict_text(v: Verdict) -> str:
-    lines = []
-    if v.accepted:
-        lines.append(f"ACCEPTED: {len(v.observations)} observations of {v.instance} fit the "
-                     f"spec ({v.config}); witness:")
-        for idx, steps in v.witness:
-            for text, rows in steps:
-                lines.append(f"      {text}" + (f"   [{', '.join(rows)}]" if rows else ""))
-            lines.append(f"  [{idx + 1}] {v.observations[idx].text()}")
-    else:
-        assert v.rejected_at is not None
-        o = v.observations[v.rejected_at]
-        lines.append(f"REJECTED at observation {v.rejected_at + 1} of "
-                     f"{len(v.observations)}: {o.text()}")
-        lines.append("  the spec allows, from the observations before it:")
-        for s in v.allowed[:20]:
-            lines.append(f"    {s}")
-        if v.nearest:
-            lines.append(f"  nearest: {v.nearest}")
-    lines.append(f"({v.states_explored:,} states explored, largest frontier "
-                 f"{v.max_frontier:,}, {v.seconds:.2f}s)")
-    return "\n".join(lines) + "\n"
+def _followed(obs: ObservationSet, instance: str | None) -> str:
+    if not obs.observations:
+        raise ObservationError("no observations to validate (the files hold no nova list or "
+                               "server snapshot, compute.instance notification or instance "
+                               "action)")
+    if instance is None:
+        return obs.instances[0]
+    if instance in obs.instances:
+        return instance
+    by_id = {o.get("id"): o.instance for o in obs.observations if o.get("id")}
+    if instance in by_id:
+        return str(by_id[instance])
+    raise ObservationError(f"--instance {instance}: no observation of it (the observations "
+                           f"name {', '.join(obs.instances[:10])})")
 
 
-def verdict_json(v: Verdict) -> dict[str, Any]:
-    return {
-        "accepted": v.accepted,
-        "instance": v.instance,
-        "configuration": v.config,
-        "observations": len(v.observations),
-        "matched": v.matched,
-        "rejected_at": v.rejected_at,
-        "rejected_observation": (dataclasses.asdict(v.observations[v.rejected_at])
-                                 if v.rejected_at is not None else None),
-        "allowed": v.allowed,
-        "nearest": v.nearest,
-        "witness": [
-            {"observation": idx, "source": v.observations[idx].source,
-             "steps": [{"action": t, "rows": r} for t, r in steps]}
-            for idx, steps in v.witness
-        ],
-        "states_explored": v.states_explored,
-        "max_frontier": v.max_frontier,
-        "seconds": round(v.seconds, 3),
-    }
+def _check_event_types(obs: ObservationSet, name: str, spec: Spec) -> None:
+    known = known_event_types(spec)
+    for o in obs.observations:
+        if o.instance == name and o.kind == "notification" and o.get("event_type") not in known:
+            raise ObservationError(
+                f"{o.source}: {o.get('event_type')}: not an event of the resize family the "
+                f"spec models (expected one of {', '.join(sorted(known))}); cut the stream to "
+                f"the resize, or follow another instance with --instance")
+
+
+def _notify_setting(config: Config, obs: ObservationSet, name: str) -> None:
+    has_updates = any(o.instance == name and o.get("event_type") == UPDATE
+                      for o in obs.observations)
+    if has_updates and "notify_on_state_change" not in config.options_set():
+        raise ObservationError(
+            f"{config.source}: the notifications include {UPDATE}, which Liberty sends only "
+            f"with notify_on_state_change set, and which ones and with which states depend on "
+            f"its value: set [options] notify_on_state_change to \"vm_state\" or "
+            f"\"vm_and_task_state\" (or pass --notify-on-state-change)")
+
+
+def _roles(config: Config, obs: ObservationSet) -> list[tuple[str | None, str | None]]:
+    """(api_host, conductor_host) assignments to try; None keeps the configuration's."""
+    given = config.options_set()
+    if "api_host" in given and "conductor_host" in given:
+        return [(None, None)]
+    cands = obs.update_publishers[:MAX_ROLE_CANDIDATES]
+    if not cands:
+        return [(None, None)]
+    api = [None] if "api_host" in given else cands
+    cond = [None] if "conductor_host" in given else cands
+    pairs = list(itertools.product(api, cond))
+    # the usual deployment first: both services on one controller
+    return sorted(pairs, key=lambda p: (p[0] != p[1], cands.index(p[0]) if p[0] else 0))
 
 
 def validate(base: Config, spec: Spec, obs: ObservationSet, instance: str | None = None,
              max_gap: int = 40, max_requests: int = 1) -> Verdict:
-    """Validate; when no snapshot says where the instance starts, try each host the trace or
-    the configuration names, and keep the first that explains the trace (else the rejection
-    that got furthest)."""
-    name = instance or (obs.instances[0] if obs.instances else base.instances[0].name)
-    snap_host = any(o.instance == name and o.kind == "snapshot" and o.get("host")
-                    for o in obs.observations)
+    """Validate ``obs`` against the spec under ``base``'s cloud and fault model; when no
+    observation says where the instance starts, try each host the trace or the configuration
+    names, and likewise each assignment of the stream's publishers to nova-api and
+    nova-conductor the configuration leaves open; keep the first that explains the trace (else
+    the rejection that got furthest)."""
+    obs = _canonical(obs)
+    name = _followed(obs, instance)
+    _check_event_types(obs, name, spec)
+    _notify_setting(base, obs, name)
+    seen_host = any(o.instance == name and o.get("host") for o in obs.observations)
     starts: list[str | None] = [None]
-    if not snap_host:
+    if not seen_host:
         starts = list(dict.fromkeys([*obs.hosts, *(h.name for h in base.hosts)]))
     best: Verdict | None = None
-    for start in starts:
-        cfg, name = adapt_config(base, obs, instance, start)
+    for (api_host, cond_host), start in itertools.product(_roles(base, obs), starts):
+        roles = {k: v for k, v in (("api_host", api_host), ("conductor_host", cond_host)) if v}
+        cfg, name = adapt_config(base.with_options(**roles) if roles else base, obs, name,
+                                 start)
         v = Validator(Engine(cfg, spec), name, max_gap, max_requests=max_requests).run(
             obs.observations)
+        v.warnings = list(obs.warnings)
+        v.assumptions = {"start_host": cfg.instances[0].host, "flavor": cfg.instances[0].flavor,
+                         "notify_on_state_change": cfg.option("notify_on_state_change"),
+                         "api_host": cfg.option("api_host"),
+                         "conductor_host": cfg.option("conductor_host")}
         if v.accepted:
             return v
         if best is None or v.matched > best.matched:
             best = v
     assert best is not None
     return best
+
+
+def validate_observations(observations: ObservationSet | Iterable[Any],
+                          config: Config | str = "seed", spec: Spec | None = None,
+                          instance: str | None = None, max_gap: int = 40,
+                          max_requests: int = 1, **options: Any) -> Verdict:
+    """Validate observations given as Python values: an :class:`ObservationSet`, or an
+    iterable of notification messages (bare or in the oslo.messaging envelope), server
+    documents and :class:`Obs` records, in the order they were seen. ``config`` is a
+    :class:`Config` or a preset name; ``options`` replace its ``[options]``
+    (``notify_on_state_change="vm_and_task_state"``, ``api_host=...``). Returns the
+    :class:`Verdict` (``.accepted``, ``.witness``, ``.rejected_at``...); bad input raises
+    :class:`ObservationError`."""
+    if isinstance(config, str):
+        from nova_resize.engine.presets import load_preset
+
+        config = load_preset(config)
+    if options:
+        config = config.with_options(**options)
+    obs = observations if isinstance(observations, ObservationSet) else \
+        observations_from_records(observations)
+    return validate(config, LIBERTY if spec is None else spec, obs, instance, max_gap,
+                    max_requests)
+
+
+__all__ = ["EVENT_METHOD", "Obs", "ObservationSet", "Validator", "Verdict", "adapt_config",
+           "validate", "validate_observations", "verdict_json", "verdict_text"]

@@ -81,7 +81,7 @@ def apply_rows(p: Patch) -> None:
         r = rows[i]
         if not any(isinstance(e, m.SaveInstance) for e in r.effects):
             raise ConfigError(f"{where}.row: {r.id} has no instance save to guard")
-        effs = tuple(m.SaveInstance(guard) if isinstance(e, m.SaveInstance) else e
+        effs = tuple(dataclasses.replace(e, guard=guard) if isinstance(e, m.SaveInstance) else e
                      for e in r.effects)
         rows[i] = dataclasses.replace(r, effects=effs)
         p.changed.append(r.id)

@@ -11,6 +11,7 @@ from ..config import Config, parse_config
 
 
 def preset_names() -> list[str]:
+    """The names of the built-in configurations."""
     return sorted(
         p.name.removesuffix(".toml")
         for p in resources.files(__package__).iterdir()

@@ -5,11 +5,11 @@ Each test module here names, with :func:`nova`, the nova tests (``path::Class::t
 that was read and what became of it, and ``test_conformance_table.py`` keeps the two in step.
 
 The helpers drive the engine only through the facade (:class:`Oracle` is a
-:class:`~nova_resize.engine.facade.Cloud` that also keeps every :class:`StepResult`, because the
-facade's history drops the events this suite needs: instance writes with their guard, migration
-writes, handler ends). Where a nova test sets up rows by hand (``db.instance_update``) the suite
-does the same with :meth:`Oracle.poke`; where it stubs a call to raise at a point the spec has no
-fault row for, :func:`spec_with_faults` adds a fault row that only raises, in memory.
+:class:`~nova_resize.engine.facade.Cloud` that also keeps every :class:`StepResult` with the
+world before it). Where a nova test sets up rows by hand (``db.instance_update``) the suite does
+the same with :meth:`Oracle.poke` (the facade's ``set_instance``); where it stubs a call to raise
+at a point the spec has no fault row for, :func:`spec_with_faults` adds a fault row that only
+raises, in memory.
 
 Import note: this directory has no ``__init__.py``, like ``tests/``, so pytest imports both
 ``tests/conftest.py`` and this file as the module ``conftest``, and whichever it imported last is
@@ -23,7 +23,6 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,19 +150,11 @@ class Oracle(Cloud):
         """Write instance fields straight into the database row and into every in-flight
         message's copy of the instance, as a nova test's ``db.instance_update`` plus the object
         it then passes to the handler."""
-        insts = tuple(i._replace(**fields) if i.name == instance else i
-                      for i in self.world.instances)
-        msgs = tuple(msg._replace(instance=msg.instance._replace(**fields))
-                     if msg.instance.name == instance else msg for msg in self.world.messages)
-        self.world = self.world._replace(instances=insts, messages=msgs)
+        self.set_instance(instance, in_flight=True, **fields)
 
     def poke_migration(self, instance: str, **fields: Any) -> None:
         """Write fields of the instance's latest migration row."""
-        mig = self.migration(instance)
-        assert mig is not None
-        migs = tuple(x._replace(**fields) if x.id == mig.id else x
-                     for x in self.world.migrations)
-        self.world = self.world._replace(migrations=migs)
+        self.set_migration(instance, **fields)
 
     # ---- reading the record ----------------------------------------------------------------
     def rows_since(self, start: int = 0) -> list[str]:
@@ -178,7 +169,7 @@ class Oracle(Cloud):
                 if ev.kind != "instance_write" or not ev.row.startswith(prefix):
                     continue
                 a, b = ev.data
-                out.append(Save(ev.row, self.guard_of(ev.row), (a.vm_state, a.task_state),
+                out.append(Save(ev.row, ev.expected_task_state, (a.vm_state, a.task_state),
                                 (b.vm_state, b.task_state)))
         return out
 
@@ -205,7 +196,7 @@ class Oracle(Cloud):
     def usage_events(self, start: int = 0, service: str | None = None) -> list[str]:
         """The event types of the notifications other than compute.instance.update, in the
         order they were emitted. (Nova's unit tests run with notify_on_state_change unset, so
-        they see no compute.instance.update; the engine always emits them.)"""
+        they see no compute.instance.update; so does the engine by default.)"""
         return [n.event_type for n in self.notifications(start)
                 if n.event_type != UPDATE and (service is None or n.service == service)]
 
@@ -236,13 +227,8 @@ class Oracle(Cloud):
         return out
 
     def sent(self, start: int = 0) -> list[Message]:
-        """Every message put on the bus since ``start``, in the order of the steps that sent
-        them."""
-        out: list[Message] = []
-        for s in self.steps[start:]:
-            new = Counter(s.after.messages) - Counter(s.before.messages)
-            out += [msg for msg in s.after.messages if new[msg] > 0]
-        return out
+        """Every message put on the bus since ``start``, in the order they were sent."""
+        return [msg for s in self.steps[start:] for msg in s.result.sent]
 
     def usage(self, host: str) -> tuple[int, int, int]:
         """The host's resource-tracker usage: (vcpus, memory_mb, root_gb)."""

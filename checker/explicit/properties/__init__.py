@@ -14,7 +14,8 @@ that a baseline can list known findings. Checks:
 
 Predicates receive a :class:`Context` (the Nova model is one) and a world. One module per
 concern: :mod:`.instance`, :mod:`.updates`, :mod:`.quota`, :mod:`.claims`, :mod:`.migration`,
-:mod:`.deletion`, :mod:`.liveness`.
+:mod:`.deletion`, :mod:`.tracker`, :mod:`.errors`, :mod:`.verify`,
+:mod:`.liveness`.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from ...explorer.model import Property
 from .claims import CLAIMS_CONSISTENT, occupancy
 from .context import Context, at_quiescence
 from .deletion import DELETE_COMPLETES, NO_ORPHAN
+from .errors import ERROR_HAS_CAUSE
 from .instance import DISK_NEVER_LOST, HOST_CONSISTENT, LEGAL_STATE, VM_STATE_RESTORED
 from .liveness import NO_STUCK_RESIZE
-from .migration import MIGRATION_ENDPOINTS_FIXED, MIGRATION_STATUS_LEGAL
+from .migration import MIGRATION_AGREES, MIGRATION_ENDPOINTS_FIXED, MIGRATION_STATUS_LEGAL
 from .quota import QUOTA_RESOLVED_ONCE, QUOTA_USAGE_CONSISTENT
+from .tracker import TRACKER_MATCHES_AUDIT
 from .updates import NO_LOST_UPDATE
+from .verify import VERIFY_RESIZE_ACTIONABLE
 
 PROPERTIES: tuple[Property, ...] = (
     LEGAL_STATE,
@@ -37,11 +41,15 @@ PROPERTIES: tuple[Property, ...] = (
     QUOTA_RESOLVED_ONCE,
     QUOTA_USAGE_CONSISTENT,
     CLAIMS_CONSISTENT,
+    TRACKER_MATCHES_AUDIT,
     HOST_CONSISTENT,
     DISK_NEVER_LOST,
     MIGRATION_STATUS_LEGAL,
     MIGRATION_ENDPOINTS_FIXED,
+    MIGRATION_AGREES,
     VM_STATE_RESTORED,
+    ERROR_HAS_CAUSE,
+    VERIFY_RESIZE_ACTIONABLE,
     NO_ORPHAN,
     DELETE_COMPLETES,
     NO_STUCK_RESIZE,

@@ -25,7 +25,7 @@ def claims_consistent(ctx: Context, w: World) -> list[Violation]:
     instances and the unresolved resizes occupying it need: no claim leaked, doubled or
     missing. The key names each instance whose share is wrong, with its role on the host."""
     eng = ctx.engine
-    out = []
+    out: list[Violation] = []
     truth: dict[str, dict[str, tuple[int, int, int]]] = {}
     occupancy(eng, w, truth)
     for h in w.hosts:

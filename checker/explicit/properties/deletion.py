@@ -11,32 +11,37 @@ from .context import Context, at_quiescence, pair, role
 
 def no_orphan(ctx: Context, w: World) -> list[Violation]:
     """A deleted instance leaves no disk, guest or resource claim on any host."""
-    out = []
+    out: list[Violation] = []
     for i in w.instances:
         if not i.deleted:
             continue
         mig = ctx.latest_migration(w, i.name)
         for h in w.hosts:
             where = role(h.name, i, mig)
+            if i.name in h.resize_disks:
+                out.append((f"resize copy left on the {where}",
+                            f"deleted {i.name} still has its <path>_resize copy on {h.name} "
+                            f"({where})", i.name))
             if i.name in h.disks or i.name in h.running:
                 out.append((f"disk left on the {where}",
-                            f"deleted {i.name} still has a disk or guest on {h.name} ({where})"))
+                            f"deleted {i.name} still has a disk or guest on {h.name} ({where})",
+                            i.name))
             if i.name in h.tracked_instances or any(t[0] == i.name for t in h.tracked_migrations):
                 out.append((f"claim left on the {where}",
                             f"deleted {i.name} is still counted by {h.name}'s resource tracker "
-                            f"({where})"))
+                            f"({where})", i.name))
     return out
 
 
 def delete_completes(ctx: Context, w: World) -> list[Violation]:
     """A requested delete has deleted the instance by the time nothing is running (soft-deleted
     it, when reclaim_instance_interval turns deletes into soft deletes)."""
-    out = []
+    out: list[Violation] = []
     for i in w.instances:
         _, deleting = ctx.requests(w, i.name)
         if deleting and not i.deleted and i.vm_state != SOFT_DELETED:
             out.append((f"{pair(i)}", f"{i.name} was asked to be deleted and is still "
-                        f"({i.vm_state}, {i.task_state}) on {i.host}"))
+                        f"({i.vm_state}, {i.task_state}) on {i.host}", i.name))
     return out
 
 

@@ -18,7 +18,7 @@ from .context import UNRESOLVED, Context, at_quiescence, pair
 def legal_state(ctx: Context, w: World) -> list[Violation]:
     """Every live instance's (vm_state, task_state) is a pair Nova defines on these paths; a
     transient one (an error handler half done) only while handlers are still running."""
-    out = []
+    out: list[Violation] = []
     quiet = quiescent(w)
     for i in ctx.live(w):
         states = (i.vm_state, i.task_state)
@@ -28,16 +28,16 @@ def legal_state(ctx: Context, w: World) -> list[Violation]:
             if quiet:
                 out.append((f"{pair(i)} left at quiescence",
                             f"{i.name} is left ({i.vm_state}, {i.task_state}): the error "
-                            f"handlers did not clear the task_state"))
+                            f"handlers did not clear the task_state", i.name))
             continue
         out.append((pair(i), f"{i.name} is ({i.vm_state}, {i.task_state}), a pair Nova does "
-                    f"not define"))
+                    f"not define", i.name))
     return out
 
 
 def host_consistent(ctx: Context, w: World) -> list[Violation]:
     """While a migration is unresolved the instance is on its source or destination."""
-    out = []
+    out: list[Violation] = []
     for i in ctx.live(w):
         mig = ctx.latest_migration(w, i.name)
         if mig is None or mig.status not in UNRESOLVED:
@@ -46,31 +46,33 @@ def host_consistent(ctx: Context, w: World) -> list[Violation]:
             out.append(
                 (f"{pair(i)} with migration {mig.status}: host elsewhere",
                  f"{i.name} is on {i.host}, neither source {mig.source_compute} nor destination "
-                 f"{mig.dest_compute} of its {mig.status} migration")
+                 f"{mig.dest_compute} of its {mig.status} migration", i.name)
             )
     return out
 
 
 def disk_never_lost(ctx: Context, w: World) -> list[Violation]:
-    """A live instance not being deleted has its disk on the host that runs it."""
-    out = []
+    """A live instance not being deleted has its disk on the host that runs it: its instance
+    directory, or the original a resize moved aside there (``<path>_resize``, which a revert,
+    a failure's cleanup or restart recovery moves back)."""
+    out: list[Violation] = []
     hosts = {h.name: h for h in w.hosts}
     for i in ctx.live(w):
         if ctx.delete_any(w, i.name) or i.task_state in (DELETING, SOFT_DELETING):
             continue
         h = hosts.get(i.host or "")
-        if h is not None and i.name in h.disks:
+        if h is not None and (i.name in h.disks or i.name in h.resize_disks):
             continue
-        anywhere = any(i.name in x.disks for x in w.hosts)
+        anywhere = any(i.name in x.disks or i.name in x.resize_disks for x in w.hosts)
         what = "has no disk on any host" if not anywhere else "has no disk on its host"
         out.append((f"{pair(i)}: {what}", f"{i.name} ({i.vm_state}, {i.task_state}) on "
-                    f"{i.host} {what}"))
+                    f"{i.host} {what}", i.name))
     return out
 
 
 def vm_state_restored(ctx: Context, w: World) -> list[Violation]:
     """A finished, failed, confirmed or reverted resize leaves the vm_state it found, or ERROR."""
-    out = []
+    out: list[Violation] = []
     for i in ctx.live(w):
         pre, _ = ctx.requests(w, i.name)
         if pre is None or ctx.delete_any(w, i.name) or i.task_state is not None:
@@ -78,7 +80,8 @@ def vm_state_restored(ctx: Context, w: World) -> list[Violation]:
         if i.vm_state in (RESIZED, ERROR) or i.vm_state == pre:
             continue
         out.append((f"{pre} -> {i.vm_state}",
-                    f"{i.name} was {pre} when its resize was requested and is now {i.vm_state}"))
+                    f"{i.name} was {pre} when its resize was requested and is now {i.vm_state}",
+                    i.name))
     return out
 
 

@@ -17,7 +17,7 @@ def quota_pending(ctx: Context, w: World) -> list[Violation]:
     """At quiescence no reservation is left pending."""
     return [
         (f"pending from {r.row}", f"reservation {r.id} {dict(r.deltas)} made by {r.row} is "
-         f"still pending (only reservation_expire would resolve it)")
+         f"still pending (only reservation_expire would resolve it)", r.id.split("/")[0])
         for r in w.reservations
         if r.status == "pending"
     ]
@@ -61,14 +61,14 @@ def quota_usage(ctx: Context, w: World) -> list[Violation]:
 
 def quota_resolved_once(ctx: Context, before: World, res: StepResult) -> list[Violation]:
     """No reservation is both committed and rolled back."""
-    out = []
+    out: list[Violation] = []
     for ev in res.events:
         if ev.kind == "quota_conflict":
             rid, status, wanted = ev.data
             made_by = next(r.row for r in res.world.reservations if r.id == rid)
             out.append((f"{ev.row} after {status} ({made_by})",
                         f"{ev.row} tried to leave reservation {rid} {wanted} but it was already "
-                        f"{status}"))
+                        f"{status}", rid.split("/")[0]))
     return out
 
 

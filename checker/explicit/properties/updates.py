@@ -16,19 +16,19 @@ def no_lost_update(ctx: Context, before: World, res: StepResult) -> list[Violati
     """No unguarded save overwrites a task_state that another operation set: neither one set
     after the saver last read the instance (a lost update) nor one the saver's operation does
     not own."""
-    out = []
+    out: list[Violation] = []
     for ev in res.events:
         if ev.kind != "unguarded_task_write":
             continue
-        old, new, seen, method = ev.data
+        old, new, seen, method, name = ev.data
         if old != seen:
             out.append((f"{ev.row} overwrote {old}",
                         f"{ev.row} ({method}) wrote task_state {new} over {old}, set after it "
-                        f"had read {seen}"))
+                        f"had read {seen}", name))
         elif old is not None and method not in TASK_OWNERS.get(old, ()):
             out.append((f"{ev.row} overwrote {old}",
                         f"{ev.row} ({method}) wrote task_state {new} over {old}, which another "
-                        f"operation set"))
+                        f"operation set", name))
     return out
 
 

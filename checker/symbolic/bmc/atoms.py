@@ -15,7 +15,8 @@ from nova_resize.errors import OutsideFragment
 INSTANCE_FIELDS = ("vm_state", "task_state", "power_state", "host", "flavor", "old_flavor",
                    "new_flavor", "old_vm_state", "launched", "locked", "deleted", "progress")
 FLAVOR_SLOTS = ("flavor", "old_flavor", "new_flavor")
-OBJECT_FIELDS = ("old_flavor", "new_flavor")
+OBJECT_FIELDS = FLAVOR_SLOTS  # instance_extra only: a bare set_flavor is no UPDATE
+IN_PLACE_FIELDS = ("old_vm_state",)  # a sysmeta key set to its own value is no change
 MIGRATION_FIELDS = ("source_compute", "dest_compute", "old_flavor", "new_flavor", "status",
                     "migration_type")
 FLAVOR_ATTRS = ("id", "name", "vcpus", "memory_mb", "root_gb", "disabled")
@@ -155,6 +156,7 @@ __all__ = [
     "FLAVOR_ATTRS",
     "FLAVOR_SLOTS",
     "INSTANCE_FIELDS",
+    "IN_PLACE_FIELDS",
     "MIGRATION_FIELDS",
     "OBJECT_FIELDS",
     "UNSUPPORTED_FAULTS",

@@ -12,6 +12,7 @@ from nova_resize.spec.states import DELETING, PRE_MIGRATING
 
 from .atoms import (
     FLAVOR_SLOTS,
+    IN_PLACE_FIELDS,
     INSTANCE_FIELDS,
     MIGRATION_FIELDS,
     OBJECT_FIELDS,
@@ -41,7 +42,7 @@ class EffectRules(EncodingBase):
                 p.upd[f"{f}.md.{eff.name}"] = a(True)
             return [p]
         if kind is m.SaveInstance:
-            return self._save_instance(s, p, eff.guard)
+            return self._save_instance(s, p, eff.guard, bool(eff.columns))
         if kind is m.FreshSave:
             gone = p.fork(self.get(s, p, "i.deleted") == a(True))
             ok = p.fork(self.get(s, p, "i.deleted") == a(False))
@@ -155,12 +156,21 @@ class EffectRules(EncodingBase):
             p.upd[f"{f}.md.{x}"] = self.a(False)
         p.upd[f"{f}.l.migration_found"] = self.a(True)
 
-    def _save_instance(self, s: dict[str, Any], p: Path, guard: Any) -> list[Any]:
+    def _save_instance(self, s: dict[str, Any], p: Path, guard: Any,
+                       columns: bool = False) -> list[Any]:
         a = self.a
         f = f"f.{p.slot}"
         deleted = self.get(s, p, "i.deleted") == a(True)
         cols = [x for x in INSTANCE_FIELDS if x not in OBJECT_FIELDS]
-        anycol = z3.Or([self.get(s, p, f"{f}.d.{x}") == a(True) for x in cols])
+
+        def changed(x: str) -> Any:
+            d = self.get(s, p, f"{f}.d.{x}") == a(True)
+            if x in IN_PLACE_FIELDS:
+                return z3.And(d, self.get(s, p, f"{f}.i.{x}") != self.get(s, p, f"i.{x}"))
+            return d
+
+        # an UPDATE: a column changed, or the save writes columns the encoding does not hold
+        anycol = self.true if columns else z3.Or([changed(x) for x in cols])
         # _save_flavor: the three flavors together, from the copy, whenever one is dirty
         anyflavor = z3.Or([self.get(s, p, f"{f}.d.{x}") == a(True) for x in FLAVOR_SLOTS])
         local = p.slot in self.api_slots.values()  # nova-api saves locally: the flavors reset
@@ -171,7 +181,10 @@ class EffectRules(EncodingBase):
                 p.upd[f"{f}.d.{x}"] = a(False)
             else:  # a remote save resets the copy only when the call succeeds
                 p.upd[f"{f}.d.{x}"] = z3.If(anycol, self.get(s, p, f"{f}.d.{x}"), a(False))
-        out: list[Any] = [p.fork(z3.Not(anycol))]
+        none = p.fork(z3.Not(anycol))  # no UPDATE: the copy's changes are dropped
+        for x in cols:
+            none.upd[f"{f}.d.{x}"] = a(False)
+        out: list[Any] = [none]
         w = p.fork(anycol)
         out.append((w.fork(deleted), "InstanceNotFound"))
         w = w.fork(z3.Not(deleted))

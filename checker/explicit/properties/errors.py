@@ -1,0 +1,69 @@
+"""ERROR has a cause: Nova puts an instance into vm_state ERROR only while handling a failure
+that concerned it."""
+
+from __future__ import annotations
+
+from nova_resize.engine.core import StepResult
+from nova_resize.engine.world import World
+from nova_resize.spec.states import ERROR
+
+from ...explorer.model import Property, Violation
+from .context import Context
+
+
+def error_handlers(ctx: Context) -> frozenset[str]:
+    """The handlers that run only while an exception propagates: every handler some scope's
+    error chain names."""
+    return frozenset(name for h in ctx.spec.handlers for _, chain in h.scopes for name in chain)
+
+
+def _raising(w: World, name: str) -> bool:
+    """A frame of instance ``name`` is handling an exception in ``w``."""
+    return any(f.instance.name == name and (f.exc is not None or f.chain is not None)
+               for f in w.frames)
+
+
+def error_has_cause(ctx: Context, before: World, res: StepResult) -> list[Violation]:
+    """A step that moves an instance into vm_state ERROR is one of: a row of an error handler
+    (the instance's own step raised: an injected fault, a refused save or claim, a failed or
+    timed-out call); a step of a frame already handling an exception; the restart recovery of
+    a host that went down (init_instance). Anything else put the instance into ERROR although
+    nothing that concerned it failed."""
+    out: list[Violation] = []
+    handlers = getattr(ctx, "_error_handlers", None)
+    if handlers is None:
+        handlers = error_handlers(ctx)
+        ctx._error_handlers = handlers  # type: ignore[attr-defined]
+    if "compute.service.restart" in res.rows:
+        return out  # init_host: restart recovery after the host went down
+    raised: set[str] = set()
+    for ev in res.events:
+        if ev.kind == "raise":
+            raised.add(ev.data[0])
+            continue
+        if ev.kind != "instance_write" or not ev.row:
+            continue
+        a, b = ev.data
+        if b.vm_state != ERROR or a.vm_state == ERROR:
+            continue
+        try:
+            row = ctx.spec.row(ev.row)
+        except KeyError:
+            continue
+        if row.handler in handlers or b.name in raised or _raising(before, b.name):
+            continue
+        out.append((f"{ev.row} set ERROR with no failure",
+                    f"{ev.row} ({row.handler}) put {b.name} into ERROR in a step where nothing "
+                    f"that concerned it had failed", b.name))
+    return out
+
+
+ERROR_HAS_CAUSE: Property = Property(
+    "error-has-cause",
+    "An instance enters vm_state ERROR only while Nova handles a failure that concerned it: a "
+    "fault in one of its steps, a refused save or claim, a failed call, or its host's restart.",
+    transition=error_has_cause,
+)
+
+
+__all__ = ["ERROR_HAS_CAUSE", "error_handlers", "error_has_cause"]
