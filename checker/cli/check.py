@@ -13,7 +13,14 @@ from nova_resize.engine.core import Engine
 from nova_resize.files import check_output_dir, check_writable
 
 from ..explicit import report as reports
-from ..explicit.baseline import Known, load_baseline, load_baseline_reasons, lookup, render_baseline
+from ..explicit.baseline import (
+    BASELINE_HEADER,
+    Known,
+    load_baseline,
+    load_baseline_reasons,
+    render_baseline,
+    update_entries,
+)
 from ..explicit.diff import ident_of, liberty_reference
 from ..explicit.model import NovaModel
 from ..explicit.run import check, unexplained_uncovered
@@ -145,27 +152,14 @@ def _trace_diagrams(out: str, rep: reports.Report, collector: Any) -> None:
 
 
 def _update_baseline(path: str, reasons_path: str | None, rep: reports.Report) -> int:
-    """Write every finding of this run into the baseline at ``path`` (keeping its other
-    entries) with its exact identity (property, key, where), each with the reason of the
-    first pattern it matches in ``reasons_path``. A finding no pattern explains is written as
-    UNEXPLAINED and counted: the return value is how many there were."""
+    """Re-derive this run's preset in the baseline at ``path`` (see
+    :func:`~nova_resize.checker.explicit.baseline.update_entries`); the return value is how
+    many findings no reason pattern explains (written as UNEXPLAINED)."""
     existing = load_baseline(path) if Path(path).exists() else []
-    reasons = load_baseline_reasons(reasons_path)
-    entries = {(k.prop, k.key, k.where): k for k in existing}
-    unexplained = []
-    for f, _, _, _ in rep.findings:
-        ident = (f.prop, f.key, f.where or "*")
-        if ident in entries and not entries[ident].reason.startswith("UNEXPLAINED"):
-            continue
-        k = lookup(reasons, f.prop, f.key, f.where)
-        if k is None:
-            unexplained.append(f"{f.prop}: {f.key} (in: {f.where}; caused by: {f.cause})")
-            k = Known(f.prop, f.key, f"UNEXPLAINED: {f.message}")
-        entries[ident] = Known(f.prop, f.key, k.reason, k.bug, ident[2])
-    header = ("# Known findings of nova 12.0.0 (Liberty) on the built-in configurations, written "
-              "by\n# nova-resize check --update-baseline; reasons from "
-              "checker/baseline_reasons.toml.")
-    write_output(path, render_baseline(list(entries.values()), header))
+    entries, unexplained = update_entries(
+        existing, load_baseline_reasons(reasons_path), rep.config,
+        [(f.prop, f.key, f.where, f.message) for f, _, _, _ in rep.findings])
+    write_output(path, render_baseline(entries, BASELINE_HEADER))
     if unexplained:
         print(f"{len(unexplained)} findings have no reason yet: " + "; ".join(unexplained))
     return len(unexplained)

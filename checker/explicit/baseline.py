@@ -8,14 +8,18 @@ A baseline is TOML::
     where = "error/resize_migrating, migration error, on the source"   # optional glob
     reason = "error save carries the failed save's dirty task_state"
     bug = "..."                                         # optional Launchpad bug
+    presets = ["ci", "full"]                            # optional: the runs that found it
 
 A finding is "in the baseline" when an entry's property is its property and the entry's key and
 where globs match its key and where (an absent where matches any). ``--update-baseline`` writes
-exact identities; a reasons file (``baseline_reasons.toml``) holds the globs that explain them.
+exact identities, with the presets (configurations) whose runs found them, so that a test can
+pin a preset's findings exactly; a reasons file (``baseline_reasons.toml``) holds the globs that
+explain them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +31,7 @@ from nova_resize.files import bundled_text, parse_toml, read_text
 
 from .properties import PROPERTY_NAMES
 
-FIELDS = ("property", "key", "where", "reason", "bug")
+FIELDS = ("property", "key", "where", "reason", "bug", "presets")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Known:
     reason: str
     bug: str | None = None
     where: str = "*"
+    presets: tuple[str, ...] = ()
 
     def matches(self, prop: str, key: str, where: str = "") -> bool:
         return (prop == self.prop and fnmatch.fnmatchcase(key, self.key)
@@ -71,8 +76,12 @@ def parse_baseline(text: str, source: str) -> list[Known]:
             v = item.get(k)
             if v is not None and not isinstance(v, str):
                 raise ConfigError(f"{where}.{k}: expected a string, found {v!r}")
+        presets = item.get("presets", [])
+        if not isinstance(presets, list) or not all(isinstance(x, str) for x in presets):
+            raise ConfigError(f"{where}.presets: expected an array of preset names, found "
+                              f"{presets!r}")
         out.append(Known(item["property"], item["key"], item["reason"], item.get("bug"),
-                         item.get("where", "*")))
+                         item.get("where", "*"), tuple(presets)))
     return out
 
 
@@ -92,12 +101,52 @@ def load_baseline_reasons(path: str | Path | None = None) -> list[Known]:
     return parse_baseline(read_text(path), str(path))
 
 
+def glob_escape(text: str) -> str:
+    """``text`` as a glob that matches exactly itself (``*``, ``?`` and ``[`` bracketed)."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
 def lookup(known: list[Known], prop: str, key: str, where: str = "") -> Known | None:
     """The first entry that explains a finding, or None."""
     for k in known:
         if k.matches(prop, key, where):
             return k
     return None
+
+
+BASELINE_HEADER = ("# Known findings of nova 12.0.0 (Liberty) on the built-in configurations, "
+                   "written by\n# nova-resize check --config PRESET --update-baseline FILE; "
+                   "reasons from\n# checker/baseline_reasons.toml.")
+
+
+def update_entries(existing: list[Known], reasons: list[Known], preset: str,
+                   findings: list[tuple[str, str, str, str]]) -> tuple[list[Known], list[str]]:
+    """The baseline after a run of ``preset`` found ``findings`` ((property, key, where,
+    message) each): every finding as its exact identity with ``preset`` among its presets and
+    the reason of the first pattern in ``reasons`` that explains it; entries the preset found
+    before and no longer finds lose it (and go when no preset is left); hand-written entries
+    (no presets) stay. Also the findings no pattern explains (written as UNEXPLAINED)."""
+    entries: dict[tuple[str, str, str], Known] = {}
+    for k in existing:
+        if preset in k.presets:
+            k = dataclasses.replace(k, presets=tuple(p for p in k.presets if p != preset))
+            if not k.presets:
+                continue
+        entries[(k.prop, k.key, k.where)] = k
+    unexplained = []
+    for prop, key, where, message in findings:
+        ident = (prop, glob_escape(key), glob_escape(where) if where else "*")
+        old = entries.get(ident)
+        presets = tuple(sorted(set(old.presets if old else ()) | {preset}))
+        if old is not None and not old.reason.startswith("UNEXPLAINED"):
+            entries[ident] = dataclasses.replace(old, presets=presets)
+            continue
+        r = lookup(reasons, prop, key, where)
+        if r is None:
+            unexplained.append(f"{prop}: {key} (in: {where})")
+        entries[ident] = Known(prop, ident[1], r.reason if r else f"UNEXPLAINED: {message}",
+                               r.bug if r else None, ident[2], presets)
+    return list(entries.values()), unexplained
 
 
 def _q(text: str) -> str:
@@ -120,9 +169,21 @@ def render_baseline(entries: list[Known], header: str) -> str:
         out.append(f"reason = {_q(k.reason)}")
         if k.bug:
             out.append(f"bug = {_q(k.bug)}")
+        if k.presets:
+            out.append("presets = [" + ", ".join(_q(x) for x in k.presets) + "]")
         out.append("")
     return "\n".join(out)
 
 
-__all__ = ["FIELDS", "Known", "load_baseline", "load_baseline_reasons", "lookup",
-           "parse_baseline", "render_baseline"]
+__all__ = [
+    "BASELINE_HEADER",
+    "FIELDS",
+    "Known",
+    "glob_escape",
+    "load_baseline",
+    "load_baseline_reasons",
+    "lookup",
+    "parse_baseline",
+    "render_baseline",
+    "update_entries",
+]

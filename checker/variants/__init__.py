@@ -83,6 +83,9 @@ def apply_variant_data(spec: Spec, data: dict[str, Any], source: str) -> Variant
     if not isinstance(name, str) or not isinstance(desc, str):
         raise ConfigError(f"{source}: name/description: expected strings")
     assert p.tracker is not None
+    # a removed row's migration edges go with it (the status write they describe is gone)
+    gone = set(p.removed) - {r.id for r in p.rows}
+    p.edges = [e for e in p.edges if e.row not in gone]
     new = dataclasses.replace(spec, name=f"{spec.name} + {name}", rows=tuple(p.rows),
                               operations=tuple(p.ops), handlers=tuple(p.handlers),
                               migration_edges=tuple(p.edges), tracker=p.tracker, _index={})

@@ -35,6 +35,7 @@ def claims_consistent(ctx: Context, w: World) -> list[Violation]:
         usage, _, _ = eng.audit_view(w, h.name, shares)
         want = truth.get(h.name, {})
         wrong = []
+        first: str | None = None
         for name in sorted(set(shares) | set(want)):
             got, need = shares.get(name, (0, 0, 0)), want.get(name, (0, 0, 0))
             if got == need:
@@ -42,12 +43,14 @@ def claims_consistent(ctx: Context, w: World) -> list[Violation]:
             i = next(x for x in w.instances if x.name == name)
             mig = ctx.latest_migration(w, name)
             sign = "over" if any(a > b for a, b in zip(got, need, strict=True)) else "under"
+            first = first or name
             wrong.append(f"{sign}-counts {pair(i)}, {mig_text(mig)}, {role(h.name, i, mig)}")
         if wrong:
             total = tuple(sum(v[k] for v in want.values()) for k in range(3))
-            out.append(("audit " + "; ".join(wrong),
-                        f"an audit of {h.name} would count {usage_text(usage)} but its "
-                        f"occupants need {usage_text(total)}"))
+            msg = (f"an audit of {h.name} would count {usage_text(usage)} but its occupants "
+                   f"need {usage_text(total)}")
+            out.append(("audit " + "; ".join(wrong), msg, first) if first else
+                       ("audit " + "; ".join(wrong), msg))
     return out
 
 
