@@ -92,6 +92,8 @@ def show_effect(e: Any) -> str:
         return f"lock {e.op} instance.uuid"
     if t is m.Destroy:
         return "instance.destroy()"
+    if t is m.DestroyFlavor:
+        return f"flavor {show_value(e.flavor)}.destroy()"
     if t is m.SelectDestination:
         return "scheduler select_destinations"
     if t is m.Spawn:

@@ -70,11 +70,14 @@ three hosts and two instances, is 1.5 million states)."""
 
 OP_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
-ACTION_KEYS = ("resize", "migrate", "confirm_resize", "revert_resize", "delete", "stop", "start")
+ACTION_KEYS = ("resize", "migrate", "confirm_resize", "revert_resize", "delete", "stop", "start",
+               "restore", "delete_flavor")
+FLAVOR_ACTIONS = ("delete_flavor",)
+"""Requests about a flavor, not an instance (an admin's): no ``targets``."""
 FAULT_KEYS = ("driver", "claim_refused", "no_valid_host", "crash", "stay_down", "lose",
               "timeout")
 PERIODIC_KEYS = ("update_available_resource", "poll_unconfirmed_resizes",
-                 "cleanup_incomplete_migrations")
+                 "cleanup_incomplete_migrations", "reclaim_queued_deletes")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class Config:
     options: tuple[tuple[str, Any], ...] = ()
     actions: tuple[tuple[str, int], ...] = ()
     resize_flavors: tuple[str, ...] = ()
+    deletable_flavors: tuple[str, ...] = ()
     targets: tuple[tuple[str, tuple[str, ...]], ...] = ()
     faults: tuple[tuple[str, int], ...] = ()
     periodic: tuple[tuple[str, bool], ...] = ()
@@ -317,11 +321,12 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
     actions = []
     # Liberty's operations first, in their order; a variant may add operations, so any other
     # name is kept too and checked against the spec when an engine is built from it
-    extra = [k for k in actions_t if k not in (*ACTION_KEYS, "resize_flavors", "targets")]
+    lists = ("resize_flavors", "deletable_flavors", "targets")
+    extra = [k for k in actions_t if k not in (*ACTION_KEYS, *lists)]
     for k in extra:
         if not isinstance(k, str) or not OP_NAME.fullmatch(k):
             raise ConfigError(f"{source}: actions.{escape_key(k)}: unknown key (expected one of "
-                              f"{', '.join((*ACTION_KEYS, 'resize_flavors', 'targets'))}, or "
+                              f"{', '.join((*ACTION_KEYS, *lists))}, or "
                               f"the name of an operation a variant adds)")
     for k in (*ACTION_KEYS, *extra):
         if k in actions_t:
@@ -339,9 +344,21 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
             raise _err(source, "actions.resize_flavors", f"flavors among {names}", x)
     if dict(actions).get("resize", 0) and not rf:
         raise _err(source, "actions.resize_flavors", "at least one flavor when resize > 0", rf)
+    df = actions_t.get("deletable_flavors", [])
+    if not isinstance(df, list) or not all(isinstance(x, str) for x in df):
+        raise _err(source, "actions.deletable_flavors", "an array of flavor names", df)
+    for x in df:
+        if x not in names:
+            raise _err(source, "actions.deletable_flavors", f"flavors among {names}", x)
+    if len(set(df)) != len(df):
+        raise _err(source, "actions.deletable_flavors", "distinct flavor names", df)
+    if dict(actions).get("delete_flavor", 0) and not df:
+        raise _err(source, "actions.deletable_flavors", "at least one flavor when "
+                   "delete_flavor > 0", df)
 
     targets_t = _table(source, "actions.targets", actions_t.get("targets", {}))
-    _known(source, "actions.targets.", targets_t, tuple(k for k, _ in actions))
+    _known(source, "actions.targets.", targets_t,
+           tuple(k for k, _ in actions if k not in FLAVOR_ACTIONS))
     targets = []
     for k, v in targets_t.items():
         if not isinstance(v, list) or not all(isinstance(x, str) and x in inames for x in v):
@@ -374,6 +391,15 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
             "options.resize_confirm_window > 0 (Nova disables the task at 0)",
             True,
         )
+    if dict(periodic).get("reclaim_queued_deletes") and not dict(options).get(
+        "reclaim_instance_interval", 0
+    ):
+        raise _err(
+            source,
+            "periodic.reclaim_queued_deletes",
+            "options.reclaim_instance_interval > 0 (Nova skips the task at 0)",
+            True,
+        )
 
     check_t = _table(source, "check", data.get("check", {}))
     _known(source, "check.", check_t, ("fifo", "max_states", "max_depth", "max_seconds",
@@ -397,6 +423,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         options=tuple(sorted(options, key=lambda kv: kv[0])),
         actions=tuple(actions),
         resize_flavors=tuple(rf),
+        deletable_flavors=tuple(df),
         targets=tuple(sorted(targets)),
         faults=tuple(sorted(faults)),
         periodic=tuple(sorted(periodic)),
@@ -411,5 +438,5 @@ def load_config(path: str | Path) -> Config:
     return parse_config(parse_toml(read_text(p), str(p)), str(p), p.stem)
 
 
-__all__ = ["Config", "ConfigError", "Flavor", "HostConfig", "InstanceConfig", "escape_key",
-           "load_config", "parse_config"]
+__all__ = ["FLAVOR_ACTIONS", "Config", "ConfigError", "Flavor", "HostConfig", "InstanceConfig",
+           "escape_key", "load_config", "parse_config"]

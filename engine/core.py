@@ -15,7 +15,14 @@ from typing import Any
 
 from nova_resize.spec import LIBERTY, Spec
 from nova_resize.spec import model as m
-from nova_resize.spec.states import FINISHED, MIG_ERROR, RUNNING, SHUTDOWN, STOPPED
+from nova_resize.spec.states import (
+    FINISHED,
+    MIG_ERROR,
+    RUNNING,
+    SHUTDOWN,
+    SOFT_DELETED,
+    STOPPED,
+)
 
 from nova_resize.errors import SpecError
 
@@ -34,7 +41,7 @@ from .actions import (
     Timeout,
     coerce,
 )
-from .config import Config, Flavor
+from .config import FLAVOR_ACTIONS, Config, Flavor
 from .effects import new_frame
 from .handlers import applicable, exec_row, faults_at, run_eager, run_one
 from .outcome import ApiOutcome, step_outcome
@@ -46,6 +53,16 @@ from .world import Frame, Host, Instance, Message, Migration, Quota, World, fram
 
 OWN_KINDS = frozenset({"deliver", "run", "restart", "periodic"})
 """Kinds of step Nova takes by itself (a timeout is one too when no one will answer)."""
+
+RECLAIM = "reclaim_queued_deletes"
+RECLAIM_METHODS = (RECLAIM, "reclaim_instance")
+"""The reclaim task and the handlers it starts, one per instance of its query."""
+
+
+def _nobody(host: str | None = None) -> Instance:
+    """The instance copy of a handler that is about no instance (a host-wide task, an admin
+    request about a flavor)."""
+    return Instance("", "", None, 0, host, "", None, None, None, False, False, False)
 
 
 @dataclass
@@ -189,8 +206,11 @@ class Engine:
         for op, _ in self.config.actions:
             if tx.budgets.get(f"op:{op}", 0) <= 0:
                 continue
-            targets = self.config.targets_of(op)
             args = self.tables.op_args[op]
+            if self.spec.operation(op).target == "flavor":
+                acts.extend(ApiRequest(op, "", arg) for arg in args)
+                continue
+            targets = self.config.targets_of(op)
             for inst in w.instances:
                 if inst.deleted or (targets is not None and inst.name not in targets):
                     continue
@@ -203,16 +223,17 @@ class Engine:
                 view = self.resources.audit_view(tx, host.name)
                 if view != (host.usage, host.tracked_instances, host.tracked_migrations):
                     acts.append(Periodic("update_available_resource", host.name, None))
-        for task in ("poll_unconfirmed_resizes", "cleanup_incomplete_migrations"):
+        for task in ("poll_unconfirmed_resizes", "cleanup_incomplete_migrations", RECLAIM):
             if self.config.periodic_enabled(task):
                 acts.extend(self.periodic_candidates(w, task, tx))
         return acts
 
     def periodic_candidates(self, w: World, task: str, tx: Tx | None = None) -> list[Periodic]:
-        """The runs of a per-migration periodic task that would do something in ``w``, whether
-        or not the configuration enables the task: ``_poll_unconfirmed_resizes`` on the
-        destination of each finished migration; ``_cleanup_incomplete_migrations`` on each host
-        of an 'error' migration whose instance was deleted elsewhere."""
+        """The runs of a periodic task that would do something in ``w``, whether or not the
+        configuration enables the task: ``_poll_unconfirmed_resizes`` on the destination of
+        each finished migration; ``_cleanup_incomplete_migrations`` on each host of an 'error'
+        migration whose instance was deleted elsewhere; ``_reclaim_queued_deletes`` on each host
+        with a soft-deleted instance and no task (not while a run of it is still going)."""
         tx = tx or Tx.of(w)
         if task == "poll_unconfirmed_resizes":
             out: list[Periodic] = []
@@ -230,7 +251,21 @@ class Engine:
             return out
         if task == "cleanup_incomplete_migrations":
             return self._cleanups(tx, w)
-        raise SpecError(f"{task} is not a per-migration periodic task")
+        if task == RECLAIM:
+            return self._reclaims(w)
+        raise SpecError(f"{task} is not a periodic task with candidates")
+
+    def _reclaims(self, w: World) -> list[Periodic]:
+        out: list[Periodic] = []
+        for host in w.hosts:
+            if host.status != "up":
+                continue
+            if any(f.service == host.name and f.method in RECLAIM_METHODS for f in w.frames):
+                continue
+            if any(not i.deleted and i.host == host.name and i.vm_state == SOFT_DELETED
+                   and i.task_state is None for i in w.instances):
+                out.append(Periodic(RECLAIM, host.name, None))
+        return out
 
     def _cleanups(self, tx: Tx, w: World) -> list[Periodic]:
         out: list[Periodic] = []
@@ -352,8 +387,7 @@ class Engine:
         assert h is not None
         tx.set_host(h._replace(status="init", tracked_migrations=frozenset()))
         tx.rows.append("compute.service.restart")
-        dummy = Instance("", "", None, 0, host, "", None, None, None, False, False, False)
-        fr = new_frame(tb, tx, host, "init_host", "init_host", dummy, None, {}, None)
+        fr = new_frame(tb, tx, host, "init_host", "init_host", _nobody(host), None, {}, None)
         run_one(tb, tx, fr)
         for _ in range(10_000):
             pending = sorted(f.id for f in tx.frames.values()
@@ -369,9 +403,16 @@ class Engine:
     def _periodic(self, tx: Tx, a: Periodic) -> None:
         tb = self.tables
         if a.task == "update_available_resource":
-            dummy = Instance("", "", None, 0, a.host, "", None, None, None, False, False, False)
-            fr = new_frame(tb, tx, a.host, a.task, a.task, dummy, None, {}, None)
+            fr = new_frame(tb, tx, a.host, a.task, a.task, _nobody(a.host), None, {}, None)
             run_one(tb, tx, fr)
+        elif a.task == RECLAIM:
+            # the query's instances are taken up by handlers of their own (a Spawn); each runs
+            # its memory-only rows (the filter) in this step
+            before = set(tx.frames)
+            fr = new_frame(tb, tx, a.host, a.task, a.task, _nobody(a.host), None, {}, None)
+            run_one(tb, tx, fr)
+            for fid in sorted(set(tx.frames) - before):
+                run_eager(tb, tx, tx.thaw(fid))
         elif a.task in ("poll_unconfirmed_resizes", "cleanup_incomplete_migrations"):
             if a.migration is None or a.migration not in tx.migrations:
                 raise SpecError(f"periodic {a.task}: no migration {a.migration!r}")
@@ -387,7 +428,8 @@ class Engine:
         refusal = self._refusal(tx, opd, a.instance, a.arg)
         if refusal is not None:
             return StepResult(w, [], [], [], str(refusal), [], refusal)
-        inst = tx.instances[tx.inst_index(a.instance)]
+        inst = (_nobody() if opd.target == "flavor"
+                else tx.instances[tx.inst_index(a.instance)])
         fr = new_frame(self.tables, tx, "api", a.op, opd.handler, inst, None,
                        _request_locals(opd, a.arg), None)
         run_eager(self.tables, tx, fr)
@@ -409,7 +451,8 @@ class Engine:
 
     def api_refusal(self, w: World, op: str, name: str, arg: Any = None) -> str | None:
         """Why nova-api would refuse ``op`` on instance ``name`` in ``w`` (its decorators'
-        checks and the validations, in Nova's order); None when it would accept it."""
+        checks and the validations, in Nova's order); None when it would accept it. A request
+        about a flavor (``delete_flavor``) ignores ``name``: its only checks are validations."""
         r = self._refusal(Tx.of(w), self.spec.operation(op), name, arg)
         return None if r is None else str(r).removeprefix("refused: ")
 
@@ -419,6 +462,8 @@ class Engine:
         return self._refusal(Tx.of(w), self.spec.operation(op), name, arg)
 
     def _refusal(self, tx: Tx, opd: m.ApiOperation, name: str, arg: Any) -> ApiOutcome | None:
+        if opd.target == "flavor":
+            return self._invalid(tx, opd, _nobody(), arg)
         inst = tx.instances[tx.inst_index(name)]
         op = opd.name
         if inst.deleted:
@@ -435,17 +480,22 @@ class Engine:
             return ApiOutcome("refused", op, "InstanceInvalidState", 409, "not launched")
         if opd.name in ("stop", "start") and not inst.host:
             return ApiOutcome("refused", op, "InstanceNotReady", 409)
+        return self._invalid(tx, opd, inst, arg)
+
+    def _invalid(self, tx: Tx, opd: m.ApiOperation, inst: Instance, arg: Any
+                 ) -> ApiOutcome | None:
+        """The first of the operation's validations that refuses the request."""
         probe = WFrame("api.probe", "api", opd.name, opd.handler, "start", inst, set(),
                        inst.task_state, None, set(), _request_locals(opd, arg), None, None,
                        None, False, None, False)
         for v in opd.validations:
             probe.migration = None
             if v.migration is not None:
-                probe.migration = _lookup_migration(tx, name, v.migration)
+                probe.migration = _lookup_migration(tx, inst.name, v.migration)
                 if probe.migration is None:
                     continue  # the lookup it reads found nothing: it does not apply
             if all_hold(self.tables, tx, probe, v.when):
-                return ApiOutcome("refused", op, v.exc, v.http)
+                return ApiOutcome("refused", opd.name, v.exc, v.http)
         return None
 
     # ---- questions about a world and an action ------------------------------------------------
@@ -527,6 +577,8 @@ def describe(w: World, action: Action | tuple[Any, ...]) -> str:
     a = coerce(action)
     kind = a[0]
     if isinstance(a, ApiRequest):
+        if a.op in FLAVOR_ACTIONS:
+            return f"admin: {a.op} {a.arg}"
         return f"user: {a.op} {a.instance}" + (f" to {a.arg}" if a.arg else "")
     if isinstance(a, (Deliver, Lose)):
         msg = w.messages[a.message]

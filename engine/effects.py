@@ -77,6 +77,11 @@ def apply(tb: Tables, tx: Tx, fr: WFrame, eff: Any, row: m.Row) -> None:
     elif kind is m.Destroy:
         i = tx.inst_index(fr.instance.name)
         tx.instances[i] = tx.instances[i]._replace(deleted=True)
+    elif kind is m.DestroyFlavor:
+        name = value(tb, tx, fr, eff.flavor)
+        if name not in tb.flavors:
+            raise SpecError(f"row {row.id}: DestroyFlavor of an unknown flavor {name!r}")
+        tx.deleted_flavors.add(name)
     elif kind is m.SelectDestination:
         _select(tb, tx, fr, resolve(tb, tx, fr, eff.requested) if eff.requested else None)
     elif kind is m.Spawn:

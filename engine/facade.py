@@ -39,7 +39,7 @@ from .actions import (
     coerce,
     from_json,
 )
-from .config import Config
+from .config import FLAVOR_ACTIONS, Config
 from .core import Engine, StepResult, describe
 from .machines import Machines
 from .outcome import ApiOutcome
@@ -48,9 +48,10 @@ from .tx import Event, Notification
 from .views import HostUsage, QuotaUsage, host_usage, quota_usage
 from .world import INSTANCE_FIELDS, Frame, Host, Instance, Message, Migration, Reservation, World
 
-OPERATIONS = ("resize", "migrate", "confirm_resize", "revert_resize", "delete", "stop", "start")
-"""Liberty's user requests (``Cloud.api``); a variant's spec may add operations, which
-:meth:`Cloud.request` takes by name."""
+OPERATIONS = ("resize", "migrate", "confirm_resize", "revert_resize", "delete", "stop", "start",
+              "restore", "delete_flavor")
+"""Liberty's user and admin requests (``Cloud.api``); a variant's spec may add operations,
+which :meth:`Cloud.request` takes by name."""
 
 UNLIMITED = 10**6
 
@@ -110,6 +111,14 @@ class Api:
     def start(self, instance: str, run_api: bool = True) -> StepResult:
         """``nova start <instance>``."""
         return self._cloud.request("start", instance, run_api=run_api)
+
+    def restore(self, instance: str, run_api: bool = True) -> StepResult:
+        """``nova restore <instance>`` (a soft-deleted instance: reclaim_instance_interval)."""
+        return self._cloud.request("restore", instance, run_api=run_api)
+
+    def delete_flavor(self, flavor: str, run_api: bool = True) -> StepResult:
+        """``nova flavor-delete <flavor>``, an admin's request (no instance involved)."""
+        return self._cloud.request("delete_flavor", "", flavor, run_api=run_api)
 
 
 class Cloud:
@@ -220,7 +229,8 @@ class Cloud:
         ops = [o.name for o in self.engine.spec.operations]
         if op not in ops:
             raise CloudError(f"unknown request {op!r} (expected one of {', '.join(ops)})")
-        self._instance(instance)
+        if op not in FLAVOR_ACTIONS:
+            self._instance(instance)
         res = self.do(ApiRequest(op, instance, arg))
         while run_api:
             api_frames = [f for f in self.world.frames if f.service == "api" and not f.waiting]
@@ -317,8 +327,8 @@ class Cloud:
         ``update_available_resource`` (the resource tracker's audit), or a task about one
         migration (``poll_unconfirmed_resizes``, ``cleanup_incomplete_migrations``): its id,
         the latest migration of ``instance`` (an instance name is accepted as ``migration``
-        too), or when neither is given the first migration the task would take up now. Returns
-        the first step's result."""
+        too), or when neither is given the first migration the task would take up now; or
+        ``reclaim_queued_deletes``, about no migration. Returns the first step's result."""
         if migration is not None and migration not in {mg.id for mg in self.world.migrations}:
             instance, migration = migration, None
         if instance is not None and migration is None:
@@ -337,7 +347,8 @@ class Cloud:
         before = {f.id for f in self.world.frames}
         res = self.do(action)
         for _ in range(1000):
-            mine = [f for f in self.world.frames if f.id not in before and f.method == task
+            # the task's handler and those it started (the reclaim's, one per instance)
+            mine = [f for f in self.world.frames if f.id not in before
                     and f.service == host and not f.waiting]
             if not mine:
                 break

@@ -4,8 +4,9 @@ Nova keeps no such record, and no row reads it; it exists because some propertie
 what was asked, not only about what is (Stateright's actor model keeps a declared ``history``
 value for the same reason). ``vm-state-restored`` needs the vm_state an instance had when its
 last resize or migrate was accepted; ``delete-completes`` needs whether a delete was accepted
-while it was resizing or resized; ``disk-never-lost`` excuses instances being deleted. The
-engine updates it after every accepted API request, and nowhere else.
+while it was resizing or resized; ``disk-never-lost`` excuses instances being deleted. A
+restore takes a (soft) delete back. The engine updates it after every accepted API request,
+and nowhere else.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def record(history: tuple[Requests, ...], op: str, inst: Instance) -> tuple[Requ
             elif op == "delete":
                 resizing = inst.vm_state == RESIZED or inst.task_state in RESIZE_TASK_STATES
                 r = r._replace(delete_requested=r.delete_requested or resizing, delete_any=True)
+            elif op == "restore":
+                # the user takes a (soft) delete back
+                r = r._replace(delete_requested=False, delete_any=False)
         out.append(r)
     return tuple(out)
 

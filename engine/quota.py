@@ -19,11 +19,12 @@ RESOURCE_INDEX = {"instances": 0, "cores": 1, "ram": 2}
 def deltas(tb: Tables, spec: QuotaDelta, new: Any, old: Any) -> tuple[tuple[str, int], ...]:
     """The deltas of ``spec`` for the flavors ``new`` and ``old`` (names; None raises TypeError as
     subscripting None does in Nova)."""
-    if spec.kind == "delete":
+    if spec.kind in ("delete", "create"):
         if old is None:
             raise NovaError("TypeError")
         f = tb.flavors[old]
-        return (("instances", -1), ("cores", -f.vcpus), ("ram", -f.memory_mb))
+        sign = -1 if spec.kind == "delete" else 1
+        return (("instances", sign), ("cores", sign * f.vcpus), ("ram", sign * f.memory_mb))
     if new is None or old is None:
         raise NovaError("TypeError")
     fn, fo = tb.flavors[new], tb.flavors[old]

@@ -144,7 +144,11 @@ def compile_cond(c: Cond) -> CondFn:
             return h is None or h.status != "up"
         return down
     if op == "unknown_flavor":
-        return lambda tb, tx, fr: getter(tb, tx, fr) not in tb.flavors
+        # a lookup with read_deleted="no": no such flavor, or one an admin deleted
+        def unknown(tb: Tables, tx: Tx, fr: Frame | WFrame) -> bool:
+            name = getter(tb, tx, fr)
+            return name not in tb.flavors or name in tx.deleted_flavors
+        return unknown
     if op == "==":
         return lambda tb, tx, fr: bool(getter(tb, tx, fr) == y(tb, tx, fr))
     if op == "!=":

@@ -77,7 +77,8 @@ class Tables:
             resources=Resources(spec, config, flavors),
             host_names=tuple(h.name for h in config.hosts),
             # the arguments each configured request is made with
-            op_args={o.name: (tuple(config.resize_flavors) if o.takes_flavor else
+            op_args={o.name: (tuple(config.deletable_flavors) if o.target == "flavor" else
+                              tuple(config.resize_flavors) if o.takes_flavor else
                               tuple(h.name for h in config.hosts) if o.takes_host else (None,))
                      for o in spec.operations},
             # Casts are delivered in any order unless [check] fifo: the bus is then a multiset.

@@ -217,6 +217,7 @@ class Tx:
     frames: dict[str, Frame | WFrame]
     budgets: dict[str, int]
     requests: tuple[Requests, ...]
+    deleted_flavors: set[str] = field(default_factory=set)
     rows: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
@@ -238,6 +239,7 @@ class Tx:
             {f.id: f for f in w.frames},
             dict(w.budgets),
             w.requests,
+            set(w.deleted_flavors),
         )
         tx.origin = w
         return tx
@@ -258,10 +260,11 @@ class Tx:
         migs = [mg[k] for k in sorted(mg)] if len(mg) > 1 else list(mg.values())
         rv = self.reservations
         resv = [rv[k] for k in sorted(rv)] if len(rv) > 1 else list(rv.values())
+        gone = frozenset(self.deleted_flavors)
         if o is None:
             return World(tuple(self.instances), tuple(migs), tuple(resv), quota,
                          tuple(self.hosts), tuple(msgs), tuple(frames),
-                         tuple(sorted(self.budgets.items())), self.requests)
+                         tuple(sorted(self.budgets.items())), self.requests, gone)
         budgets = o.budgets if self.budgets == dict(o.budgets) else tuple(
             sorted(self.budgets.items()))
         return World(
@@ -274,6 +277,7 @@ class Tx:
             _same(o.frames, frames),
             budgets,
             self.requests,
+            o.deleted_flavors if gone == o.deleted_flavors else gone,
         )
 
     def thaw(self, fid: str) -> WFrame:

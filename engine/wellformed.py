@@ -43,7 +43,7 @@ EFFECT_OPS: dict[type, tuple[str, tuple[str, ...]]] = {
 KNOWN_EFFECTS: tuple[type, ...] = (
     m.Set, m.SaveInstance, m.FreshSave, m.SaveMigration, m.CreateMigration, m.Reread,
     m.LookupMigration, m.Quota, m.Claim, m.Driver, m.Send, m.Raise, m.Refuse, m.Lock,
-    m.Destroy, m.SelectDestination, m.Spawn, m.Goto, m.Service,
+    m.Destroy, m.DestroyFlavor, m.SelectDestination, m.Spawn, m.Goto, m.Service,
 )
 
 
@@ -282,6 +282,8 @@ class _Checker:
             where = f"operation {op.name}"
             if op.handler not in self.handlers:
                 self.add(where, f"no handler {op.handler!r}")
+            if op.target not in ("instance", "flavor"):
+                self.add(where, f"target {op.target!r}: expected instance or flavor")
             if op.vm_states is not None:
                 self.check_value_in(where, "vm_state", self.spec.vm_states, op.vm_states)
             if op.task_states is not None:

@@ -142,7 +142,8 @@ class Requests(NamedTuple):
 
 class World(NamedTuple):
     """Everything: database rows, quota, hosts, the bus, running handlers, remaining budgets,
-    and the users' accepted requests."""
+    the users' accepted requests, and the flavors an admin deleted (database state: the
+    instance_types rows marked deleted)."""
 
     instances: tuple[Instance, ...]
     migrations: tuple[Migration, ...]
@@ -153,6 +154,7 @@ class World(NamedTuple):
     frames: tuple[Frame, ...]
     budgets: tuple[tuple[str, int], ...]
     requests: tuple[Requests, ...] = ()
+    deleted_flavors: frozenset[str] = frozenset()
 
 
 def local(frame: Frame, name: str, default: Any = None) -> Any:

@@ -44,11 +44,13 @@ from .states import (
     RESIZE_REVERTING,
     RESIZED,
     REVERTING,
+    SOFT_DELETED,
     SOFT_DELETING,
     STOPPED,
 )
 
 API = "nova/compute/api.py:API."
+UTILS = "nova/compute/utils.py:"
 
 # --------------------------------------------------------------------------------------------
 # Operations
@@ -163,8 +165,10 @@ OPERATIONS: tuple[ApiOperation, ...] = (
         must_have_launched=False,
         quota="delete",
         sends="cast compute.terminate_instance to instance.host (after a call to "
-        "compute.confirm_resize for a resized instance)",
-        summary="DELETE /servers/{id}",
+        "compute.confirm_resize for a resized instance); with reclaim_instance_interval set, "
+        "cast compute.soft_delete_instance instead",
+        summary="DELETE /servers/{id} (API.soft_delete when reclaim_instance_interval is set: "
+        "ServersController._delete)",
         instance_action="delete",
     ),
     ApiOperation(
@@ -233,7 +237,8 @@ HANDLERS: tuple[Handler, ...] = (
         API + "_delete",
         "start",
         scopes=(("body", ("api.delete.except",)),),
-        summary="set deleting, reserve, confirm a resized instance first, cast terminate",
+        summary="set deleting (soft-deleting when reclaim_instance_interval is set), reserve, "
+        "confirm a resized instance first, cast terminate (soft_delete_instance)",
     ),
     Handler(
         "api.revert_resize.except",
@@ -428,12 +433,43 @@ ROWS: tuple[Row, ...] = (
         effects=(Refuse("MigrationNotFoundByStatus", 400),),
     ),
     Row(
-        "api.revert_resize.reserve_reverse_upsize",
+        "api.revert_resize.old_flavor_not_found",
         "api.revert_resize",
         "found",
+        UTILS + "reverse_upsize_quota_delta",
+        "Flavor.get_by_id(old_instance_type_id) with the user's context (read_deleted 'no'): "
+        "the old flavor was deleted, FlavorNotFound, HTTP 400 'Flavor used by the instance "
+        "could not be found.' (nothing was written; bug 1570748)",
+        when=(Cond("local.migration_found", "truthy"),
+              Cond("migration.old_flavor", "unknown_flavor")),
+        effects=(Refuse("FlavorNotFound", 400),),
+    ),
+    Row(
+        "api.revert_resize.old_flavor_found",
+        "api.revert_resize",
+        "found",
+        UTILS + "reverse_upsize_quota_delta",
+        "the old flavor is found by id: look up the new one",
+        otherwise=True,
+        then="new_flavor",
+    ),
+    Row(
+        "api.revert_resize.new_flavor_not_found",
+        "api.revert_resize",
+        "new_flavor",
+        UTILS + "reverse_upsize_quota_delta",
+        "Flavor.get_by_id(new_instance_type_id): the new flavor was deleted, FlavorNotFound, "
+        "HTTP 400 (nothing was written; bug 1570748)",
+        when=(Cond("migration.new_flavor", "unknown_flavor"),),
+        effects=(Refuse("FlavorNotFound", 400),),
+    ),
+    Row(
+        "api.revert_resize.reserve_reverse_upsize",
+        "api.revert_resize",
+        "new_flavor",
         API + "revert_resize",
         "reserve the reverse-upsize delta from the migration's flavors (negative)",
-        when=(Cond("local.migration_found", "truthy"),),
+        otherwise=True,
         effects=(Quota("reserve", "reverse_upsize"),),
         then="save",
     ),
@@ -477,12 +513,36 @@ ROWS: tuple[Row, ...] = (
     ),
     # ---- API.delete -> _delete_instance -> _delete ----------------------------------------
     Row(
+        "api.delete.set_soft_deleting",
+        "api.delete",
+        "start",
+        API + "soft_delete",
+        "reclaim_instance_interval is set, so ServersController._delete calls soft_delete (the "
+        "instance was launched): _delete with the soft-delete callback; original_task_state = "
+        "task_state; task_state soft-deleting and deleted_at now, save() with no "
+        "expected_task_state",
+        when=(Cond("config.reclaim_instance_interval", "truthy"),
+              Cond("instance.launched", "truthy")),
+        effects=(
+            Set("local", "soft", True),
+            Set("local", "original_task_state", Ref("instance.task_state")),
+            Set("instance", "task_state", SOFT_DELETING),
+            SaveInstance(None, columns=("deleted_at",)),
+        ),
+        then="reserve",
+        note="deleted_at is not modelled: time is not, and the reclaim's age test is the only "
+        "reader (every soft-deleted instance is old enough some time later).",
+    ),
+    Row(
         "api.delete.set_deleting",
         "api.delete",
         "start",
         API + "_delete",
+        "(reclaim_instance_interval 0, or a never-launched instance: soft_delete's "
+        "InstanceInvalidState makes ServersController._delete call delete) "
         "original_task_state = task_state; task_state deleting, progress 0, save() with no "
         "expected_task_state",
+        otherwise=True,
         effects=(
             Set("local", "original_task_state", Ref("instance.task_state")),
             Set("instance", "task_state", DELETING),
@@ -511,16 +571,37 @@ ROWS: tuple[Row, ...] = (
         then="route",
     ),
     Row(
-        "api.delete.reserve_old_flavor",
+        "api.delete.old_flavor_lookup",
         "api.delete",
         "reserve_resizing",
         API + "_create_reservations",
-        "the flavor columns already hold the uncommitted new flavor: reserve with the old "
-        "flavor's cores and ram (bug 1099729)",
+        "the flavor columns already hold the uncommitted new flavor: get_inst_attrs_from_migration "
+        "looks the old flavor up by id (flavors.get_flavor, an admin context, read_deleted 'no')",
         when=(
             Cond("local.migration_found", "truthy"),
             Cond("instance.flavor", "==", Ref("migration.new_flavor")),
         ),
+        then="old_flavor",
+    ),
+    Row(
+        "api.delete.old_flavor_not_found",
+        "api.delete",
+        "old_flavor",
+        UTILS + "get_inst_attrs_from_migration",
+        "the old flavor was deleted: FlavorNotFound is logged and the instance's current cores "
+        "and ram, the new flavor's, are reserved: the delete gives back more than the "
+        "project uses (quota drift)",
+        when=(Cond("migration.old_flavor", "unknown_flavor"),),
+        effects=(Quota("reserve", "delete"),),
+        then="route",
+    ),
+    Row(
+        "api.delete.reserve_old_flavor",
+        "api.delete",
+        "old_flavor",
+        UTILS + "get_inst_attrs_from_migration",
+        "reserve with the old flavor's cores and ram (bug 1099729)",
+        otherwise=True,
         effects=(Quota("reserve", "delete_old_flavor"),),
         then="route",
     ),
@@ -657,8 +738,81 @@ ROWS: tuple[Row, ...] = (
         when=(
             Cond("instance.host", "up"),
             Cond("local.original_task_state", "not in", (DELETING, SOFT_DELETING)),
+            Cond("instance.vm_state", "!=", SOFT_DELETED),
+            Cond("local.soft", "falsy"),
         ),
         effects=(
+            Send(
+                "cast",
+                "terminate_instance",
+                "instance.host",
+                (("reservations", Ref("local.reservations")),),
+            ),
+        ),
+    ),
+    Row(
+        "api.delete.soft_delete",
+        "api.delete",
+        "service",
+        API + "_do_soft_delete",
+        "service up, soft delete: cast soft_delete_instance to instance.host with the delete "
+        "reservation",
+        when=(
+            Cond("instance.host", "up"),
+            Cond("local.original_task_state", "not in", (DELETING, SOFT_DELETING)),
+            Cond("instance.vm_state", "!=", SOFT_DELETED),
+            Cond("local.soft", "truthy"),
+        ),
+        effects=(
+            Send(
+                "cast",
+                "soft_delete_instance",
+                "instance.host",
+                (("reservations", Ref("local.reservations")),),
+            ),
+        ),
+    ),
+    Row(
+        "api.delete.soft_delete_again",
+        "api.delete",
+        "service",
+        API + "_delete",
+        "service up, vm_state already soft-delete (its quota was given back then): "
+        "quotas.rollback() (bug 1333145), so the cast soft_delete_instance carries no "
+        "reservation",
+        when=(
+            Cond("instance.host", "up"),
+            Cond("local.original_task_state", "not in", (DELETING, SOFT_DELETING)),
+            Cond("instance.vm_state", "==", SOFT_DELETED),
+            Cond("local.soft", "truthy"),
+        ),
+        effects=(
+            Quota("rollback"),
+            Set("local", "reservations", None),
+            Send(
+                "cast",
+                "soft_delete_instance",
+                "instance.host",
+                (("reservations", Ref("local.reservations")),),
+            ),
+        ),
+    ),
+    Row(
+        "api.delete.terminate_soft_deleted",
+        "api.delete",
+        "service",
+        API + "_delete",
+        "service up, vm_state soft-delete, a hard delete: quotas.rollback() (bug 1333145), cast "
+        "terminate_instance with no reservation",
+        when=(
+            Cond("instance.host", "up"),
+            Cond("local.original_task_state", "not in", (DELETING, SOFT_DELETING)),
+            Cond("instance.vm_state", "==", SOFT_DELETED),
+            Cond("local.soft", "falsy"),
+        ),
+        effects=(
+            Quota("rollback"),
+            Set("local", "reservations", None),
             Send(
                 "cast",
                 "terminate_instance",
@@ -673,9 +827,24 @@ ROWS: tuple[Row, ...] = (
         "service",
         API + "_local_delete",
         "service down: _do_delete(local=True): vm_state deleted, task_state None, save()",
-        when=(Cond("instance.host", "down"),),
+        when=(Cond("instance.host", "down"), Cond("local.soft", "falsy")),
         effects=(
             Set("instance", "vm_state", DELETED),
+            Set("instance", "task_state", None),
+            SaveInstance(None),
+        ),
+        then="local_destroy",
+    ),
+    Row(
+        "api.delete.local_soft_delete",
+        "api.delete",
+        "service",
+        API + "_do_soft_delete",
+        "service down, soft delete: _local_delete calls _do_soft_delete(local=True): vm_state "
+        "soft-delete, task_state None, save(); the row is then destroyed all the same",
+        when=(Cond("instance.host", "down"), Cond("local.soft", "truthy")),
+        effects=(
+            Set("instance", "vm_state", SOFT_DELETED),
             Set("instance", "task_state", None),
             SaveInstance(None),
         ),

@@ -16,7 +16,17 @@ from .model import (
     SaveInstance,
     Set,
 )
-from .states import ACTIVE, DELETED, NOSTATE, POWERING_OFF, POWERING_ON, RUNNING, SHUTDOWN, STOPPED
+from .states import (
+    ACTIVE,
+    DELETED,
+    NOSTATE,
+    POWERING_OFF,
+    POWERING_ON,
+    RUNNING,
+    SHUTDOWN,
+    SOFT_DELETED,
+    STOPPED,
+)
 
 MGR = "nova/compute/manager.py:ComputeManager."
 
@@ -61,8 +71,29 @@ ROWS: tuple[Row, ...] = (
         "@utils.synchronized(instance.uuid) around do_terminate_instance",
         when=(Cond("self.lock", "falsy"),),
         effects=(Lock("acquire"),),
-        then="shutdown",
+        then="delete_instance",
         scope="lock",
+    ),
+    Row(
+        "compute.terminate_instance.soft_deleted",
+        "terminate_instance",
+        "delete_instance",
+        MGR + "_delete_instance",
+        "the instance as the handler got it is soft-deleted, its quota given back then: "
+        "quotas.rollback() first (reservations None after it, so nothing is committed at the "
+        "end)",
+        when=(Cond("instance.vm_state", "==", SOFT_DELETED),),
+        effects=(Quota("rollback"), Set("local", "reservations", None)),
+        then="shutdown",
+    ),
+    Row(
+        "compute.terminate_instance.delete_instance",
+        "terminate_instance",
+        "delete_instance",
+        MGR + "_delete_instance",
+        "not soft-deleted: on to the shutdown",
+        otherwise=True,
+        then="shutdown",
     ),
     Row(
         "compute.terminate_instance.shutdown",

@@ -9,8 +9,10 @@ from . import (
     compute_resize,
     conductor,
     errors,
+    flavors,
     periodic,
     recovery,
+    soft_delete,
 )
 from .faults import FAULTS
 from .migration import MIGRATION_EDGES
@@ -27,7 +29,7 @@ from .resource_tracker import (
 from .states import MIGRATION_STATUSES, POWER_STATES, STATE_PAIRS, TASK_STATES, VM_STATES
 
 _TABLES = (api, conductor, compute_resize, compute_confirm_revert, compute_lifecycle, errors,
-           recovery, periodic)
+           recovery, periodic, soft_delete, flavors)
 
 LIBERTY = Spec(
     name="nova 12.0.0 (Liberty)",
@@ -36,7 +38,7 @@ LIBERTY = Spec(
     power_states=POWER_STATES,
     migration_statuses=MIGRATION_STATUSES,
     state_pairs=STATE_PAIRS,
-    operations=api.OPERATIONS,
+    operations=api.OPERATIONS + soft_delete.OPERATIONS + flavors.OPERATIONS,
     handlers=tuple(h for t in _TABLES for h in t.HANDLERS),
     rows=tuple(r for t in _TABLES for r in t.ROWS),
     migration_edges=MIGRATION_EDGES,

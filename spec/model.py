@@ -44,7 +44,8 @@ class Cond:
     ``op`` is one of ``==``, ``!=``, ``in``, ``not in``, ``truthy``, ``falsy``, ``<``, ``<=``,
     ``>``, ``>=`` (false when either side is None);
     ``up``/``down`` (the compute service of the host ``ref`` names is up / not up);
-    ``unknown_flavor`` (``ref`` names no flavor); ``fits`` (the flavor ``ref`` fits the free
+    ``unknown_flavor`` (``ref`` names no flavor a lookup with read_deleted="no" finds: none of
+    that name, or one an admin deleted); ``fits`` (the flavor ``ref`` fits the free
     resources of the host ``value`` names, as ``MoveClaim`` tests them). ``value`` is a constant or
     a :class:`Ref`.
     """
@@ -290,6 +291,16 @@ class Destroy:
 
 
 @dataclass(frozen=True)
+class DestroyFlavor:
+    """``Flavor.destroy()``: the flavor ``flavor`` (a reference to a flavor name) is marked
+    deleted in the database (``flavor_destroy`` soft-deletes the instance_types row). Lookups
+    by id with read_deleted="no" no longer find it (``unknown_flavor``); the flavors stashed
+    with each instance are copies and are unaffected."""
+
+    flavor: Any
+
+
+@dataclass(frozen=True)
 class SelectDestination:
     """``scheduler_client.select_destinations``: the scheduler picks one host passing the filters
     in :data:`nova_resize.spec.conductor.SCHEDULER_FILTERS` (the choice is nondeterministic) into
@@ -340,6 +351,7 @@ Effect = (
     | Refuse
     | Lock
     | Destroy
+    | DestroyFlavor
     | SelectDestination
     | Spawn
     | Goto
@@ -458,6 +470,8 @@ class ApiOperation:
     configuration's ``resize_flavors``); ``takes_host``: it names a host (``local.host_name``,
     any configured host). ``instance_action`` is the action Nova records, and tells the
     auxiliary history what the request was (resize, migrate, delete, stop, start...).
+    ``target`` is ``instance`` (the request names an instance) or ``flavor`` (an admin request
+    about a flavor, its argument; no instance is loaded and the instance checks do not apply).
     """
 
     name: str
@@ -474,6 +488,7 @@ class ApiOperation:
     summary: str = ""
     instance_action: str | None = None
     takes_host: bool = False
+    target: str = "instance"
 
 
 @dataclass(frozen=True)
@@ -483,6 +498,8 @@ class QuotaDelta:
     ``kind`` ``resize``: ``resize_quota_delta(new, old, sense, compare)``: for cores (vcpus) and
     ram (memory_mb), ``sense * (new - old)``, kept only where ``compare * delta > 0``.
     ``kind`` ``delete``: instances -1, cores -vcpus, ram -memory_mb of ``old``.
+    ``kind`` ``create``: instances +1, cores +vcpus, ram +memory_mb of ``old`` (a new instance's
+    reservation, ``_check_num_instances_quota`` with one instance).
     ``new``/``old`` are references to flavor names.
     """
 

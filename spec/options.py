@@ -38,6 +38,14 @@ OPTIONS: tuple[Option, ...] = (
         "with UnableToMigrateToSelf.",
     ),
     Option(
+        "reclaim_instance_interval",
+        0,
+        "nova/api/openstack/compute/servers.py:ServersController._delete",
+        "Seconds a soft-deleted instance is kept (nova/compute/manager.py defines it). When "
+        "not 0, DELETE /servers/{id} soft-deletes (API.soft_delete) and each compute host's "
+        "_reclaim_queued_deletes deletes its soft-deleted instances later; 0 deletes at once.",
+    ),
+    Option(
         "shared_storage",
         False,
         "nova/compute/manager.py:ComputeManager._is_instance_storage_shared",

@@ -62,4 +62,13 @@ QUOTA_DELTAS: tuple[QuotaDelta, ...] = (
         summary="delete in resize_migrated/resize_finish with a post-migrating migration whose "
         "new flavor is already the instance's: the old flavor's cores and ram (bug 1099729)",
     ),
+    QuotaDelta(
+        "restore",
+        "nova/compute/api.py:API._check_num_instances_quota",
+        "create",
+        new=None,
+        old="instance.flavor",
+        summary="restore: instances +1, cores and ram of the instance's current flavor "
+        "(instance.get_flavor(), the stashed copy); OverQuota becomes TooManyInstances",
+    ),
 )

@@ -140,7 +140,7 @@ ROWS: tuple[Row, ...] = (
             Quota("reserve", "delete"),
             Goto(
                 "terminate_instance",
-                "shutdown",
+                "delete_instance",
                 chain=("delete_instance.except", "init_instance.delete_failed"),
             ),
         ),

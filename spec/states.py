@@ -30,6 +30,7 @@ POWERING_OFF = "powering-off"
 POWERING_ON = "powering-on"
 DELETING = "deleting"
 SOFT_DELETING = "soft-deleting"
+RESTORING = "restoring"
 
 TASK_STATES: tuple[str | None, ...] = (
     None,
@@ -43,6 +44,7 @@ TASK_STATES: tuple[str | None, ...] = (
     POWERING_ON,
     DELETING,
     SOFT_DELETING,
+    RESTORING,
 )
 
 RESIZE_TASK_STATES: tuple[str, ...] = (
@@ -166,6 +168,15 @@ STATE_PAIRS: tuple[StatePair, ...] = (
     StatePair(ERROR, DELETING, "ERROR", _C),
     StatePair(ERROR, None, "ERROR", _C),
     StatePair(DELETED, None, "DELETED", _C),
+    # soft delete (reclaim_instance_interval > 0): API.soft_delete accepts any vm_state, and
+    # API.restore a soft-deleted instance with no task
+    StatePair(ACTIVE, SOFT_DELETING, "ACTIVE", _C),
+    StatePair(STOPPED, SOFT_DELETING, "SHUTOFF", _C),
+    StatePair(RESIZED, SOFT_DELETING, "VERIFY_RESIZE", _C),
+    StatePair(ERROR, SOFT_DELETING, "ERROR", _C),
+    StatePair(SOFT_DELETED, SOFT_DELETING, "SOFT_DELETED", _C),
+    StatePair(SOFT_DELETED, None, "SOFT_DELETED", _C),
+    StatePair(SOFT_DELETED, RESTORING, "SOFT_DELETED", _C),
     StatePair(ERROR, RESIZE_PREP, "ERROR", _C, transient=True),
     StatePair(ERROR, RESIZE_MIGRATING, "ERROR", _C, transient=True),
     StatePair(ERROR, RESIZE_MIGRATED, "ERROR", _C, transient=True),
@@ -184,6 +195,8 @@ TASK_OWNERS: dict[str, tuple[str, ...]] = {
     POWERING_OFF: ("stop", "stop_instance", "finish_revert_resize"),
     POWERING_ON: ("start", "start_instance"),
     DELETING: ("delete", "terminate_instance", "init_instance"),
+    SOFT_DELETING: ("delete", "soft_delete_instance"),
+    RESTORING: ("restore", "restore_instance"),
 }
 
 

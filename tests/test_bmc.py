@@ -5,6 +5,7 @@ interpreter on either side makes them disagree."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from nova_resize.checker.cli import main
@@ -104,3 +105,29 @@ def test_cli_reports_every_depth_as_text_and_json(tmp_path, capsys):
     data = json.loads(out.read_text())
     assert data["agree"] is True and [d["depth"] for d in data["depths"]] == [0, 1, 2, 3]
     assert data["depths"][2]["z3"] == data["depths"][2]["explicit"]
+
+
+def _soft_delete_races():
+    """bmc-races' cloud with reclaim_instance_interval set: the delete is a soft delete, racing
+    a stop."""
+    cfg = load_preset("bmc-races")
+    return replace(cfg.with_options(reclaim_instance_interval=60), name="bmc-soft",
+                   actions=(("delete", 1), ("stop", 1)))
+
+
+def test_agreement_with_a_soft_delete():
+    """The soft delete's rows (soft-deleting, soft_delete_instance) are inside the encoding."""
+    results = list(iter_cross_check(Encoding(_soft_delete_races()), 6))
+    assert all(r.agree for r in results), _sides(results)
+    final = results[-1].symbolic
+    assert ("soft-delete", None, None) in final and ("stopped", "soft-deleting", None) in final
+
+
+def test_restore_and_flavor_deletion_are_outside_the_encoding():
+    soft = _soft_delete_races()
+    with pytest.raises(OutsideFragment, match="request 'restore' is outside the encoding"):
+        Encoding(replace(soft, actions=(("delete", 1), ("restore", 1))))
+    with pytest.raises(OutsideFragment, match="request 'delete_flavor' is outside"):
+        Encoding(replace(soft, actions=(("delete_flavor", 1),), deletable_flavors=("medium",)))
+    with pytest.raises(OutsideFragment, match="periodic tasks are outside"):
+        Encoding(replace(soft, periodic=(("reclaim_queued_deletes", True),)))

@@ -39,6 +39,8 @@ def config_data(config: Config) -> dict[str, Any]:
     actions: dict[str, Any] = dict(config.actions)
     if config.resize_flavors:
         actions["resize_flavors"] = list(config.resize_flavors)
+    if config.deletable_flavors:
+        actions["deletable_flavors"] = list(config.deletable_flavors)
     if config.targets:
         actions["targets"] = {k: list(v) for k, v in config.targets}
     return {

@@ -6,8 +6,8 @@ shapes, since users' scripts read them) with every field of every record: each i
 fields and its ``nova list`` Status, each migration's flavors and type, the quota and each
 reservation by resource with units, each host's usage as vcpus / memory_mb / root_gb with the
 instances and migrations its resource tracker tracks, its disks and running guests, the
-messages in flight with their payload, the running handlers, and the remaining budgets of
-requests and faults.
+messages in flight with their payload, the running handlers, the remaining budgets of
+requests and faults, and the flavors an admin deleted.
 
 Units: quota ``cores`` are vCPUs and ``ram`` MB (Nova's quota resources); a host's usage is
 ``vcpus`` (vCPUs), ``memory_mb`` (MB) and ``root_gb`` (GB).
@@ -148,6 +148,7 @@ def world_json(w: World) -> dict[str, Any]:
         "messages": [_message(m) for m in w.messages],
         "handlers": [_frame(f) for f in w.frames],
         "budgets": dict(w.budgets),
+        "deleted_flavors": sorted(w.deleted_flavors),
     }
 
 

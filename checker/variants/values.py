@@ -17,7 +17,7 @@ EFFECTS = {
     c.__name__: c
     for c in (m.Set, m.SaveInstance, m.FreshSave, m.SaveMigration, m.CreateMigration, m.Reread,
               m.LookupMigration, m.Quota, m.Claim, m.Driver, m.Send, m.Raise, m.Refuse, m.Lock,
-              m.Destroy, m.SelectDestination, m.Spawn, m.Goto, m.Service)
+              m.Destroy, m.DestroyFlavor, m.SelectDestination, m.Spawn, m.Goto, m.Service)
 }
 
 

@@ -1,7 +1,8 @@
 """List the nova 12.0.0 tests the conformance suite was built from (issue 17, part 1).
 
 Reads the test files straight out of a git directory holding nova's history (no work tree is
-needed) and prints one line per test function whose name matches ``resize|migrat|confirm|revert``,
+needed) and prints one line per test function whose name matches ``resize|migrat|confirm|revert``
+(or, for soft delete, ``soft_delete|delete_soft|restore|reclaim|deferred_delete``),
 as ``path::Class::test_name``. A test defined in a mix-in is listed once, under the first concrete
 class of its module that runs it; a definition every such class overrides is not listed.
 ``nova/tests/unit/conductor/tasks/test_migrate.py`` and ``nova/tests/unit/test_notifications.py``
@@ -26,7 +27,12 @@ from collections import Counter
 from collections.abc import Callable
 
 DEFAULT_GIT_DIR = "/work/.mirror/openstack+nova/repo"
-NAME_PATTERN = re.compile(r"resize|migrat|confirm|revert", re.IGNORECASE)
+NAME_PATTERN = re.compile(
+    r"resize|migrat|confirm|revert"
+    # soft delete, restore and the reclaim (issue 12)
+    r"|soft_delete|delete_soft|restore|reclaim|deferred_delete",
+    re.IGNORECASE,
+)
 FILES_BY_NAME: tuple[str, ...] = (
     "nova/tests/unit/compute/test_compute.py",
     "nova/tests/unit/compute/test_compute_mgr.py",

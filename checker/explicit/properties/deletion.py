@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nova_resize.engine.world import World
+from nova_resize.spec.states import SOFT_DELETED
 
 from ...explorer.model import Property, Violation
 from .context import Context, at_quiescence, pair, role
@@ -33,11 +34,12 @@ def no_orphan(ctx: Context, w: World) -> list[Violation]:
 
 
 def delete_completes(ctx: Context, w: World) -> list[Violation]:
-    """A requested delete has deleted the instance by the time nothing is running."""
+    """A requested delete has deleted the instance by the time nothing is running (soft-deleted
+    it, when reclaim_instance_interval turns deletes into soft deletes)."""
     out: list[Violation] = []
     for i in w.instances:
         _, deleting = ctx.requests(w, i.name)
-        if deleting and not i.deleted:
+        if deleting and not i.deleted and i.vm_state != SOFT_DELETED:
             out.append((f"{pair(i)}", f"{i.name} was asked to be deleted and is still "
                         f"({i.vm_state}, {i.task_state}) on {i.host}", i.name))
     return out
@@ -54,8 +56,8 @@ NO_ORPHAN: Property = Property(
 
 DELETE_COMPLETES: Property = Property(
     "delete-completes",
-    "A delete request on a resizing or resized instance has deleted it by the time nothing "
-    "is running.",
+    "A delete request on a resizing or resized instance has deleted it (or soft-deleted it) "
+    "by the time nothing is running.",
     always=delete_completes,
     when=at_quiescence,
 )

@@ -6,6 +6,7 @@ from nova_resize.engine.core import StepResult
 from nova_resize.engine.world import World
 from nova_resize.spec.states import (
     RESIZED,
+    SOFT_DELETED,
 )
 
 from ...explorer.model import Property, Violation
@@ -24,10 +25,11 @@ def quota_pending(ctx: Context, w: World) -> list[Violation]:
 
 def quota_usage(ctx: Context, w: World) -> list[Violation]:
     """At quiescence, in_use equals the live instances' flavors (a resized instance awaiting
-    confirmation counts the larger of its old and new flavor)."""
+    confirmation counts the larger of its old and new flavor; a soft-deleted one counts nothing,
+    its quota having been given back by the soft delete and taken again by a restore)."""
     eng = ctx.engine
     cores = ram = 0
-    live = ctx.live(w)
+    live = [i for i in ctx.live(w) if i.vm_state != SOFT_DELETED]
     for i in live:
         f = eng.flavors[i.flavor]
         c, r = f.vcpus, f.memory_mb
@@ -84,7 +86,8 @@ QUOTA_RESOLVED_ONCE: Property = Property(
 QUOTA_USAGE_CONSISTENT: Property = Property(
     "quota-usage-consistent",
     "At quiescence, quota usage equals what the live instances' flavors add up to (a "
-    "resized, unconfirmed instance counting the larger of its old and new flavor).",
+    "resized, unconfirmed instance counting the larger of its old and new flavor, a "
+    "soft-deleted one nothing).",
     always=quota_usage,
     when=at_quiescence,
     bugs=("1099729",),

@@ -16,7 +16,8 @@ What the encoding leaves out, and the fragment check enforces, so that leaving i
 no reachable (vm_state, task_state, migration status) combination: one instance and at most one
 migration (one resize or migrate), at most one handler and one message of each kind at a time
 (a sticky ``overflow`` variable records any attempt, and the cross-check fails if one is
-reachable), no crash, lost message, timeout or periodic task, and room for every flavor on every
+reachable), no crash, lost message, timeout or periodic task, no restore and no flavor deletion
+(a soft delete, with reclaim_instance_interval set, is in), and room for every flavor on every
 host and in the quota (so claims and reservations never refuse; their bookkeeping is not
 encoded).
 """

@@ -21,6 +21,9 @@ MIGRATION_FIELDS = ("source_compute", "dest_compute", "old_flavor", "new_flavor"
                     "migration_type")
 FLAVOR_ATTRS = ("id", "name", "vcpus", "memory_mb", "root_gb", "disabled")
 UNSUPPORTED_FAULTS = ("crash", "lose", "timeout", "claim_refused")
+UNSUPPORTED_OPS = ("restore", "delete_flavor")
+"""Requests the encoding leaves out: restore's reservation, and a flavor's deletion (the
+deleted flavors are not encoded). A soft delete (reclaim_instance_interval) is encoded."""
 
 Projection = tuple[Any, Any, Any]
 # Atoms and budgets are bit-vectors: the solver bit-blasts the unrolling (QF_BV), which is much
@@ -157,6 +160,7 @@ __all__ = [
     "MIGRATION_FIELDS",
     "OBJECT_FIELDS",
     "UNSUPPORTED_FAULTS",
+    "UNSUPPORTED_OPS",
     "WIDTH",
     "Atoms",
     "Ctl",

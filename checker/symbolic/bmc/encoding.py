@@ -18,6 +18,7 @@ from .atoms import (
     INSTANCE_FIELDS,
     MIGRATION_FIELDS,
     UNSUPPORTED_FAULTS,
+    UNSUPPORTED_OPS,
     WIDTH,
     Atoms,
     Ctl,
@@ -94,6 +95,9 @@ class Encoding(CoreRules, HandlerRules, RefRules, EffectRules):
                 raise OutsideFragment(f"bmc: fault {f!r} is outside the encoding")
         if any(on for _, on in cfg.periodic):
             raise OutsideFragment("bmc: periodic tasks are outside the encoding")
+        for op in UNSUPPORTED_OPS:
+            if dict(cfg.actions).get(op, 0) > 0:
+                raise OutsideFragment(f"bmc: request {op!r} is outside the encoding")
         moves = sum(n for op, n in cfg.actions if op in ("resize", "migrate"))
         if moves > 1:
             raise OutsideFragment("bmc: at most one resize or migrate (one migration)")
