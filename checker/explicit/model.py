@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from nova_resize.engine.actions import Action
 from nova_resize.engine.core import Engine, StepResult
 from nova_resize.engine.symmetry import HostSymmetry
-from nova_resize.engine.world import Instance, World
+from nova_resize.engine.world import Instance, Migration, World
 
 from ..explorer.model import Property
 from .properties import PROPERTIES, Context
@@ -110,26 +110,38 @@ def _projection(w: World, i: Instance) -> str:
     earlier = [m.status for m in migs[:-1] if m.status in _UNDER_WAY]
     if earlier:
         also = f", an earlier migration {earlier[-1]}"
-    elif mig is not None and mig.status in _UNDER_WAY and _new_resize_pending(w, i.name):
+    elif _resizes_under_way(w, i.name, mig) >= 2:
         also = ", another resize scheduling"
     else:
         also = ""
     return f"{i.vm_state}/{i.task_state or 'None'}, {status}{place}{also}"
 
 
-def _new_resize_pending(w: World, name: str) -> bool:
-    """A resize of ``name`` is being scheduled (the conductor's call or task, or a prep_resize
-    before its claim) while its newest migration is already under way: a second resize."""
+def _resizes_under_way(w: World, name: str, latest: Migration | None) -> int:
+    """How many resizes of ``name`` are on their way: each one being scheduled (the conductor's
+    call or task, a prep_resize before its claim or unwinding a refused one), plus the newest
+    migration's once it is past its claim (under way, or carried by a message or handler
+    outside an error chain). Waiting callers are counted in whom they wait for."""
+    scheduling = 0
+    carried = latest is not None and latest.status in _UNDER_WAY
     for m in w.messages:
-        if m.instance.name == name and (
-                (m.method == "migrate_server" and m.kind == "call")
+        if m.instance.name != name:
+            continue
+        if ((m.method == "migrate_server" and m.kind == "call")
                 or (m.method == "prep_resize" and m.migration is None)):
-            return True
+            scheduling += 1
+        elif latest is not None and m.migration is not None and m.migration.id == latest.id:
+            carried = True
     for f in w.frames:
-        if f.instance.name == name and f.migration is None and (
-                f.service == "conductor" or f.method == "prep_resize"):
-            return True
-    return False
+        if f.instance.name != name or f.waiting:
+            continue
+        if f.service == "conductor" or (f.method == "prep_resize" and (
+                f.migration is None or f.chain is not None)):
+            scheduling += 1
+        elif (latest is not None and f.migration is not None and f.migration.id == latest.id
+              and f.chain is None):
+            carried = True
+    return scheduling + (1 if carried else 0)
 
 
 # an earlier migration past its claim and not yet resolved ('pre-migrating' alone is what a

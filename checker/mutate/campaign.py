@@ -28,7 +28,8 @@ Progress = Callable[[str], None]
 
 def sample(mutants: Sequence[Mutant], n: int | None, seed: int) -> list[Mutant]:
     """At most ``n`` of ``mutants`` chosen at random (seeded), every operator represented in
-    proportion to its share (largest remainders), in generation order."""
+    proportion to its share (largest remainders; at least once when ``n`` allows), in
+    generation order."""
     if n is None or n >= len(mutants):
         return list(mutants)
     groups: dict[str, list[int]] = {}
@@ -39,6 +40,13 @@ def sample(mutants: Sequence[Mutant], n: int | None, seed: int) -> list[Mutant]:
     quota = {op: int(v) for op, v in exact.items()}
     for op in sorted(groups, key=lambda o: (-(exact[o] - quota[o]), o))[: n - sum(quota.values())]:
         quota[op] += 1
+    if n >= len(groups):
+        # every operator at least once, taken from the largest shares
+        for op in groups:
+            if quota[op] == 0:
+                quota[op] = 1
+                big = max(groups, key=lambda o: (quota[o], o))
+                quota[big] -= 1
     rng = random.Random(seed)
     keep: set[int] = set()
     for op, ix in groups.items():
