@@ -324,11 +324,12 @@ def command_lines(draw: st.DrawFn) -> list[str]:
     flags = draw(st.lists(st.sampled_from(
         ["--config", "--max-states", "--max-seconds", "--max-memory", "--depth", "--runs",
          "--seed", "--json", "--format", "--instance", "--flavor", "--max-gap", "--variant",
-         "--baseline", "--strategy", "--quiet", "--bogus"]), max_size=3, unique=True))
+         "--baseline", "--strategy", "--quiet", "--help", "--bogus"]), max_size=3,
+        unique=True))
     argv = [command]
     for flag in flags:
         argv.append(flag)
-        if flag not in ("--quiet",):
+        if flag not in ("--quiet", "--help"):
             argv.append(draw(FLAG_VALUES))
     return argv
 
