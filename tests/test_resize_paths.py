@@ -1,5 +1,6 @@
 """Scenario tests: the resize family's normal paths, given/when/then."""
 
+import pytest
 from conftest import cloud
 
 
@@ -147,3 +148,23 @@ def test_migrate_to_the_same_host_is_refused_by_the_driver():
     # then prep_resize raises UnableToMigrateToSelf; with no retry it errors out
     assert "compute.prep_resize.same_host_unsupported" in c.rows()
     assert (c.instance("vm").vm_state, c.instance("vm").task_state) == ("error", None)
+
+
+@pytest.mark.parametrize("then", ["confirm", "revert"])
+def test_a_same_host_resize_keeps_its_disk_through_confirm_and_revert(then):
+    # given one host, allow_resize_to_same_host, and a resize in place
+    c = cloud(hosts=1, options={"allow_resize_to_same_host": True})
+    c.api.resize("vm", "medium")
+    c.run_until_quiescent()
+    host = c.host("host1")
+    assert "vm" in host.disks and "vm" in host.resize_disks
+    # when the resize is confirmed or reverted
+    getattr(c.api, f"{then}_resize")("vm")
+    c.run_until_quiescent()
+    # then (libvirt 12.0.0: _cleanup_resize removes only <path>_resize and keeps a guest on its
+    # own host; a same-host revert finds its storage shared and destroys no disk) the instance
+    # is active on host1 with its disk and running, and the copy is gone
+    vm, host = c.instance("vm"), c.host("host1")
+    assert (vm.vm_state, vm.task_state, vm.host) == ("active", None, "host1")
+    assert "vm" in host.disks and "vm" in host.running and "vm" not in host.resize_disks
+    assert vm.flavor == ("medium" if then == "confirm" else "small")
