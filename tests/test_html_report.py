@@ -126,3 +126,17 @@ def test_html_flag_on_simulate_and_a_bad_path(tmp_path, capsys):
     assert "not evaluated" in h.read_text()  # no-stuck-resize, on a simulation
     assert main(["check", "--config", str(DATA / "small.toml"), "--html",
                  str(tmp_path / "no" / "r.html")]) == 2
+
+
+def test_each_finding_shows_its_place_its_cause_and_a_replay_by_its_whole_identity(doc):
+    # given a report whose findings carry where and cause
+    f = next(f for f in doc["findings"] if f["property"] == "legal-state")
+    assert f["where"] and f["cause"]
+    # when it is rendered
+    html = render_html(doc)
+    # then the finding's head names its place, the body its cause, and the replay hint names
+    # the finding as 'property: key @ where' (the form replay --finding reads)
+    assert f'<span class="at">@ {f["where"]}</span>' in html
+    assert f"Caused by <code>{f['cause']}</code>" in html
+    hint = json.dumps(f"legal-state: {f['key']} @ {f['where']}")
+    assert hint.replace('"', "&quot;") in html or hint in html

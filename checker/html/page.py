@@ -117,15 +117,30 @@ def num(v: Any, unit: str = "", digits: int = 0) -> str:
 
 
 def finding_head(f: dict[str, Any], tag: str, tag_class: str) -> str:
+    where = f.get("where")
+    at = f' <span class="at">@ {esc(where)}</span>' if where else ""
     return (f'<summary><span class="tag {tag_class}">{esc(tag)}</span> '
-            f'<b>{esc(f.get("property"))}</b>: <code>{esc(f.get("key"))}</code></summary>')
+            f'<b>{esc(f.get("property"))}</b>: <code>{esc(f.get("key"))}</code>{at}</summary>')
+
+
+def place_and_cause(f: dict[str, Any]) -> str:
+    """Where the finding's instance stood, and the row that last wrote it on the trace."""
+    parts = []
+    if f.get("where"):
+        parts.append(f"Where: {esc(f['where'])}.")
+    if f.get("cause"):
+        parts.append(f"Caused by <code>{esc(f['cause'])}</code> (the last row on this trace "
+                     "that wrote its instance or migration).")
+    return f'<p class="place">{" ".join(parts)}</p>' if parts else ""
 
 
 def replay_hint(f: dict[str, Any]) -> str:
     key = f"{f.get('property')}: {f.get('key')}"
+    if f.get("where"):
+        key += f" @ {f['where']}"
     return ('<p class="replay">Replay on the engine: <code>nova-resize replay REPORT.json '
             f"--finding {esc(json.dumps(key))}</code> (add <code>--pytest</code> for a test)</p>")
 
 
 __all__ = ["Ids", "controls", "data_script", "esc", "finding_head", "num", "page",
-           "replay_hint", "shared_lanes", "stat", "viewer"]
+           "place_and_cause", "replay_hint", "shared_lanes", "stat", "viewer"]

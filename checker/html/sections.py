@@ -13,6 +13,7 @@ from .page import (
     finding_head,
     num,
     page,
+    place_and_cause,
     replay_hint,
     shared_lanes,
     stat,
@@ -109,12 +110,12 @@ def check_page(r: dict[str, Any]) -> str:
         anchors.setdefault(str(f.get("property")), []).append((anchor, f"#{n}"))
         known = bool(f.get("in_baseline"))
         steps = _trace(f)
-        body = [f'<p class="message">{esc(f.get("message"))}</p>']
+        body = [f'<p class="message">{esc(f.get("message"))}</p>', place_and_cause(f)]
         if known:
             body.append(f'<p class="reason">In the baseline: {esc(f.get("baseline_reason"))}</p>')
         if f.get("count", 1) > 1:
-            body.append(f'<p class="count">The same key was seen in {num(f["count"])} '
-                        "states or steps; this is the shortest trace.</p>")
+            body.append(f'<p class="count">The same finding (property, key and place) was seen '
+                        f'in {num(f["count"])} states or steps; this is the shortest trace.</p>')
         body.append(replay_hint(f))
         body.append(viewer(ids, steps, initial, f"{f.get('property')}: {f.get('key')}"))
         blocks.append(f'<details class="finding" id="{anchor}"' + ("" if known else " open")
@@ -176,7 +177,8 @@ def diff_page(r: dict[str, Any]) -> str:
                 sides.append('<div class="side">' + viewer(
                     ids, steps, initial, f"{label}: {title}", group, label, None,
                     differs, lanes, note) + "</div>")
-            inner = (f'<p class="message">{esc(f.get("message"))}</p>' + replay_hint(f)
+            inner = (f'<p class="message">{esc(f.get("message"))}</p>' + place_and_cause(f)
+                     + replay_hint(f)
                      + '<div class="sides">' + "".join(sides) + "</div>")
             anchor = f"{kind}-{n}"
             blocks.append(f'<details class="finding" id="{anchor}"'
