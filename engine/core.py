@@ -535,11 +535,14 @@ class Engine:
         """A one-line description of ``action`` in ``w``."""
         return describe(w, action)
 
-    def audit_view(self, w: World, host: str, per_instance: dict[str, Usage] | None = None
+    def audit_view(self, w: World, host: str, per_instance: dict[str, Usage] | None = None,
+                   stopped: list[str] | None = None
                    ) -> tuple[Usage, frozenset[str], frozenset[tuple[str, str, str]]]:
         """What the resource tracker's audit (update_available_resource) would compute for
-        ``host`` from the database in ``w``; ``per_instance`` receives each instance's share."""
-        return self.resources.audit_view(Tx.of(w), host, per_instance)
+        ``host`` from the database in ``w``; ``per_instance`` receives each instance's share,
+        ``stopped`` the instance whose migrations' NULL updated_at makes the audit raise
+        TypeError part way (Python 2.7), when one does."""
+        return self.resources.audit_view(Tx.of(w), host, per_instance, stopped)
 
 
 def _request_locals(opd: m.ApiOperation, arg: Any) -> dict[str, Any]:

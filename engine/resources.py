@@ -157,10 +157,12 @@ class Resources:
             tx.set_host(h._replace(usage=self.add(h.usage, self.usage_of(inst.flavor), -1),
                                    tracked_instances=h.tracked_instances - {inst.name}))
 
-    def audit_view(self, tx: Tx, host_name: str, per_instance: dict[str, Usage] | None = None
+    def audit_view(self, tx: Tx, host_name: str, per_instance: dict[str, Usage] | None = None,
+                   stopped: list[str] | None = None
                    ) -> tuple[Usage, frozenset[str], frozenset[tuple[str, str, str]]]:
         """What update_available_resource computes for a host from the database now
-        (``per_instance``, when given, receives each instance's share)."""
+        (``per_instance``, when given, receives each instance's share; ``stopped`` receives
+        the instance whose migrations made the audit raise, when one does)."""
         usage: Usage = (0, 0, 0)
         tracked: set[str] = set()
         share = per_instance if per_instance is not None else {}
@@ -192,6 +194,8 @@ class Resources:
                     # TypeError on Python 2.7 (datetime against None): the audit stops here,
                     # its instances counted and no migration at all (logged by
                     # update_available_resource)
+                    if stopped is not None:
+                        stopped.append(mig.instance)
                     return usage, frozenset(tracked), frozenset()
                 if mig.updated_at is None or (other.updated_at is not None
                                               and mig.updated_at >= other.updated_at):

@@ -107,42 +107,54 @@ def _projection(w: World, i: Instance) -> str:
     # a second resize started while an earlier one is still on its way (restart recovery or an
     # error save cleared the task the API guards on): name the earlier one's status, since the
     # properties judge the instance by its newest migration
-    earlier = [m.status for m in migs[:-1] if m.status in _UNDER_WAY]
+    scheduling, live = _resizes_under_way(w, i.name)
+    earlier = [m.status for m in migs[:-1] if m.id in live]
     if earlier:
         also = f", an earlier migration {earlier[-1]}"
-    elif _resizes_under_way(w, i.name, mig) >= 2:
+    elif scheduling + (1 if mig is not None and mig.id in live else 0) >= 2:
         also = ", another resize scheduling"
+    elif _null_beside_updated(migs):
+        also = ", an earlier migration never updated"
     else:
         also = ""
     return f"{i.vm_state}/{i.task_state or 'None'}, {status}{place}{also}"
 
 
-def _resizes_under_way(w: World, name: str, latest: Migration | None) -> int:
-    """How many resizes of ``name`` are on their way: each one being scheduled (the conductor's
-    call or task, a prep_resize before its claim or unwinding a refused one), plus the newest
-    migration's once it is past its claim (under way, or carried by a message or handler
-    outside an error chain). Waiting callers are counted in whom they wait for."""
+def _resizes_under_way(w: World, name: str) -> tuple[int, set[str]]:
+    """The resizes of ``name`` on their way: how many are being scheduled (the conductor's call
+    or task, a prep_resize before its claim or unwinding a refused one), and which migrations
+    are live (under way, or carried by a message or by a handler outside an error chain)."""
     scheduling = 0
-    carried = latest is not None and latest.status in _UNDER_WAY
+    live = {m.id for m in w.migrations if m.instance == name and m.status in _UNDER_WAY}
     for m in w.messages:
         if m.instance.name != name:
             continue
         if ((m.method == "migrate_server" and m.kind == "call")
                 or (m.method == "prep_resize" and m.migration is None)):
             scheduling += 1
-        elif latest is not None and m.migration is not None and m.migration.id == latest.id:
-            carried = True
+        elif m.migration is not None:
+            live.add(m.migration.id)
     for f in w.frames:
-        if f.instance.name != name or f.waiting:
+        if f.instance.name != name:
             continue
         if f.service == "conductor" or (f.method == "prep_resize" and (
                 f.migration is None or f.chain is not None)):
-            scheduling += 1
-        elif (latest is not None and f.migration is not None and f.migration.id == latest.id
-              and f.chain is None):
-            carried = True
-    return scheduling + (1 if carried else 0)
+            scheduling += 0 if f.waiting else 1
+        elif f.migration is not None and f.chain is None:
+            live.add(f.migration.id)
+    return scheduling, live
 
+
+def _null_beside_updated(migs: list[Migration]) -> bool:
+    """Two of the instance's in-progress migrations, one never updated (updated_at NULL: a
+    refused claim's, or one whose resize went no further) and one updated: the audit's
+    most-recent-migration comparison meets NULL there (a TypeError on Python 2.7)."""
+    going = [m for m in migs if m.status not in _RESOLVED]
+    return (any(m.updated_at is None for m in going)
+            and any(m.updated_at is not None for m in going))
+
+
+_RESOLVED = ("confirmed", "reverted", "error", "failed")
 
 # an earlier migration past its claim and not yet resolved ('pre-migrating' alone is what a
 # refused or rescheduled claim leaves behind, and nothing moves it on)

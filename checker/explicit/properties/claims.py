@@ -49,7 +49,8 @@ def _claims_consistent(ctx: Context, w: World) -> list[Violation]:
         if h.status != "up":
             continue
         shares: dict[str, tuple[int, int, int]] = {}
-        usage, _, _ = eng.audit_view(w, h.name, shares)
+        stopped: list[str] = []
+        usage, _, _ = eng.audit_view(w, h.name, shares, stopped)
         want = truth.get(h.name, {})
         wrong = []
         first: str | None = None
@@ -62,7 +63,17 @@ def _claims_consistent(ctx: Context, w: World) -> list[Violation]:
             sign = "over" if any(a > b for a, b in zip(got, need, strict=True)) else "under"
             first = first or name
             wrong.append(f"{sign}-counts {pair(i)}, {mig_text(mig)}, {role(h.name, i, mig)}")
-        if wrong:
+        if wrong and stopped:
+            # the audit itself raised part way: name the instance whose migrations did it
+            i = next(x for x in w.instances if x.name == stopped[0])
+            mig = ctx.latest_migration(w, i.name)
+            total = tuple(sum(v[k] for v in want.values()) for k in range(3))
+            out.append((f"audit stopped by TypeError: a NULL updated_at among the migrations "
+                        f"of {pair(i)}, {role(h.name, i, mig)}",
+                        f"an audit of {h.name} would raise TypeError comparing {i.name}'s "
+                        f"migrations (one never updated) and count {usage_text(usage)}; its "
+                        f"occupants need {usage_text(total)}", i.name))
+        elif wrong:
             total = tuple(sum(v[k] for v in want.values()) for k in range(3))
             msg = (f"an audit of {h.name} would count {usage_text(usage)} but its occupants "
                    f"need {usage_text(total)}")

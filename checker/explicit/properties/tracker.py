@@ -21,8 +21,18 @@ def tracker_matches_audit(ctx: Context, w: World) -> list[Violation]:
     for h in w.hosts:
         if h.status != "up":
             continue
-        usage, tracked, migs = eng.audit_view(w, h.name)
+        stopped: list[str] = []
+        usage, tracked, migs = eng.audit_view(w, h.name, None, stopped)
         if usage == h.usage:
+            continue
+        if stopped:
+            i = next(x for x in w.instances if x.name == stopped[0])
+            where = role(h.name, i, ctx.latest_migration(w, i.name))
+            out.append((f"live usage against an audit stopped by TypeError: a NULL updated_at "
+                        f"among the migrations of the {where}",
+                        f"{h.name}'s tracker holds {_fmt(h.usage)}; an audit now would raise "
+                        f"TypeError comparing {i.name}'s migrations (one never updated) after "
+                        f"counting {_fmt(usage)}", i.name))
             continue
         sign = "over" if any(a > b for a, b in zip(h.usage, usage, strict=True)) else "under"
         names = sorted((set(tracked) ^ set(h.tracked_instances))
