@@ -115,6 +115,10 @@ def _projection(w: World, i: Instance) -> str:
         also = ", another resize scheduling"
     elif _null_beside_updated(migs):
         also = ", an earlier migration never updated"
+    elif scheduling and mig is not None and mig.id not in live and mig.status == "pre-migrating":
+        # the newest migration is a refused claim's, and the conductor is placing the resize
+        # again: until a new destination claims, it stands for a resize that moved on
+        also = ", rescheduling"
     else:
         also = ""
     return f"{i.vm_state}/{i.task_state or 'None'}, {status}{place}{also}"
