@@ -245,3 +245,32 @@ def test_given_a_resize_awaiting_confirmation_when_audited_then_each_host_holds_
     # the source keeps the old flavor for a revert, the destination holds the new one
     assert c.host("host1").usage == (1, 512, 10)
     assert c.host("host2").usage == (2, 2048, 20)
+
+
+def test_given_two_resizes_then_each_source_audit_counts_its_outbound_migration():
+    # given vm resized from host1 to host2 and vm2 from host3 to host1 (both RESIZED): the
+    # migrations in creation order are vm#00 (host1 -> host2) then vm2#00 (host3 -> host1)
+    from nova_resize.engine.config import parse_config
+    from nova_resize.engine.facade import Cloud
+
+    data = {
+        "flavors": FLAVORS,
+        "hosts": [{"name": f"host{i}", "vcpus": 16, "memory_mb": 3000, "disk_gb": 200}
+                  for i in (1, 2, 3)],
+        "instances": [{"name": "vm", "host": "host1", "flavor": "small"},
+                      {"name": "vm2", "host": "host3", "flavor": "small"}],
+    }
+    c = Cloud.from_config(parse_config(data, "<test>", "test"))
+    c.api.resize("vm", "medium")
+    c.run_until_quiescent()
+    c.api.resize("vm2", "medium")
+    c.run_until_quiescent()
+    migs = {m.instance: m for m in c.world.migrations}
+    assert (migs["vm"].source_compute, migs["vm"].dest_compute) == ("host1", "host2")
+    assert (migs["vm2"].source_compute, migs["vm2"].dest_compute) == ("host3", "host1")
+    # when host3 audits
+    c.periodic("update_available_resource", "host3")
+    # then it keeps the old flavor of the instance that left it, for a revert (outbound and not
+    # tracked as an instance): the audit passes over vm#00, which is not host3's, and goes on
+    assert {mid for _, _, mid in c.host("host3").tracked_migrations} == {migs["vm2"].id}
+    assert c.host("host3").usage == (1, 512, 10)
