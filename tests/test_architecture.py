@@ -110,3 +110,17 @@ def test_the_project_stands_on_its_own():
             continue
         text = p.read_text(encoding="utf-8", errors="replace")
         assert "../" + "shared" not in text and "/work/" + "shared" not in text, rel
+
+
+def test_the_checker_does_not_import_the_engine_s_internals():
+    # the step machinery (Tx, effects, refs, quota, resources, handlers) is the engine's own;
+    # the checker uses what nova_resize.engine and its public modules export
+    import re
+
+    root = Path(__file__).resolve().parent.parent / "checker"
+    internal = re.compile(r"from nova_resize\.engine\.(tx|effects|refs|quota|resources|handlers)"
+                          r"\b|import nova_resize\.engine\.(tx|effects|refs|quota|resources|"
+                          r"handlers)\b")
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if internal.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []

@@ -16,9 +16,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from nova_resize.engine import Notification
 from nova_resize.engine.actions import Action, ApiRequest, Deliver, Run
 from nova_resize.engine.core import Engine, StepResult, describe
-from nova_resize.engine.tx import Notification
 from nova_resize.engine.world import World
 from nova_resize.spec.states import CONFIRMED, FAILED, MIG_ERROR, REVERTED, api_status
 

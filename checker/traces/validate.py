@@ -28,9 +28,9 @@ import itertools
 from collections.abc import Iterable
 from typing import Any
 
+from nova_resize.engine import UPDATE
 from nova_resize.engine.config import Config, Flavor, HostConfig, InstanceConfig
 from nova_resize.engine.core import Engine
-from nova_resize.engine.tx import UPDATE
 from nova_resize.spec import LIBERTY, Spec
 from nova_resize.spec.states import ACTIVE, STOPPED
 
