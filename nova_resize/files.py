@@ -86,8 +86,9 @@ def check_output_dir(path: str | Path) -> None:
         raise UsageError(f"{p}: cannot create or write in {probe}")
 
 
-def write_atomic(path: str | Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+def write_atomic(path: str | Path, data: str | bytes, sync: bool = False) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename; with ``sync``, the
+    file and the rename are flushed to the disk (a checkpoint that must survive a crash)."""
     p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")
     try:
@@ -97,6 +98,9 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
         # mkstemp makes the file private (0600): give it the mode a plain write would have
         try:
             mode = p.stat().st_mode & 0o777
@@ -106,12 +110,27 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
             mode = 0o666 & ~umask
         os.chmod(tmp, mode)
         os.replace(tmp, p)
+        if sync:
+            _sync_dir(parent)
     except OSError as e:
         _unlink(tmp)
         raise UsageError(f"{p}: cannot write: {e.strerror or e}") from None
     except BaseException:
         _unlink(tmp)
         raise
+
+
+def _sync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _unlink(path: str) -> None:

@@ -26,6 +26,7 @@ from ..explicit.model import NovaModel
 from ..explicit.run import check, unexplained_uncovered
 from ..explorer import Control, Exploration, Finding, Visitor, stop_on_signals
 from ..variants import build_spec
+from . import resume
 from .bounds import add_bound_flags, bounds_of
 from .common import (
     add_variant,
@@ -40,7 +41,8 @@ from .exits import FINDINGS, INCOMPLETE, OK
 
 
 def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
-    config = resolve_config(args.config)
+    resume.prepare(args, strategy or args.strategy)
+    config = resolve_config(args.config or "ci")
     _check_outputs(args)
     known: list[Known] = []
     if not args.no_baseline:
@@ -66,6 +68,7 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
         warning = size_warning(config)
         if warning:
             print(f"nova-resize: {warning}", file=sys.stderr)
+    checkpoint = resume.checkpointer(args, config)
     control = Control()
     liberty = None
     reference = None
@@ -78,7 +81,7 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
                 for f in liberty["findings"]}
         res = check(config, args.variant, known, strategy=strategy, limits=bounds.limits,
                     progress=progress, visitors=visitors, control=control,
-                    reference=reference, **kwargs)
+                    reference=reference, checkpoint=checkpoint, **kwargs)
     end_progress(progress)
     rep = res.report
     if liberty is not None:
@@ -116,13 +119,19 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
                                       f" (PARTIAL: {rep.ex.stop_reason})"))
     if missing:
         print(f"rows never executed without a stated reason: {', '.join(missing)}")
+    if checkpoint is not None and checkpoint.failed:
+        print(f"nova-resize: warning: the last checkpoint could not be written: "
+              f"{checkpoint.failed}", file=sys.stderr)
     if new or missing or unexplained:
         return FINDINGS
     if incomplete:
         why = (f"{rep.ex.stop_reason}" if rep.ex.stop_kind == "interrupt" else
                f"stopped by the {rep.ex.stop_reason} (raise it, or --allow-partial to accept a "
                f"bounded run)")
-        print(f"nova-resize: incomplete: {why}, before the search finished", file=sys.stderr)
+        again = (f"; resume it with --resume {checkpoint.dir}"
+                 if checkpoint is not None and checkpoint.written else "")
+        print(f"nova-resize: incomplete: {why}, before the search finished{again}",
+              file=sys.stderr)
         return INCOMPLETE
     return OK
 
@@ -175,7 +184,7 @@ def cmd_hypothesis(args: argparse.Namespace) -> int:
     """The Hypothesis state machine: random interleavings, shrunk to a minimal failure."""
     from ..explicit.hypothesis import run_machine
 
-    config = resolve_config(args.config)
+    config = resolve_config(args.config or "ci")
     spec, _ = build_spec(args.variant)
     # random walks of larger clouds meet keys the exhaustive runs never produced: the reason
     # patterns (globs) decide what is known, besides the exact baseline
@@ -215,7 +224,7 @@ def _describe_run(rep: reports.Report, config: Any, variants: list[str], spec: A
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", default="ci", help="preset name or TOML file (default: ci)")
+    p.add_argument("--config", help="preset name or TOML file (default: ci)")
     add_variant(p)
     p.add_argument("--json", metavar="FILE", help="write the JSON report here")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here")
@@ -247,6 +256,7 @@ def register(sub: Any, epilog: str) -> None:
     c.add_argument("--max-depth", type=positive, metavar="N")
     c.add_argument("--diagrams", metavar="DIR",
                    help="draw the reached projection graph and each new finding's trace here")
+    resume.add_checkpoint_flags(c)
     c.set_defaults(func=cmd_check)
 
     m = sub.add_parser("simulate", help="random walks (seeded) for configurations too large "

@@ -45,6 +45,20 @@ class ProjectionCollector(Visitor):
             else:
                 g.add_edge(a, b, count=1)
 
+    def snapshot(self) -> Any:
+        """The graph as plain data, for a checkpoint."""
+        g = self.graph
+        return ([(n, c) for n, c in g.nodes(data="count")],
+                [(a, b, c) for a, b, c in g.edges(data="count")])
+
+    def restore(self, data: Any) -> None:
+        nodes, edges = data
+        self.graph = nx.DiGraph()
+        for n, c in nodes:
+            self.graph.add_node(n, count=c)
+        for a, b, c in edges:
+            self.graph.add_edge(a, b, count=c)
+
 
 def projection_dot(col: ProjectionCollector, title: str) -> str:
     src = col.graph

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import bfs, dfs, simulation
+from .checkpoint import Checkpointer, CheckpointError
 from .exploration import Exploration, Finding, Limits
 from .liveness import recoverable_findings
 from .model import Model, Outcome, Property, Recoverable, Violation
@@ -26,14 +27,19 @@ STRATEGIES = ("bfs", "dfs", "simulate")
 def explore(model: Any, strategy: str = "bfs", limits: Limits | None = None,
             visitors: Sequence[Visitor] = (), progress: Progress | None = None,
             control: Control | None = None, liveness: bool = True,
-            progress_every: float = 5.0) -> Exploration:
+            progress_every: float = 5.0, checkpoint: Checkpointer | None = None
+            ) -> Exploration:
     """Explore ``model`` exhaustively with ``strategy`` (``bfs`` or ``dfs``). When the run is
-    complete, the recoverable properties' findings are added."""
+    complete, the recoverable properties' findings are added. ``checkpoint`` writes
+    checkpoints of a bfs run (and resumes one: :mod:`.checkpoint`)."""
     if strategy not in ("bfs", "dfs"):
         raise ValueError(f"unknown strategy {strategy!r} (expected bfs or dfs)")
     ex = Exploration(model.name, strategy)
     s = Search(model, ex, limits or Limits(), list(visitors), progress, control or Control(),
                liveness, progress_every)
+    if checkpoint is not None:
+        s.checkpointer = checkpoint
+        checkpoint.start(s)
     (bfs if strategy == "bfs" else dfs).run(s)
     if ex.complete and liveness:
         for f in recoverable_findings(ex, list(model.properties())):
@@ -54,6 +60,8 @@ def simulate(model: Any, runs: int, depth: int, seed: int, limits: Limits | None
 
 __all__ = [
     "STRATEGIES",
+    "CheckpointError",
+    "Checkpointer",
     "Control",
     "Exploration",
     "Finding",

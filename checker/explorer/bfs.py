@@ -7,21 +7,28 @@ from .search import Search
 
 
 def run(search: Search) -> None:
-    """Explore level by level until nothing new is reached or a bound stops the run."""
+    """Explore level by level until nothing new is reached or a bound stops the run. A run
+    that writes checkpoints saves its position between two states (:mod:`.checkpoint`)."""
     ex = search.ex
     max_depth = search.limits.max_depth
-    frontier = search.initial()
-    level = 0
-    while frontier and ex.complete:
+    level, current, frontier = search.start()
+    while True:
+        for i, (w, idx) in enumerate(current):
+            frontier.extend(search.expand(w, idx))
+            if search.should_stop(len(frontier)):
+                search.save(level, current[i + 1:], frontier, final=True)
+                search.finish()
+                return
+            if search.checkpoint_due:
+                search.save(level, current[i + 1:], frontier)
+        if not frontier:
+            break
         level += 1
         if max_depth is not None and level > max_depth:
             ex.stop(f"max depth {max_depth}", "depth")
+            search.save(level - 1, [], frontier, final=True)
             break
         current, frontier = frontier, []
-        for w, idx in current:
-            frontier.extend(search.expand(w, idx))
-            if search.should_stop(len(frontier)):
-                break
     search.finish()
 
 

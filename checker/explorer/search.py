@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .evaluate import Evaluator
 from .exploration import Exploration, Limits, current_rss_bytes, rss_bytes
 from .visitor import Control, Visitor
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpointer
 
 Progress = Callable[[str], None]
 
@@ -38,6 +41,7 @@ class Search:
         self.index: dict[int, int] = {}
         self.fingerprint: Callable[[Any], int] = getattr(model, "fingerprint", None) or hash
         self.action_ids: dict[Any, int] = {}
+        self.visitors = visitors
         self.step_visitors = [v for v in visitors if type(v).on_step is not Visitor.on_step]
         self.state_visitors = [v for v in visitors if type(v).on_state is not Visitor.on_state]
         # nothing looks at the steps themselves: the lean loop (and the model's successors)
@@ -47,6 +51,24 @@ class Search:
         self.t0 = time.monotonic()
         self.last_check = self.t0
         self.last_progress = self.t0
+        # checkpoints (.checkpoint): the writer, whether one is due, and whether the run
+        # stopped inside one state's actions (no consistent point to save)
+        self.checkpointer: Checkpointer | None = None
+        self.checkpoint_due = False
+        self.torn = False
+
+    def start(self) -> tuple[int, list[tuple[Any, int]], list[tuple[Any, int]]]:
+        """Where a breadth-first run starts: the initial states, or a checkpoint's position."""
+        ck = self.checkpointer
+        if ck is not None and ck.resume is not None:
+            return ck.restore(self)
+        return 0, [], self.initial()
+
+    def save(self, level: int, current: list[tuple[Any, int]], frontier: list[tuple[Any, int]],
+             final: bool = False) -> None:
+        """A checkpoint at this position, when the run writes them."""
+        if self.checkpointer is not None:
+            self.checkpointer.save(self, level, current, frontier, final)
 
     def initial(self) -> list[tuple[Any, int]]:
         """The initial states, recorded."""
@@ -93,6 +115,7 @@ class Search:
         for action in model.actions(w):
             taken += 1
             if taken & 1023 == 0 and self.should_stop(0):
+                self.torn = True
                 break  # a state with thousands of actions: keep the bounds and signals live
             st = model.step(w, action)
             if st is None:
@@ -167,6 +190,8 @@ class Search:
         if now - self.last_check < 0.5:
             return False
         self.last_check = now
+        if self.checkpointer is not None and now >= self.checkpointer.due:
+            self.checkpoint_due = True
         if lim.max_seconds is not None and now - self.t0 > lim.max_seconds:
             ex.stop(f"time limit {lim.max_seconds:g} s", "seconds")
             return True

@@ -23,6 +23,15 @@ class Visitor:
     def on_step(self, before: Any, action: Any, step: Any) -> None:
         """A step taken (whether or not it reached a new state)."""
 
+    def snapshot(self) -> Any:
+        """What a checkpoint keeps of this visitor (picklable plain data): its attributes,
+        unless it says otherwise."""
+        return dict(self.__dict__)
+
+    def restore(self, data: Any) -> None:
+        """Take back what :meth:`snapshot` returned (in a resumed run)."""
+        self.__dict__.update(data)
+
 
 class StepFunction(Visitor):
     """A visitor from a plain function of (state before, step)."""
