@@ -81,9 +81,10 @@ def checkpointer(args: argparse.Namespace, config: Config) -> Checkpointer | Non
         return None
     name = args.config or "ci"
     config_arg = name if name in preset_names() else str(Path(name).resolve())
-    return Checkpointer(args.checkpoint, args.checkpoint_every,
-                        run_identity(config, args.variant, config_arg),
-                        getattr(args, "resume", None))
+    cp = Checkpointer(args.checkpoint, args.checkpoint_every,
+                      run_identity(config, args.variant, config_arg), getattr(args, "resume", None))
+    cp.check_identity()
+    return cp
 
 
 __all__ = ["DEFAULT_EVERY", "add_checkpoint_flags", "checkpointer", "prepare", "seconds"]

@@ -126,6 +126,7 @@ class Checkpointer:
         self.write_seconds = 0.0
         self.bytes = 0
         self.resumed_states = 0
+        self.rebuilt = False  # whether a resume rebuilt the fingerprint table
 
     def start(self, s: Search) -> None:
         """Before the search: fix the run's identity and the first due time."""
@@ -200,18 +201,21 @@ class Checkpointer:
             s.progress(f"checkpoint written: {self.path} ({len(ex.parent):,} states, "
                        f"{len(blob) / 2**20:,.1f} MiB, {took:.2f} s)")
 
+    def check_identity(self) -> None:
+        """Refuse now, before any work, a checkpoint to resume whose caller's identity differs
+        (:meth:`restore` checks the explorer's own options too)."""
+        if self.resume is not None:
+            header, _ = read_header(self.resume)
+            _same(self.resume / FILE_NAME, {k: header["run"].get(k) for k in self.identity},
+                  json.loads(json.dumps(self.identity)))
+
     def restore(self, s: Search) -> Position:
         """Load the checkpoint in the resume directory into ``s``; where to go on from."""
         assert self.resume is not None
         t = time.monotonic()
         header, payload = read_header(self.resume)
         path = self.resume / FILE_NAME
-        ours = header["run"]
-        for key in sorted(set(ours) | set(self.run), key=_rank):
-            if ours.get(key) != self.run.get(key):
-                raise CheckpointError(
-                    f"{path}: a checkpoint of another run ({key}: {_short(ours.get(key))} "
-                    f"there, {_short(self.run.get(key))} in this run)")
+        _same(path, header["run"], self.run)
         roots = {"nova_resize", type(s.model).__module__.partition(".")[0]}
         try:
             data = _Unpickler(io.BytesIO(payload), roots).load()
@@ -228,10 +232,11 @@ class Checkpointer:
         s.t0 = t - float(header["seconds"])  # the run's time goes on, this restore included
         for name in SAVED:
             setattr(ex, name, fields[name])
-        if header.get("hash_probe") == hash_probe():
-            s.index = dict(zip(fps, range(len(fps)), strict=True))
-        else:
+        self.rebuilt = header.get("hash_probe") != hash_probe()
+        if self.rebuilt:
             s.index = _rebuild_index(s, path, current + frontier)
+        else:
+            s.index = dict(zip(fps, range(len(fps)), strict=True))
         s.action_ids = {a: i for i, a in enumerate(ex.actions)}
         for v, snap in zip(s.visitors, visitors, strict=True):
             v.restore(snap)
@@ -239,7 +244,8 @@ class Checkpointer:
         if s.progress is not None:
             s.progress(f"resumed from {path}: {len(ex.parent):,} states, "
                        f"{ex.transitions:,} transitions, depth {level}, "
-                       f"{header['seconds']:,.0f} s before, {time.monotonic() - t:.1f} s to load")
+                       f"{header['seconds']:,.0f} s before, {time.monotonic() - t:.1f} s to load"
+                       + (", fingerprints rebuilt" if self.rebuilt else ""))
         return level, current, frontier
 
 
@@ -294,6 +300,14 @@ _ORDER = ("config", "config_sha256", "variants", "variants_sha256", "model", "st
 def _rank(key: str) -> tuple[int, str]:
     """The order a mismatch is looked for in: what the user chose before what the code is."""
     return (_ORDER.index(key) if key in _ORDER else len(_ORDER), key)
+
+
+def _same(path: Path, there: dict[str, Any], here: dict[str, Any]) -> None:
+    for key in sorted(set(there) | set(here), key=_rank):
+        if there.get(key) != here.get(key):
+            raise CheckpointError(f"{path}: a checkpoint of another run ({key}: "
+                                  f"{_short(there.get(key))} there, {_short(here.get(key))} in "
+                                  f"this run)")
 
 
 def _short(v: Any) -> str:
