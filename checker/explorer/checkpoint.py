@@ -127,6 +127,7 @@ class Checkpointer:
         self.bytes = 0
         self.resumed_states = 0
         self.rebuilt = False  # whether a resume rebuilt the fingerprint table
+        self.load_seconds = 0.0
 
     def start(self, s: Search) -> None:
         """Before the search: fix the run's identity and the first due time."""
@@ -241,10 +242,11 @@ class Checkpointer:
         for v, snap in zip(s.visitors, visitors, strict=True):
             v.restore(snap)
         self.resumed_states = len(ex.parent)
+        self.load_seconds = time.monotonic() - t
         if s.progress is not None:
             s.progress(f"resumed from {path}: {len(ex.parent):,} states, "
                        f"{ex.transitions:,} transitions, depth {level}, "
-                       f"{header['seconds']:,.0f} s before, {time.monotonic() - t:.1f} s to load"
+                       f"{header['seconds']:,.0f} s before, {self.load_seconds:.1f} s to load"
                        + (", fingerprints rebuilt" if self.rebuilt else ""))
         return level, current, frontier
 
