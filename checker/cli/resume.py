@@ -69,9 +69,11 @@ def prepare(args: argparse.Namespace, strategy: str) -> None:
         if not args.variant and isinstance(run.get("variants"), list):
             args.variant = [str(v) for v in run["variants"]]
         args.checkpoint = args.checkpoint or resume
-    elif (Path(args.checkpoint) / FILE_NAME).exists():
-        raise UsageError(f"{Path(args.checkpoint) / FILE_NAME}: an earlier run's checkpoint is "
-                         f"there (resume it with --resume {args.checkpoint}, or remove it)")
+    target = Path(args.checkpoint)
+    if (target / FILE_NAME).exists() and not (resume and target.resolve() ==
+                                               Path(resume).resolve()):
+        raise UsageError(f"{target / FILE_NAME}: an earlier run's checkpoint is there (resume "
+                         f"it with --resume {target}, or remove it)")
     check_output_dir(args.checkpoint)
 
 
