@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         print(one_line(f"nova-resize: internal error: {e} (a bug; traceback in {path})"),
               file=sys.stderr)
         return INTERNAL
+    # the command itself, not a call in-process: it may re-execute itself (check --checkpoint)
+    args.standalone = argv is None
     old = signal.getsignal(signal.SIGTERM)
     try:
         signal.signal(signal.SIGTERM, _on_sigterm)

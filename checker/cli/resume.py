@@ -3,12 +3,28 @@ and continuing one after a kill, a crash or an interrupt (TLC's checkpoints and 
 
 The explorer writes and reads the checkpoints (:mod:`nova_resize.checker.explorer.checkpoint`);
 this module adds what the command line owns: the flags, the configuration and variants of a
-resumed run (from the checkpoint, unless given), and refusing what cannot be checkpointed.
+resumed run (from the checkpoint, unless given), refusing what cannot be checkpointed, and
+hashing alike in the run that writes a checkpoint and the one that resumes it.
+
+A state's fingerprint is Python's hash of it, which depends on the process: strings are hashed
+with a per-process salt (unless ``PYTHONHASHSEED`` fixes it) and, before Python 3.12, None
+with its address, which address-space layout randomisation moves. A resumed process that
+hashes differently rebuilds the fingerprint table by replaying every state (correct, and about
+a third of the time the stopped run had spent). To avoid that, the command re-executes itself
+once, keeping its process id, with the seed of the checkpoint (a fresh one for a new run) and,
+on Linux under Python 3.11, with the address space not randomised for that one process
+(``personality(ADDR_NO_RANDOMIZE)``, as ``setarch -R`` does), so that None sits where it sat in
+the run that wrote the checkpoint. Where that cannot be done (another system, a sandbox that
+forbids it, a call in-process) the resume rebuilds the table.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import os
+import random
+import sys
 from pathlib import Path
 
 from nova_resize.engine.config import Config
@@ -22,6 +38,11 @@ from ..explorer.checkpoint import FILE_NAME, Checkpointer, read_header
 
 DEFAULT_EVERY = 300.0
 """Seconds between two checkpoints unless --checkpoint-every says otherwise."""
+
+SEED = "PYTHONHASHSEED"
+REEXECUTED = "NOVA_RESIZE_STABLE_HASH"
+"""Set in the environment of a command that re-executed itself to hash alike (once only)."""
+ADDR_NO_RANDOMIZE = 0x0040000
 
 
 
@@ -61,8 +82,10 @@ def prepare(args: argparse.Namespace, strategy: str) -> None:
     if (getattr(args, "workers", None) or 1) > 1:
         raise UsageError(f"{flag}: not supported with --workers {args.workers} (run it with "
                          f"--workers 1)")
+    seed = None
     if resume:
         header, _ = read_header(resume)
+        seed = header.get("hash_seed") if isinstance(header.get("hash_seed"), str) else None
         run = header["run"]
         if args.config is None and isinstance(run.get("config"), str):
             args.config = run["config"]
@@ -75,6 +98,8 @@ def prepare(args: argparse.Namespace, strategy: str) -> None:
         raise UsageError(f"{target / FILE_NAME}: an earlier run's checkpoint is there (resume "
                          f"it with --resume {target}, or remove it)")
     check_output_dir(args.checkpoint)
+    if getattr(args, "standalone", False):
+        _hash_alike(seed)
 
 
 def checkpointer(args: argparse.Namespace, config: Config) -> Checkpointer | None:
@@ -89,4 +114,39 @@ def checkpointer(args: argparse.Namespace, config: Config) -> Checkpointer | Non
     return cp
 
 
-__all__ = ["DEFAULT_EVERY", "add_checkpoint_flags", "checkpointer", "prepare", "seconds"]
+def _hash_alike(seed: str | None) -> None:
+    """Re-execute this command, once, with the hash seed ``seed`` (the environment's, or a new
+    one, when None) and, where it matters and can be done, no address-space randomisation."""
+    if os.environ.get(REEXECUTED):
+        return
+    have = os.environ.get(SEED)
+    seed = seed or (have if have not in (None, "", "random") else None) or \
+        str(random.SystemRandom().randrange(1, 2**32))
+    fixed_none = sys.version_info >= (3, 12) or no_aslr()
+    if not fixed_none or (have == seed and sys.version_info >= (3, 12)):
+        return  # nothing to gain: None would hash differently anyway, or all is set already
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]],
+              {**os.environ, SEED: seed, REEXECUTED: "1"})
+
+
+def no_aslr() -> bool:
+    """Ask Linux not to randomise the address space of the programs this process executes;
+    whether it is so (False elsewhere, or where a sandbox forbids it)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        personality = ctypes.CDLL(None, use_errno=True).personality
+        current = int(personality(0xFFFFFFFF))
+        if current == -1:
+            return False
+        if not current & ADDR_NO_RANDOMIZE:
+            personality(current | ADDR_NO_RANDOMIZE)
+        return bool(int(personality(0xFFFFFFFF)) & ADDR_NO_RANDOMIZE)
+    except (OSError, AttributeError):
+        return False
+
+
+__all__ = ["DEFAULT_EVERY", "add_checkpoint_flags", "checkpointer", "no_aslr", "prepare",
+           "seconds"]

@@ -20,11 +20,13 @@ Fingerprints are Python's hash of a state (or the model's fingerprint built on i
 not the same in two processes: Python salts the hash of every string per process (unless
 ``PYTHONHASHSEED`` fixes it), and before Python 3.12 the hash of None is its address, which
 address-space randomisation moves. The header records a probe, this process's hash of a fixed
-value holding a string and None. A process with the same probe takes the stored fingerprint
-table as it is; any other rebuilds it: every state is regenerated from its parent and the
-action that first reached it (one step per state, in index order, keeping two levels of states
-at a time) and fingerprinted anew, and the saved states to expand are checked against the
-rebuilt table.
+value holding a string and None, and the seed the process ran with. A process with the same
+probe, whose fingerprints of the saved states to expand agree with the stored table, takes the
+table as it is (the command line re-executes itself to hash alike: see
+:mod:`nova_resize.checker.cli.resume`); any other rebuilds it: every state is regenerated from
+its parent and the action that first reached it (one step per state, in index order, keeping
+two levels of states at a time) and fingerprinted anew, and the saved states to expand are
+checked against the rebuilt table.
 
 The payload is a pickle read back by an unpickler that builds only plain data, arrays and the
 classes of the model's own packages: a checkpoint is data, not code to run.
@@ -35,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import pickle
 import time
 from array import array
@@ -179,6 +182,7 @@ class Checkpointer:
                                   f"visitor or model whose state is not plain data cannot be "
                                   f"checkpointed") from None
         header = {"format": FORMAT, "run": self.run, "hash_probe": hash_probe(),
+                  "hash_seed": os.environ.get("PYTHONHASHSEED"),
                   "states": len(ex.parent), "transitions": ex.transitions, "level": level,
                   "seconds": round(t - s.t0, 3), "final": final,
                   "stop_reason": ex.stop_reason, "payload_bytes": len(data),
@@ -233,11 +237,14 @@ class Checkpointer:
         s.t0 = t - float(header["seconds"])  # the run's time goes on, this restore included
         for name in SAVED:
             setattr(ex, name, fields[name])
-        self.rebuilt = header.get("hash_probe") != hash_probe()
-        if self.rebuilt:
-            s.index = _rebuild_index(s, path, current + frontier)
-        else:
-            s.index = dict(zip(fps, range(len(fps)), strict=True))
+        index: dict[int, int] | None = None
+        if header.get("hash_probe") == hash_probe():
+            index = dict(zip(fps, range(len(fps)), strict=True))
+            fingerprint = s.fingerprint
+            if any(index.get(fingerprint(w)) != idx for w, idx in current + frontier):
+                index = None  # hashes alike on the probe, not on the states: rebuild
+        self.rebuilt = index is None
+        s.index = index if index is not None else _rebuild_index(s, path, current + frontier)
         s.action_ids = {a: i for i, a in enumerate(ex.actions)}
         for v, snap in zip(s.visitors, visitors, strict=True):
             v.restore(snap)
@@ -247,7 +254,8 @@ class Checkpointer:
             s.progress(f"resumed from {path}: {len(ex.parent):,} states, "
                        f"{ex.transitions:,} transitions, depth {level}, "
                        f"{header['seconds']:,.0f} s before, {self.load_seconds:.1f} s to load"
-                       + (", fingerprints rebuilt" if self.rebuilt else ""))
+                       + (", fingerprints rebuilt" if self.rebuilt else
+                          ", fingerprint table as saved"))
         return level, current, frontier
 
 
