@@ -4,22 +4,26 @@
 
 Per configuration, each in a fresh process: the run without checkpoints and the same run
 writing one every S seconds (alternated, --repeat times), then a run stopped at half its states
-(its final checkpoint) and resumed in another process. Prints wall and CPU seconds of both runs
-and their ratio, how many checkpoints were written and how long they took, the size of the
-last one and its bytes per state, and what a resume costs: loading the checkpoint and
-rebuilding the fingerprint table (another process hashes differently), against the time the
-stopped run had spent. Other work on the machine makes wall times noisy: compare the ratios
-of one invocation, and the CPU seconds.
+(its final checkpoint) and resumed in another process, once hashing differently and once
+hashing alike (as the command arranges: the same PYTHONHASHSEED, no address-space
+randomisation). Prints wall and CPU seconds of both runs and their ratio, how many checkpoints
+were written and how long they took, the size of the last one and its bytes per state, and what
+a resume costs: loading the checkpoint (and rebuilding the fingerprint table when the process
+hashes differently), against the time the stopped run had spent. Other work on the machine
+makes wall times noisy: compare the ratios of one invocation, and the CPU seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from nova_resize.checker.cli.resume import no_aslr
 
 CHILD = r"""
 import json, resource, sys, time
@@ -55,10 +59,10 @@ print(json.dumps({"states": ex.distinct_states, "transitions": ex.transitions,
 
 
 def child(name: str, every: float = 0.0, directory: str = "", resume: bool = False,
-          max_states: int = 0) -> dict:
+          max_states: int = 0, env: dict[str, str] | None = None) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, name, str(every), directory,
                           "1" if resume else "0", str(max_states)],
-                         capture_output=True, text=True, check=False)
+                         capture_output=True, text=True, check=False, env=env)
     if out.returncode != 0:
         raise SystemExit(f"{name}: failed: {out.stderr.strip().splitlines()[-3:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -91,20 +95,28 @@ def main() -> int:
               f"{c['write_s'] / c['wall'] * 100:.1f}% of the run); the last "
               f"{c['size'] / 2**20:.1f} MiB for {c['ck_states']:,} states "
               f"({c['size'] / max(c['ck_states'], 1):.0f} B/state)")
-        with tempfile.TemporaryDirectory() as d:
-            half = child(name, 3600, d, max_states=p["states"] // 2)
-            size = (Path(d) / "checkpoint").stat().st_size
-            rest = child(name, 3600, d, resume=True)
-        assert (rest["states"], rest["transitions"], rest["findings"]) == \
-            (p["states"], p["transitions"], p["findings"]) and rest["complete"]
-        print(f"  stopped at {half['ck_states']:,} states after {half['seconds']:.1f} s "
-              f"(final checkpoint {size / 2**20:.1f} MiB, "
-              f"{size / max(half['ck_states'], 1):.0f} B/state); resumed in a fresh process: "
-              f"{rest['load_s']:.1f} s to load "
-              f"({'fingerprints rebuilt' if rest['rebuilt'] else 'table as saved'}: "
-              f"{rest['load_s'] / half['seconds'] * 100:.0f}% of the time the stopped run "
-              f"had spent), {rest['wall']:.1f} s wall to finish; the whole run "
-              f"{rest['seconds']:.1f} s against {p['seconds']:.1f} s unstopped")
+        # a run stopped at half its states, resumed in a fresh process: as a process hashing
+        # differently (the table is rebuilt), then as the command does it, with the seed fixed
+        # and no address-space randomisation in both (the table is taken as saved)
+        alike = {**os.environ, "PYTHONHASHSEED": "12345"}
+        for label, env in (("another process", None), ("hashing alike", alike)):
+            if env is not None and not (sys.version_info >= (3, 12) or no_aslr()):
+                print(f"  resumed {label}: cannot be done here")
+                continue
+            with tempfile.TemporaryDirectory() as d:
+                half = child(name, 3600, d, max_states=p["states"] // 2, env=env)
+                size = (Path(d) / "checkpoint").stat().st_size
+                rest = child(name, 3600, d, resume=True, env=env)
+            assert (rest["states"], rest["transitions"], rest["findings"]) == \
+                (p["states"], p["transitions"], p["findings"]) and rest["complete"]
+            print(f"  stopped at {half['ck_states']:,} states after {half['seconds']:.1f} s "
+                  f"(final checkpoint {size / 2**20:.1f} MiB, "
+                  f"{size / max(half['ck_states'], 1):.0f} B/state), resumed {label}: "
+                  f"{rest['load_s']:.1f} s to load "
+                  f"({'fingerprints rebuilt' if rest['rebuilt'] else 'table as saved'}: "
+                  f"{rest['load_s'] / half['seconds'] * 100:.0f}% of the time the stopped run "
+                  f"had spent), {rest['wall']:.1f} s wall to finish; the whole run "
+                  f"{rest['seconds']:.1f} s against {p['seconds']:.1f} s unstopped")
     return 0
 
 
