@@ -68,17 +68,25 @@ def _parts(w: World) -> dict[str, Any]:
         out[f"reservation {r.id}"] = r
     out["quota"] = w.quota
     out["messages"] = tuple(sorted(f"{m.kind} {m.method} to {m.target}" for m in w.messages))
-    out["handlers"] = tuple(sorted(f"{f.method}@{f.handler}:{f.label}" for f in w.frames))
+    for f in w.frames:
+        out[f"handler {f.id} ({f.method})"] = f
     out["requests"] = w.requests
     out["deleted flavors"] = w.deleted_flavors
     return out
 
 
 def _field_diff(a: Any, b: Any) -> str:
+    """``a``'s fields that differ from ``b``'s (nested records by their own fields)."""
     fields = getattr(a, "_fields", None)
     if fields is None or type(a) is not type(b):
-        return f"{a} / {b}"
-    return ", ".join(f"{f} {getattr(a, f)!r}" for f in fields if getattr(a, f) != getattr(b, f))
+        return repr(a)
+    parts = []
+    for f in fields:
+        x, y = getattr(a, f), getattr(b, f)
+        if x != y:
+            nested = hasattr(x, "_fields") and type(x) is type(y)
+            parts.append(f"{f} ({_field_diff(x, y)})" if nested else f"{f} {x!r}")
+    return ", ".join(parts)
 
 
 def differences(lib: Any, mut: Any) -> tuple[list[str], list[str]]:

@@ -30,12 +30,12 @@ def guest_matches_state(ctx: Context, w: World) -> list[Violation]:
         if i.vm_state not in (ACTIVE, STOPPED, RESIZED):
             continue
         mig = ctx.latest_migration(w, i.name)
-        for h in w.hosts:
-            if h.name != i.host and i.name in h.running and h.status == "up":
-                where = role(h.name, i, mig)
+        for o in w.hosts:
+            if o.name != i.host and i.name in o.running and o.status == "up":
+                where = role(o.name, i, mig)
                 out.append((f"{i.vm_state}, guest also running on the {where}",
                             f"{i.name} is {i.vm_state} on {i.host} and its guest also runs on "
-                            f"{h.name} ({where})", i.name))
+                            f"{o.name} ({where})", i.name))
         h = hosts.get(i.host or "")
         if h is None or h.status != "up":
             continue
