@@ -1,7 +1,8 @@
 """Visitors: observers a strategy calls on every step and every new state, given as an argument
 to the run (Stateright's ``.visitor()``), never assigned into the explorer afterwards.
 
-A visitor only observes; it never changes what is explored. Coverage of the spec's rows, the
+A visitor only observes; it never changes what is explored. Under a parallel search every worker
+runs a copy of it, and the copies are merged into it at the end (:meth:`Visitor.merge`). Coverage of the spec's rows, the
 projection graph of the diagrams and the candidate lemmas of the induction proofs are visitors.
 """
 
@@ -22,6 +23,11 @@ class Visitor:
 
     def on_step(self, before: Any, action: Any, step: Any) -> None:
         """A step taken (whether or not it reached a new state)."""
+
+    def merge(self, other: Visitor) -> None:
+        """Add what ``other`` (a copy of this visitor that a parallel worker ran) saw. A
+        visitor without it can only run with one worker."""
+        raise NotImplementedError(f"{type(self).__name__} cannot merge a worker's copy")
 
 
 class StepFunction(Visitor):

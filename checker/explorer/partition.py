@@ -1,0 +1,260 @@
+"""One worker's share of a parallel breadth-first search (:mod:`.parallel`): the states whose
+fingerprint is ``me`` modulo ``n``, their part of the fingerprint table, and the frontier of
+them still to expand.
+
+Every state reached first at a level is identified by its *key* (the global index of the state
+it was reached from, the position of the action among that state's actions): the sequential
+search numbers the states of a level in exactly that order, so the coordinator, sorting the
+keys of a level, gives every state the index the sequential search gives it. A worker keeps,
+for each fingerprint new at the level, the state of the smallest key (the representative the
+sequential search explores), and evaluates properties in the same order of keys, so the first
+witness of each finding is the sequential search's. Whole states cross between workers only as
+pickled batches, one per owner and chunk.
+"""
+
+from __future__ import annotations
+
+import pickle
+import resource
+from array import array
+from typing import Any
+
+from .evaluate import Evaluator
+from .exploration import Exploration, Finding, current_rss_bytes
+from .model import Violation
+from .visitor import Visitor
+
+Key = tuple[int, int, int]  # (state index, action position, 0 for a step / 1 for a new state)
+
+
+class OrderedEvaluator(Evaluator):
+    """An evaluator whose first witness of a finding is the one of the smallest ``order`` (set
+    before each evaluation), not the first evaluated: a worker evaluates out of the sequential
+    search's order."""
+
+    def __init__(self, model: Any, ex: Exploration, props: list[Any], liveness: bool) -> None:
+        super().__init__(model, ex, props, liveness)
+        self.order: Key = (-1, -1, -1)
+        self.first: dict[tuple[str, str, str], Key] = {}
+
+    def record(self, prop: str, kind: str, violations: list[Violation], state: int,
+               action: int | None, depth: int, at: Any = None) -> None:
+        findings = self.ex.findings
+        locate = self.locate
+        order = self.order
+        for v in violations:
+            key, msg = v[0], v[1]
+            subject = v[2] if len(v) > 2 else None
+            where = locate(at, subject) if locate is not None else ""
+            k = (prop, key, where)
+            f = findings.get(k)
+            if f is None:
+                findings[k] = Finding(prop, key, msg, state, action, depth, kind, 1, where,
+                                      subject)
+                self.first[k] = order
+                continue
+            f.count += 1
+            if order < self.first[k]:
+                self.first[k] = order
+                f.message, f.state, f.action, f.depth, f.kind, f.subject = (
+                    msg, state, action, depth, kind, subject)
+
+
+class Partition:
+    """Worker ``me`` of ``n``: see the module docstring. The coordinator calls the public
+    methods in the order seed/expand/receive/pending/number, ..., final."""
+
+    def __init__(self, model: Any, me: int, n: int, liveness: bool,
+                 visitors: list[Visitor]) -> None:
+        self.model = model
+        self.me = me
+        self.n = n
+        self.liveness = liveness
+        self.fingerprint = getattr(model, "fingerprint", None) or hash
+        self.ex = Exploration(model.name, "bfs")
+        self.ev = OrderedEvaluator(model, self.ex, list(model.properties()), liveness)
+        self.visitors = visitors
+        self.step_visitors = [v for v in visitors if type(v).on_step is not Visitor.on_step]
+        self.state_visitors = [v for v in visitors if type(v).on_state is not Visitor.on_state]
+        self.lean = not (self.ev.trans or self.step_visitors or liveness)
+        self.successors = getattr(model, "successors", None)
+        self.seen: dict[int, int] = {}  # fingerprint -> global index
+        self.gids = array("q")  # local index -> global index
+        self.pending: dict[int, tuple[int, int, Any, Any]] = {}  # fp -> parent, pos, action, state
+        self.frontier: list[tuple[int, int, Any]] = []  # (local index, global index, state)
+        self.cursor = 0
+        self.depth = 0
+        self.own_src = array("q")
+        self.own_fp = array("q")
+        self.inbox: Any = None  # this worker's own batch of a chunk (never pickled)
+        self.action_ids: dict[Any, int] = {}
+
+    def probe(self) -> list[int]:
+        """The fingerprints of the initial states: every worker must compute the same ones
+        (Python salts its str hash per process; see :mod:`.pool`)."""
+        return [self.fingerprint(s) for s in self.model.init_states()]
+
+    def seed(self) -> tuple[dict[str, int], list[bytes | None]]:
+        """Route the initial states (keys (-1, i)) to their owners, as ``expand`` does."""
+        boxes: list[dict[int, tuple[int, int, Any, Any]]] = [{} for _ in range(self.n)]
+        for i, s in enumerate(self.model.init_states()):
+            h = self.fingerprint(s)
+            boxes[h % self.n].setdefault(h, (-1, i, None, s))
+        return self._send(boxes, [(array("q"), array("q")) for _ in range(self.n)])
+
+    def expand(self, limit: int) -> tuple[dict[str, int], list[bytes | None]]:
+        """Expand up to ``limit`` more states of the frontier; returns the worker's counters
+        and, per owner, the batch of successors (with own-step edges) it owns."""
+        n = self.n
+        boxes: list[dict[int, tuple[int, int, Any, Any]]] = [{} for _ in range(n)]
+        edges = [(array("q"), array("q")) for _ in range(n)]
+        end = min(len(self.frontier), self.cursor + limit)
+        chunk = self.frontier[self.cursor:end]
+        self.cursor = end
+        for li, g, w in chunk:
+            if self.lean:
+                self._expand_lean(w, g, boxes)
+            else:
+                self._expand(w, li, g, boxes, edges)
+        if end == len(self.frontier):
+            self.frontier = []
+            self.cursor = 0
+        return self._send(boxes, edges)
+
+    def _expand(self, w: Any, li: int, g: int, boxes: list[dict[int, Any]],
+                edges: list[tuple[array[int], array[int]]]) -> None:
+        model = self.model
+        ev = self.ev
+        ex = self.ex
+        fingerprint = self.fingerprint
+        liveness = self.liveness
+        n = self.n
+        own = False
+        d = self.depth
+        for pos, action in enumerate(model.actions(w)):
+            st = model.step(w, action)
+            if st is None:
+                continue
+            ex.transitions += 1
+            aid = self.action_ids.get(action)
+            if aid is None:
+                aid = self.action_ids[action] = len(ex.actions)
+                ex.actions.append(action)
+            ev.order = (g, pos, 0)
+            ev.on_step(w, st, g, aid, d)
+            for v in self.step_visitors:
+                v.on_step(w, action, st)
+            nw = st.state
+            h = fingerprint(nw)
+            o = h % n
+            if liveness and model.is_own(w, action):
+                own = True
+                edges[o][0].append(g)
+                edges[o][1].append(h)
+            if o == self.me and h in self.seen:
+                continue
+            boxes[o].setdefault(h, (g, pos, action, nw))
+        if liveness:
+            ev.on_expanded(w, li, own)
+
+    def _expand_lean(self, w: Any, g: int, boxes: list[dict[int, Any]]) -> None:
+        if self.successors is not None:
+            pairs = self.successors(w)
+        else:
+            pairs = []
+            for a in self.model.actions(w):
+                st = self.model.step(w, a)
+                if st is not None:
+                    pairs.append((a, st.state))
+        self.ex.transitions += len(pairs)
+        n = self.n
+        for pos, (action, nw) in enumerate(pairs):
+            h = self.fingerprint(nw)
+            o = h % n
+            if o == self.me and h in self.seen:
+                continue
+            boxes[o].setdefault(h, (g, pos, action, nw))
+
+    def _send(self, boxes: list[dict[int, Any]], edges: list[tuple[array[int], array[int]]]
+              ) -> tuple[dict[str, int], list[bytes | None]]:
+        out: list[bytes | None] = []
+        for o in range(self.n):
+            batch = (list(boxes[o].items()), edges[o])
+            if o == self.me:
+                self.inbox = batch
+                out.append(None)
+            else:
+                out.append(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+        return self.counters(), out
+
+    def receive(self, batches: list[bytes | None]) -> dict[str, int]:
+        """Take the batches the workers routed here: keep, per fingerprint new at this level,
+        the state of the smallest key."""
+        seen = self.seen
+        pending = self.pending
+        for b in batches:
+            if b is None:
+                batch, self.inbox = self.inbox, None
+            else:
+                batch = pickle.loads(b)
+            items, (src, fps) = batch
+            for h, cand in items:
+                if h in seen:
+                    continue
+                cur = pending.get(h)
+                if cur is None or (cand[0], cand[1]) < (cur[0], cur[1]):
+                    pending[h] = cand
+            self.own_src.extend(src)
+            self.own_fp.extend(fps)
+        return self.counters()
+
+    def keys(self) -> tuple[array[int], array[int], list[Any]]:
+        """The keys of the states new at this level, sorted, with the actions that reached
+        them (the coordinator numbers them)."""
+        items = sorted(self.pending.items(), key=lambda kv: (kv[1][0], kv[1][1]))
+        self.pending = dict(items)
+        return (array("q", [c[0] for _, c in items]), array("q", [c[1] for _, c in items]),
+                [c[2] for _, c in items])
+
+    def number(self, gids: array[int], depth: int) -> dict[str, int]:
+        """The global indices of the new states (in the order of ``keys``; -1: dropped by a
+        bound): record them and evaluate the state checks on them, in key order."""
+        ev = self.ev
+        nxt: list[tuple[int, int, Any]] = []
+        for (h, (p, pos, _, s)), g in zip(self.pending.items(), gids, strict=True):
+            if g < 0:
+                continue
+            self.seen[h] = g
+            li = len(self.gids)
+            self.gids.append(g)
+            ev.order = (p, pos, 1)
+            ev.on_state(s, g, depth)
+            for v in self.state_visitors:
+                v.on_state(s, g, depth)
+            nxt.append((li, g, s))
+        self.pending = {}
+        self.depth = depth
+        self.frontier, self.cursor = nxt, 0
+        return self.counters()
+
+    def counters(self) -> dict[str, int]:
+        return {"pending": len(self.pending), "frontier": len(self.frontier) - self.cursor,
+                "transitions": self.ex.transitions, "rss": current_rss_bytes()}
+
+    def final(self) -> dict[str, Any]:
+        """Everything the coordinator merges: findings with their order and actions,
+        counters, liveness data by global index, own-step edges, the visitors."""
+        ex = self.ex
+        findings = []
+        for k, f in ex.findings.items():
+            act = ex.actions[f.action] if f.action is not None else None
+            findings.append((self.ev.first[k], f, act))
+        dst = array("q", [self.seen.get(h, -1) for h in self.own_fp])
+        live = {name: (d.good, d.key, d.keys) for name, d in ex.liveness.items()}
+        return {"findings": findings, "evaluations": dict(ex.evaluations),
+                "transitions": ex.transitions, "gids": self.gids, "liveness": live,
+                "own_src": self.own_src, "own_dst": dst, "visitors": self.visitors,
+                "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+
+
+__all__ = ["Key", "OrderedEvaluator", "Partition"]

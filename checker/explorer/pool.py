@@ -1,0 +1,222 @@
+"""Where the workers of a parallel search run: processes on this machine
+(:class:`ProcessPool`) or actors on a Ray cluster (:class:`RayPool`). Both offer the same three
+calls to the coordinator (:mod:`.parallel`): ``call`` a method of every worker's
+:class:`~.partition.Partition`, ``exchange`` (some workers produce one batch per owner, every
+owner receives its batches) and ``close``.
+
+Fingerprints must agree between workers. A state's fingerprint is Python's hash (or the
+model's, built on it), and Python salts the hash of a str per process (PYTHONHASHSEED). Local
+workers are forked from the coordinator, so they inherit its salt; Ray starts its actors
+itself, so they are started with PYTHONHASHSEED fixed (:data:`HASH_SEED`). The coordinator never
+computes a fingerprint, and before a search starts every worker fingerprints the initial states
+and the coordinator compares them (:class:`FingerprintMismatch` if they differ).
+
+No worker outlives the coordinator: local workers ignore SIGINT and SIGTERM (the coordinator
+stops the run and then them), die with their parent (Linux's parent-death signal, and an end of
+file on their pipe) and are killed on an exception; Ray actors are killed, and a local cluster
+the pool started is shut down.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import traceback
+from typing import Any
+
+from .partition import Partition
+from .visitor import Visitor
+
+HASH_SEED = "20151015"
+"""PYTHONHASHSEED of the Ray actors (any fixed value: the actors must agree with each other)."""
+
+
+class WorkerError(RuntimeError):
+    """A worker failed (its traceback is in the message) or disappeared: a bug of ours."""
+
+
+class FingerprintMismatch(WorkerError):
+    """Workers computed different fingerprints for the same state."""
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when its parent dies (nothing elsewhere)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the request
+        os._exit(1)
+
+
+def _serve(conn: Any, parent: int, model: Any, me: int, n: int, liveness: bool,
+           visitors: list[Visitor]) -> None:
+    """A local worker's loop: (method, args) in, ("ok", result) or ("error", traceback)
+    out, until "quit" or the coordinator's end of the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with_parent(parent)
+    part = Partition(model, me, n, liveness, visitors)
+    while True:
+        try:
+            method, args = conn.recv()
+        except (EOFError, OSError):
+            return
+        if method == "quit":
+            return
+        try:
+            conn.send(("ok", getattr(part, method)(*args)))
+        except (BrokenPipeError, ConnectionResetError):
+            return
+        except BaseException:  # noqa: BLE001 -- reported to the coordinator, which raises it
+            try:
+                conn.send(("error", traceback.format_exc()))
+            except OSError:
+                return
+
+
+class ProcessPool:
+    """``n`` forked worker processes, one pipe each; the coordinator routes the batches."""
+
+    def __init__(self, model: Any, n: int, liveness: bool, visitors: list[Visitor]) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.n = n
+        self.conns: list[Any] = []
+        self.procs: list[Any] = []
+        try:
+            for i in range(n):
+                mine, theirs = ctx.Pipe()
+                p = ctx.Process(target=_serve, name=f"nova-resize-worker-{i}", daemon=True,
+                                args=(theirs, os.getpid(), model, i, n, liveness, visitors))
+                p.start()
+                theirs.close()
+                self.conns.append(mine)
+                self.procs.append(p)
+        except BaseException:
+            self.close(graceful=False)
+            raise
+
+    def _result(self, i: int) -> Any:
+        try:
+            status, value = self.conns[i].recv()
+        except (EOFError, OSError):
+            self.procs[i].join(1)
+            raise WorkerError(f"worker {i} ended unexpectedly (exit code "
+                              f"{self.procs[i].exitcode})") from None
+        if status == "error":
+            raise WorkerError(f"worker {i} failed:\n{value}")
+        return value
+
+    def call(self, method: str, args: list[tuple[Any, ...]] | None = None) -> list[Any]:
+        """``method`` on every worker (with its own arguments), and the results."""
+        for i, c in enumerate(self.conns):
+            c.send((method, args[i] if args is not None else ()))
+        return [self._result(i) for i in range(self.n)]
+
+    def exchange(self, method: str, args: tuple[Any, ...], senders: list[int]
+                 ) -> tuple[list[dict[str, int]], list[dict[str, int]]]:
+        """``method`` on the senders, each returning (counters, one batch per owner); every
+        owner then receives its batches. The counters of senders and of owners."""
+        for i in senders:
+            self.conns[i].send((method, args))
+        outs = [self._result(i) for i in senders]
+        for o, c in enumerate(self.conns):
+            c.send(("receive", ([out[1][o] for out in outs],)))
+        return [out[0] for out in outs], [self._result(o) for o in range(self.n)]
+
+    def close(self, graceful: bool = True) -> None:
+        """End every worker: asked to quit, then killed if still alive (at once when not
+        ``graceful``: a worker may be busy or blocked)."""
+        if graceful:
+            for c in self.conns:
+                try:
+                    c.send(("quit", ()))
+                except OSError:
+                    pass
+        for p in self.procs:
+            if graceful:
+                p.join(5)
+            if p.is_alive():
+                p.kill()
+            p.join()
+        for c in self.conns:
+            c.close()
+        self.procs = []
+        self.conns = []
+
+
+class _RayWorker:
+    """A Ray actor holding one partition."""
+
+    def __init__(self, model: Any, me: int, n: int, liveness: bool,
+                 visitors: list[Visitor]) -> None:
+        self.part = Partition(model, me, n, liveness, visitors)
+
+    def call(self, method: str, *args: Any) -> Any:
+        return getattr(self.part, method)(*args)
+
+    def send(self, method: str, *args: Any) -> tuple[Any, ...]:
+        counters, boxes = getattr(self.part, method)(*args)
+        return (counters, *boxes)
+
+    def receive(self, *batches: Any) -> dict[str, int]:
+        return self.part.receive(list(batches))
+
+
+class RayPool:
+    """Actors on a Ray cluster (``address``: a cluster's address, ``auto``, or ``local`` for a
+    cluster of this machine started and stopped by the pool). Batches go from actor to actor
+    through Ray's object store, never through the coordinator."""
+
+    def __init__(self, address: str, model: Any, n: int | None, liveness: bool,
+                 visitors: list[Visitor]) -> None:
+        import ray
+
+        self.ray = ray
+        self.started = False
+        if not ray.is_initialized():
+            ray.init(address=None if address == "local" else address,
+                     include_dashboard=False, log_to_driver=False, logging_level="warning")
+            self.started = True
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        self.n = n or cpus
+        actor = ray.remote(num_cpus=1)(_RayWorker)
+        env = {"env_vars": {"PYTHONHASHSEED": HASH_SEED}}
+        self.actors = [actor.options(runtime_env=env).remote(model, i, self.n, liveness,
+                                                             visitors)
+                       for i in range(self.n)]
+
+    def _get(self, refs: list[Any]) -> list[Any]:
+        try:
+            return list(self.ray.get(refs))
+        except self.ray.exceptions.RayError as e:
+            raise WorkerError(f"a Ray worker failed:\n{e}") from None
+
+    def call(self, method: str, args: list[tuple[Any, ...]] | None = None) -> list[Any]:
+        return self._get([a.call.remote(method, *(args[i] if args is not None else ()))
+                          for i, a in enumerate(self.actors)])
+
+    def exchange(self, method: str, args: tuple[Any, ...], senders: list[int]
+                 ) -> tuple[list[dict[str, int]], list[dict[str, int]]]:
+        refs = [self.actors[i].send.options(num_returns=self.n + 1).remote(method, *args)
+                for i in senders]
+        got = [a.receive.remote(*[r[1 + o] for r in refs]) for o, a in enumerate(self.actors)]
+        return self._get([r[0] for r in refs]), self._get(got)
+
+    def close(self, graceful: bool = True) -> None:
+        for a in self.actors:
+            try:
+                self.ray.kill(a)
+            except Exception:  # noqa: BLE001 -- already gone
+                pass
+        self.actors = []
+        if self.started:
+            self.ray.shutdown()
+            self.started = False
+
+
+__all__ = ["HASH_SEED", "FingerprintMismatch", "ProcessPool", "RayPool", "WorkerError"]
