@@ -37,6 +37,7 @@ from .common import (
     write_output,
 )
 from .exits import FINDINGS, INCOMPLETE, OK
+from .workers import add_worker_flags, workers_of
 
 
 def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
@@ -62,6 +63,7 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
         collector = ProjectionCollector()
         visitors.append(collector)
     bounds = bounds_of(args, config)
+    workers, ray = workers_of(args, strategy) if strategy != "simulate" else (1, None)
     if strategy != "simulate" and not args.quiet:
         warning = size_warning(config)
         if warning:
@@ -78,7 +80,7 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
                 for f in liberty["findings"]}
         res = check(config, args.variant, known, strategy=strategy, limits=bounds.limits,
                     progress=progress, visitors=visitors, control=control,
-                    reference=reference, **kwargs)
+                    reference=reference, workers=workers, ray=ray, **kwargs)
     end_progress(progress)
     rep = res.report
     if liberty is not None:
@@ -245,6 +247,7 @@ def register(sub: Any, epilog: str) -> None:
     _common(c)
     c.add_argument("--strategy", choices=("bfs", "dfs"), default="bfs")
     c.add_argument("--max-depth", type=positive, metavar="N")
+    add_worker_flags(c)
     c.add_argument("--diagrams", metavar="DIR",
                    help="draw the reached projection graph and each new finding's trace here")
     c.set_defaults(func=cmd_check)
