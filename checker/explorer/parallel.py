@@ -74,8 +74,9 @@ class _Coordinator:
         probes = pool.call("probe")
         if any(p != probes[0] for p in probes):
             raise FingerprintMismatch(
-                "the workers computed different fingerprints for the initial states (a str "
-                "hash salted per process: start every worker with the same PYTHONHASHSEED)")
+                "the workers computed different fingerprints for the initial states: the "
+                "model's fingerprint depends on the process (Python's hash of a str or of "
+                "None does)")
         pool.exchange("seed", (), [0])
         remaining = self.number(0)
         level = 0

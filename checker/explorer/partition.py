@@ -22,6 +22,7 @@ from typing import Any
 from .evaluate import Evaluator
 from .exploration import Exploration, Finding, current_rss_bytes
 from .model import Violation
+from .stable import stable_hash
 from .visitor import Visitor
 
 Key = tuple[int, int, int]  # (state index, action position, 0 for a step / 1 for a new state)
@@ -60,17 +61,29 @@ class OrderedEvaluator(Evaluator):
                     msg, state, action, depth, kind, subject)
 
 
+def fingerprint_of(model: Any, stable: bool) -> Any:
+    """The model's fingerprint function; ``stable``: one equal in every process (the
+    model's ``stable_fingerprint``, else :func:`~.stable.stable_hash` of the state)."""
+    if not stable:
+        return getattr(model, "fingerprint", None) or hash
+    fp = getattr(model, "stable_fingerprint", None)
+    if fp is None and getattr(model, "fingerprint", None) is not None:
+        raise ValueError(f"model {model.name}: its fingerprint is not known to be equal in "
+                         "every process (give it a stable_fingerprint)")
+    return fp or stable_hash
+
+
 class Partition:
     """Worker ``me`` of ``n``: see the module docstring. The coordinator calls the public
     methods in the order seed/expand/receive/pending/number, ..., final."""
 
     def __init__(self, model: Any, me: int, n: int, liveness: bool,
-                 visitors: list[Visitor]) -> None:
+                 visitors: list[Visitor], stable: bool = False) -> None:
         self.model = model
         self.me = me
         self.n = n
         self.liveness = liveness
-        self.fingerprint = getattr(model, "fingerprint", None) or hash
+        self.fingerprint = fingerprint_of(model, stable)
         self.ex = Exploration(model.name, "bfs")
         self.ev = OrderedEvaluator(model, self.ex, list(model.properties()), liveness)
         self.visitors = visitors
@@ -257,4 +270,4 @@ class Partition:
                 "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
 
 
-__all__ = ["Key", "OrderedEvaluator", "Partition"]
+__all__ = ["Key", "OrderedEvaluator", "Partition", "fingerprint_of"]

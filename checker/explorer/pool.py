@@ -5,11 +5,13 @@ calls to the coordinator (:mod:`.parallel`): ``call`` a method of every worker's
 owner receives its batches) and ``close``.
 
 Fingerprints must agree between workers. A state's fingerprint is Python's hash (or the
-model's, built on it), and Python salts the hash of a str per process (PYTHONHASHSEED). Local
-workers are forked from the coordinator, so they inherit its salt; Ray starts its actors
-itself, so they are started with PYTHONHASHSEED fixed (:data:`HASH_SEED`). The coordinator never
-computes a fingerprint, and before a search starts every worker fingerprints the initial states
-and the coordinator compares them (:class:`FingerprintMismatch` if they differ).
+model's, built on it), which is not the same in two processes that were started separately:
+the hash of a str is salted per process (PYTHONHASHSEED), and on Python 3.11 the hash of None is
+its address. Local workers are forked from the coordinator, so they share its hashes; Ray starts
+its actors itself, so they fingerprint with :func:`~.stable.stable_hash` (the model's
+``stable_fingerprint``). The coordinator never computes a fingerprint, and before a search
+starts every worker fingerprints the initial states and the coordinator compares them
+(:class:`FingerprintMismatch` if they differ).
 
 No worker outlives the coordinator: local workers ignore SIGINT and SIGTERM (the coordinator
 stops the run and then them), die with their parent (Linux's parent-death signal, and an end of
@@ -27,10 +29,6 @@ from typing import Any
 
 from .partition import Partition
 from .visitor import Visitor
-
-HASH_SEED = "20151015"
-"""PYTHONHASHSEED of the Ray actors (any fixed value: the actors must agree with each other)."""
-
 
 class WorkerError(RuntimeError):
     """A worker failed (its traceback is in the message) or disappeared: a bug of ours."""
@@ -153,8 +151,8 @@ class _RayWorker:
     """A Ray actor holding one partition."""
 
     def __init__(self, model: Any, me: int, n: int, liveness: bool,
-                 visitors: list[Visitor]) -> None:
-        self.part = Partition(model, me, n, liveness, visitors)
+                 visitors: list[Visitor], stable: bool) -> None:
+        self.part = Partition(model, me, n, liveness, visitors, stable)
 
     def call(self, method: str, *args: Any) -> Any:
         return getattr(self.part, method)(*args)
@@ -185,9 +183,7 @@ class RayPool:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.n = n or cpus
         actor = ray.remote(num_cpus=1)(_RayWorker)
-        env = {"env_vars": {"PYTHONHASHSEED": HASH_SEED}}
-        self.actors = [actor.options(runtime_env=env).remote(model, i, self.n, liveness,
-                                                             visitors)
+        self.actors = [actor.remote(model, i, self.n, liveness, visitors, True)
                        for i in range(self.n)]
 
     def _get(self, refs: list[Any]) -> list[Any]:
@@ -219,4 +215,4 @@ class RayPool:
             self.started = False
 
 
-__all__ = ["HASH_SEED", "FingerprintMismatch", "ProcessPool", "RayPool", "WorkerError"]
+__all__ = ["FingerprintMismatch", "ProcessPool", "RayPool", "WorkerError"]
