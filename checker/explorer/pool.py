@@ -21,6 +21,8 @@ the pool started is shut down.
 
 from __future__ import annotations
 
+import importlib
+import logging
 import multiprocessing
 import os
 import signal
@@ -29,6 +31,7 @@ from typing import Any
 
 from .partition import Partition
 from .visitor import Visitor
+
 
 class WorkerError(RuntimeError):
     """A worker failed (its traceback is in the message) or disappeared: a bug of ours."""
@@ -70,7 +73,7 @@ def _serve(conn: Any, parent: int, model: Any, me: int, n: int, liveness: bool,
             conn.send(("ok", getattr(part, method)(*args)))
         except (BrokenPipeError, ConnectionResetError):
             return
-        except BaseException:  # noqa: BLE001 -- reported to the coordinator, which raises it
+        except BaseException:
             try:
                 conn.send(("error", traceback.format_exc()))
             except OSError:
@@ -172,17 +175,17 @@ class RayPool:
 
     def __init__(self, address: str, model: Any, n: int | None, liveness: bool,
                  visitors: list[Visitor]) -> None:
-        import ray
-
+        # typed as Any: Ray is an optional extra, absent from the default install
+        ray: Any = importlib.import_module("ray")
         self.ray = ray
         self.started = False
         if not ray.is_initialized():
             ray.init(address=None if address == "local" else address,
-                     include_dashboard=False, log_to_driver=False, logging_level="warning")
+                     include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
             self.started = True
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.n = n or cpus
-        actor = ray.remote(num_cpus=1)(_RayWorker)
+        actor: Any = ray.remote(num_cpus=1)(_RayWorker)
         self.actors = [actor.remote(model, i, self.n, liveness, visitors, True)
                        for i in range(self.n)]
 
@@ -207,7 +210,7 @@ class RayPool:
         for a in self.actors:
             try:
                 self.ray.kill(a)
-            except Exception:  # noqa: BLE001 -- already gone
+            except Exception:  # already gone
                 pass
         self.actors = []
         if self.started:

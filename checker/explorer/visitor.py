@@ -1,9 +1,10 @@
 """Visitors: observers a strategy calls on every step and every new state, given as an argument
 to the run (Stateright's ``.visitor()``), never assigned into the explorer afterwards.
 
-A visitor only observes; it never changes what is explored. Under a parallel search every worker
-runs a copy of it, and the copies are merged into it at the end (:meth:`Visitor.merge`). Coverage of the spec's rows, the
+A visitor only observes; it never changes what is explored. Coverage of the spec's rows, the
 projection graph of the diagrams and the candidate lemmas of the induction proofs are visitors.
+Under a parallel search every worker runs a copy of it, and the copies are merged into it at the
+end (:meth:`Visitor.merge`).
 """
 
 from __future__ import annotations
