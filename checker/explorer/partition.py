@@ -8,8 +8,13 @@ search numbers the states of a level in exactly that order, so the coordinator, 
 keys of a level, gives every state the index the sequential search gives it. A worker keeps,
 for each fingerprint new at the level, the state of the smallest key (the representative the
 sequential search explores), and evaluates properties in the same order of keys, so the first
-witness of each finding is the sequential search's. Whole states cross between workers only as
-pickled batches, one per owner and chunk.
+witness of each finding is the sequential search's.
+
+A chunk of expansions is exchanged in four phases (:data:`PHASES`): the sender routes the
+fingerprints and keys of its successors to their owners; each owner asks for the states that
+are new with the smallest key so far; the senders ship those; the owners store them. Most
+successors are states seen before (about two in three on ``ci``), so whole states cross
+between processes about once each, as pickled batches.
 """
 
 from __future__ import annotations
@@ -26,6 +31,12 @@ from .stable import stable_hash
 from .visitor import Visitor
 
 Key = tuple[int, int, int]  # (state index, action position, 0 for a step / 1 for a new state)
+Out = tuple[dict[str, int], list[bytes | None]]  # counters, and a batch for each worker
+
+
+PHASES = ("receive", "ship", "store")
+"""The methods that follow ``expand`` (or ``seed``) in a chunk, each fed the batches the
+previous one produced for its worker."""
 
 
 class OrderedEvaluator(Evaluator):
@@ -100,6 +111,7 @@ class Partition:
         self.own_src = array("q")
         self.own_fp = array("q")
         self.inbox: Any = None  # this worker's own batch of a chunk (never pickled)
+        self.held: list[dict[int, Any]] = []  # this chunk's candidates, by owner
         self.action_ids: dict[Any, int] = {}
 
     def probe(self) -> list[int]:
@@ -107,7 +119,7 @@ class Partition:
         (Python salts its str hash per process; see :mod:`.pool`)."""
         return [self.fingerprint(s) for s in self.model.init_states()]
 
-    def seed(self) -> tuple[dict[str, int], list[bytes | None]]:
+    def seed(self) -> Out:
         """Route the initial states (keys (-1, i)) to their owners, as ``expand`` does."""
         boxes: list[dict[int, tuple[int, int, Any, Any]]] = [{} for _ in range(self.n)]
         for i, s in enumerate(self.model.init_states()):
@@ -115,9 +127,9 @@ class Partition:
             boxes[h % self.n].setdefault(h, (-1, i, None, s))
         return self._send(boxes, [(array("q"), array("q")) for _ in range(self.n)])
 
-    def expand(self, limit: int) -> tuple[dict[str, int], list[bytes | None]]:
+    def expand(self, limit: int) -> Out:
         """Expand up to ``limit`` more states of the frontier; returns the worker's counters
-        and, per owner, the batch of successors (with own-step edges) it owns."""
+        and, per owner, the batch of the successors it owns (phase 1 of a chunk)."""
         n = self.n
         boxes: list[dict[int, tuple[int, int, Any, Any]]] = [{} for _ in range(n)]
         edges = [(array("q"), array("q")) for _ in range(n)]
@@ -189,37 +201,76 @@ class Partition:
             boxes[o].setdefault(h, (g, pos, action, nw))
 
     def _send(self, boxes: list[dict[int, Any]], edges: list[tuple[array[int], array[int]]]
-              ) -> tuple[dict[str, int], list[bytes | None]]:
+              ) -> Out:
+        """Phase 1 of a chunk: to every other owner only the fingerprints and keys of its
+        candidates (the states stay here until it asks for them), with the own-step edges."""
         out: list[bytes | None] = []
+        self.held = boxes
         for o in range(self.n):
-            batch = (list(boxes[o].items()), edges[o])
             if o == self.me:
-                self.inbox = batch
+                self.inbox = (list(boxes[o].items()), edges[o])
                 out.append(None)
-            else:
-                out.append(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+                continue
+            cands = boxes[o]
+            batch = (array("q", cands), array("q", [c[0] for c in cands.values()]),
+                     array("q", [c[1] for c in cands.values()]), edges[o])
+            out.append(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
         return self.counters(), out
 
-    def receive(self, batches: list[bytes | None]) -> dict[str, int]:
-        """Take the batches the workers routed here: keep, per fingerprint new at this level,
-        the state of the smallest key."""
+    def receive(self, batches: list[bytes | None]) -> Out:
+        """Phase 2, at the owner: which candidates are new with a smaller key than any seen at
+        this level; asks their senders for those states (its own batch has them)."""
         seen = self.seen
         pending = self.pending
-        for b in batches:
+        best: dict[int, tuple[int, int, int]] = {}  # fp -> key and sender, this chunk
+        for i, b in enumerate(batches):
             if b is None:
-                batch, self.inbox = self.inbox, None
+                items, (src, fps) = self.inbox
+                self.inbox = None
+                for h, cand in items:
+                    if h not in seen:
+                        cur = pending.get(h)
+                        if cur is None or (cand[0], cand[1]) < (cur[0], cur[1]):
+                            pending[h] = cand
+                            best.pop(h, None)
             else:
-                batch = pickle.loads(b)
-            items, (src, fps) = batch
-            for h, cand in items:
-                if h in seen:
-                    continue
-                cur = pending.get(h)
-                if cur is None or (cand[0], cand[1]) < (cur[0], cur[1]):
-                    pending[h] = cand
+                hs, ps, poss, (src, fps) = pickle.loads(b)
+                for h, p, pos in zip(hs, ps, poss, strict=True):
+                    if h not in seen:
+                        cur = pending.get(h)
+                        if cur is None or (p, pos) < (cur[0], cur[1]):
+                            pending[h] = (p, pos, None, None)
+                            best[h] = (p, pos, i)
             self.own_src.extend(src)
             self.own_fp.extend(fps)
-        return self.counters()
+        asks: list[array[int]] = [array("q") for _ in range(self.n)]
+        for h, (_, _, i) in best.items():
+            asks[i].append(h)
+        return self.counters(), [pickle.dumps(a, protocol=pickle.HIGHEST_PROTOCOL) if a else None
+                                 for a in asks]
+
+    def ship(self, asks: list[bytes | None]) -> Out:
+        """Phase 3, at the sender: the states the owners asked for (action and state)."""
+        out: list[bytes | None] = []
+        for o, b in enumerate(asks):
+            if b is None:
+                out.append(None)
+                continue
+            held = self.held[o]  # asked for: so this worker sent candidates
+            out.append(pickle.dumps([(h, held[h][2], held[h][3]) for h in pickle.loads(b)],
+                                    protocol=pickle.HIGHEST_PROTOCOL))
+        self.held = []
+        return self.counters(), out
+
+    def store(self, batches: list[bytes | None]) -> Out:
+        """Phase 4, at the owner: the states asked for, under the keys they won with."""
+        pending = self.pending
+        for b in batches:
+            if b is not None:
+                for h, action, state in pickle.loads(b):
+                    p, pos, _, _ = pending[h]
+                    pending[h] = (p, pos, action, state)
+        return self.counters(), [None] * self.n
 
     def keys(self) -> tuple[array[int], array[int], list[Any]]:
         """The keys of the states new at this level, sorted, with the actions that reached
@@ -270,4 +321,4 @@ class Partition:
                 "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
 
 
-__all__ = ["Key", "OrderedEvaluator", "Partition", "fingerprint_of"]
+__all__ = ["Key", "Out", "OrderedEvaluator", "PHASES", "Partition", "fingerprint_of"]

@@ -29,7 +29,7 @@ import signal
 import traceback
 from typing import Any
 
-from .partition import Partition
+from .partition import PHASES, Partition
 from .visitor import Visitor
 
 
@@ -120,14 +120,18 @@ class ProcessPool:
 
     def exchange(self, method: str, args: tuple[Any, ...], senders: list[int]
                  ) -> tuple[list[dict[str, int]], list[dict[str, int]]]:
-        """``method`` on the senders, each returning (counters, one batch per owner); every
-        owner then receives its batches. The counters of senders and of owners."""
+        """``method`` on the senders, each returning (counters, one batch per worker); then
+        each phase of :data:`~.partition.PHASES` on every worker, fed the batches the previous
+        step produced for it. The counters of the senders and of the last phase."""
         for i in senders:
             self.conns[i].send((method, args))
         outs = [self._result(i) for i in senders]
-        for o, c in enumerate(self.conns):
-            c.send(("receive", ([out[1][o] for out in outs],)))
-        return [out[0] for out in outs], [self._result(o) for o in range(self.n)]
+        first = [out[0] for out in outs]
+        for phase in PHASES:
+            for o, c in enumerate(self.conns):
+                c.send((phase, ([out[1][o] for out in outs],)))
+            outs = [self._result(o) for o in range(self.n)]
+        return first, [out[0] for out in outs]
 
     def close(self, graceful: bool = True) -> None:
         """End every worker: asked to quit, then killed if still alive (at once when not
@@ -164,8 +168,10 @@ class _RayWorker:
         counters, boxes = getattr(self.part, method)(*args)
         return (counters, *boxes)
 
-    def receive(self, *batches: Any) -> dict[str, int]:
-        return self.part.receive(list(batches))
+    def route(self, phase: str, *batches: Any) -> tuple[Any, ...]:
+        # the batches come as separate arguments: Ray resolves only those, not a list's items
+        counters, boxes = getattr(self.part, phase)(list(batches))
+        return (counters, *boxes)
 
 
 class RayPool:
@@ -201,10 +207,16 @@ class RayPool:
 
     def exchange(self, method: str, args: tuple[Any, ...], senders: list[int]
                  ) -> tuple[list[dict[str, int]], list[dict[str, int]]]:
-        refs = [self.actors[i].send.options(num_returns=self.n + 1).remote(method, *args)
+        """As :meth:`ProcessPool.exchange`; each batch is an object of Ray's store, passed from
+        actor to actor."""
+        n1 = self.n + 1
+        refs = [self.actors[i].send.options(num_returns=n1).remote(method, *args)
                 for i in senders]
-        got = [a.receive.remote(*[r[1 + o] for r in refs]) for o, a in enumerate(self.actors)]
-        return self._get([r[0] for r in refs]), self._get(got)
+        first = [r[0] for r in refs]
+        for phase in PHASES:
+            refs = [a.route.options(num_returns=n1).remote(phase, *[r[1 + o] for r in refs])
+                    for o, a in enumerate(self.actors)]
+        return self._get(first), self._get([r[0] for r in refs])
 
     def close(self, graceful: bool = True) -> None:
         for a in self.actors:
