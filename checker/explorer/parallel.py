@@ -26,7 +26,7 @@ from .exploration import Exploration, Finding, Limits, LivenessData, current_rss
 from .pool import FingerprintMismatch, ProcessPool, RayPool
 from .visitor import Control, Visitor
 
-CHUNK = 256
+CHUNK = 1024
 """States each worker expands between two exchanges (bounds and signals are checked between)."""
 
 
