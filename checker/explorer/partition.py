@@ -8,7 +8,7 @@ search numbers the states of a level in exactly that order, so the coordinator, 
 keys of a level, gives every state the index the sequential search gives it. A worker keeps,
 for each fingerprint new at the level, the state of the smallest key (the representative the
 sequential search explores), and evaluates properties in the same order of keys, so the first
-witness of each finding is the sequential search's.
+witness of each finding is the sequential search's (:attr:`.evaluate.Evaluator.order`).
 
 A chunk of expansions is exchanged in four phases (:data:`PHASES`): the sender routes the
 fingerprints and keys of its successors to their owners; each owner asks for the states that
@@ -25,8 +25,7 @@ from array import array
 from typing import Any
 
 from .evaluate import Evaluator
-from .exploration import Exploration, Finding, current_rss_bytes
-from .model import Violation
+from .exploration import Exploration, current_rss_bytes
 from .stable import stable_hash
 from .visitor import Visitor
 
@@ -37,39 +36,6 @@ Out = tuple[dict[str, int], list[bytes | None]]  # counters, and a batch for eac
 PHASES = ("receive", "ship", "store")
 """The methods that follow ``expand`` (or ``seed``) in a chunk, each fed the batches the
 previous one produced for its worker."""
-
-
-class OrderedEvaluator(Evaluator):
-    """An evaluator whose first witness of a finding is the one of the smallest ``order`` (set
-    before each evaluation), not the first evaluated: a worker evaluates out of the sequential
-    search's order."""
-
-    def __init__(self, model: Any, ex: Exploration, props: list[Any], liveness: bool) -> None:
-        super().__init__(model, ex, props, liveness)
-        self.order: Key = (-1, -1, -1)
-        self.first: dict[tuple[str, str, str], Key] = {}
-
-    def record(self, prop: str, kind: str, violations: list[Violation], state: int,
-               action: int | None, depth: int, at: Any = None) -> None:
-        findings = self.ex.findings
-        locate = self.locate
-        order = self.order
-        for v in violations:
-            key, msg = v[0], v[1]
-            subject = v[2] if len(v) > 2 else None
-            where = locate(at, subject) if locate is not None else ""
-            k = (prop, key, where)
-            f = findings.get(k)
-            if f is None:
-                findings[k] = Finding(prop, key, msg, state, action, depth, kind, 1, where,
-                                      subject)
-                self.first[k] = order
-                continue
-            f.count += 1
-            if order < self.first[k]:
-                self.first[k] = order
-                f.message, f.state, f.action, f.depth, f.kind, f.subject = (
-                    msg, state, action, depth, kind, subject)
 
 
 def fingerprint_of(model: Any, stable: bool) -> Any:
@@ -96,7 +62,8 @@ class Partition:
         self.liveness = liveness
         self.fingerprint = fingerprint_of(model, stable)
         self.ex = Exploration(model.name, "bfs")
-        self.ev = OrderedEvaluator(model, self.ex, list(model.properties()), liveness)
+        self.ev = Evaluator(model, self.ex, list(model.properties()), liveness)
+        self.ev.order = (-1, -1, -1)
         self.visitors = visitors
         self.step_visitors = [v for v in visitors if type(v).on_step is not Visitor.on_step]
         self.state_visitors = [v for v in visitors if type(v).on_state is not Visitor.on_state]
@@ -321,4 +288,4 @@ class Partition:
                 "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
 
 
-__all__ = ["Key", "Out", "OrderedEvaluator", "PHASES", "Partition", "fingerprint_of"]
+__all__ = ["PHASES", "Key", "Out", "Partition", "fingerprint_of"]
