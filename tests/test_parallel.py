@@ -236,3 +236,29 @@ def fingerprints() -> list[int]:
             out.extend(model.stable_fingerprint(s.state) for b in model.actions(st.state)
                        if (s := model.step(st.state, b)) is not None)
     return list(dict.fromkeys(out))
+
+
+def test_another_model_lean_and_with_liveness_is_the_same() -> None:
+    # the two-phase commit example: its successors() path (nothing looks at the steps) and a
+    # recoverable property over its own steps
+    from examples.twophase import TwoPhaseCommit
+    from nova_resize.checker.explorer import Property, Recoverable
+
+    def done(model: Any, s: Any) -> bool:
+        return all(r in (2, 3, 4) for r in s[3:3 + model.n])
+
+    class WithLiveness(TwoPhaseCommit):
+        def properties(self) -> list[Property]:
+            return [Property("terminates", "every participant can still decide",
+                             recoverable=Recoverable(done, lambda m, s, own: "undecided"
+                                                     if not done(m, s) else None))]
+
+    def view(ex: Any) -> Any:
+        return (ex.distinct_states, ex.transitions, list(ex.parent), list(ex.depth),
+                [ex.actions[a] if a >= 0 else None for a in ex.via], ex.stuck_states,
+                {k: (f.count, f.depth, f.state) for k, f in ex.findings.items()})
+
+    for model, live in ((TwoPhaseCommit(3, 1, 1), False), (WithLiveness(3, 1, 1), True)):
+        one = view(explore(model, "bfs", liveness=live))
+        assert one == view(explore(model, "bfs", liveness=live, workers=2))
+    assert one[-1] and one[5]  # a stuck state found
