@@ -262,3 +262,11 @@ def test_another_model_lean_and_with_liveness_is_the_same() -> None:
         one = view(explore(model, "bfs", liveness=live))
         assert one == view(explore(model, "bfs", liveness=live, workers=2))
     assert one[-1] and one[5]  # a stuck state found
+
+
+def test_progress_lines_count_every_worker() -> None:
+    lines: list[str] = []
+    ex = explore(NovaModel(Engine(load_preset("regression-racing-reverts"))), "bfs",
+                 progress=lines.append, progress_every=0.0, workers=2)
+    assert lines and all("states/s" in line and "2 workers" in line for line in lines)
+    assert int(lines[-1].split(" states")[0].replace(",", "")) <= ex.distinct_states
