@@ -77,7 +77,7 @@ def test_two_and_three_workers_give_the_sequential_results(config: str,
 def test_ci_to_a_depth_bound_is_the_same_with_two_workers() -> None:
     # the whole of ci takes a minute a run: bench/bench_check.py --workers 1,2 compares it
     cfg = load_preset("ci")
-    lim = Limits(max_depth=14)
+    lim = Limits(max_depth=17)
     one = summary(cfg, [], lim)
     assert one["stop"] == "depth" and one["states"] > 1000 and one["findings"]
     assert summary(cfg, [], lim, workers=2) == one
@@ -241,8 +241,9 @@ def fingerprints() -> list[int]:
 def test_another_model_lean_and_with_liveness_is_the_same() -> None:
     # the two-phase commit example: its successors() path (nothing looks at the steps) and a
     # recoverable property over its own steps
-    from examples.twophase import TwoPhaseCommit
     from nova_resize.checker.explorer import Property, Recoverable
+
+    from examples.twophase import TwoPhaseCommit
 
     def done(model: Any, s: Any) -> bool:
         return all(r in (2, 3, 4) for r in s[3:3 + model.n])
