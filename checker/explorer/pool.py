@@ -21,6 +21,7 @@ the pool started is shut down.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import multiprocessing
@@ -61,6 +62,7 @@ def _serve(conn: Any, parent: int, model: Any, me: int, n: int, liveness: bool,
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent(parent)
+    tune_gc()
     part = Partition(model, me, n, liveness, visitors)
     while True:
         try:
@@ -78,6 +80,14 @@ def _serve(conn: Any, parent: int, model: Any, me: int, n: int, liveness: bool,
                 conn.send(("error", traceback.format_exc()))
             except OSError:
                 return
+
+
+def tune_gc() -> None:
+    """A worker allocates far more than the sequential search (every state it receives is
+    unpickled into objects of its own): leave what it inherited out of the collections and
+    collect the young generation less often (about a fifth less CPU on ci)."""
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
 
 
 class ProcessPool:
@@ -159,6 +169,7 @@ class _RayWorker:
 
     def __init__(self, model: Any, me: int, n: int, liveness: bool,
                  visitors: list[Visitor], stable: bool) -> None:
+        tune_gc()
         self.part = Partition(model, me, n, liveness, visitors, stable)
 
     def call(self, method: str, *args: Any) -> Any:
