@@ -174,13 +174,16 @@ def test_a_worker_crash_is_an_internal_error(monkeypatch: Any, capsys: Any) -> N
 
 
 def test_sigint_stops_a_parallel_check_with_exit_4_and_no_process_left() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "nova_resize.checker.cli.main", "check",
-                             "--config", "ci", "--workers", "2", "--quiet"],
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from nova_resize.checker.cli "
+                             "import main; sys.exit(main())", "check", "--config", "ci",
+                             "--workers", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
-    time.sleep(4)
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the first progress line: the workers are exploring
+    assert b"states/s" in first and b"2 workers" in first, first
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=120)
     assert proc.returncode == 4, err
     assert b"PARTIAL: interrupted by SIGINT" in out
     time.sleep(0.5)
