@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 CHILD = r"""
-import json, resource, sys, time
+import hashlib, json, resource, sys, time
 from nova_resize.engine.core import Engine
 from nova_resize.engine.presets import load_preset
 from nova_resize.checker.explicit.coverage import RowCoverage
@@ -37,8 +37,8 @@ me = resource.getrusage(resource.RUSAGE_SELF)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN)
 peak = ex.peak_rss_bytes if workers > 1 else me.ru_maxrss * 1024
 cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-sig = hash((tuple(sorted((k, f.count, f.depth) for k, f in ex.findings.items())),
-            tuple(sorted(cov.rows.items()))))
+sig = hashlib.sha256(repr((sorted((k, f.count, f.depth) for k, f in ex.findings.items()),
+                           sorted(cov.rows.items()), ex.stuck_states)).encode()).hexdigest()
 print(json.dumps({"config": name, "cpu": cpu, "states": ex.distinct_states,
                   "transitions": ex.transitions, "workers": workers,
                   "seconds": ex.seconds, "complete": ex.complete, "stop": ex.stop_reason,

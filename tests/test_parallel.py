@@ -118,10 +118,25 @@ def test_an_exception_in_a_worker_is_raised_with_its_traceback_and_no_worker_liv
     import multiprocessing
 
     model = NovaModel(Engine(load_preset("ci")))
-    with pytest.raises(WorkerError, match="boom in a worker") as e:
+    with pytest.raises(RuntimeError, match="boom in a worker") as e:
         explore(model, "bfs", visitors=[Boom()], workers=2)
-    assert "Traceback" in str(e.value) and "on_step" in str(e.value)
+    cause = e.value.__cause__
+    assert isinstance(cause, WorkerError)
+    assert "Traceback" in str(cause) and "on_step" in str(cause)
     assert multiprocessing.active_children() == []
+
+
+def test_a_broken_variant_is_bad_input_with_workers_as_without(tmp_path: Path,
+                                                                capsys: Any) -> None:
+    # the engine's SpecError (a variant that leaves no row to run) is raised again as itself
+    v = tmp_path / "v.toml"
+    v.write_text('name = "fuzz"\n[[remove]]\nrow = "api.resize.reserve_upsize"\n')
+    codes = []
+    for n in ("1", "2"):
+        codes.append(main(["check", "--config", str(DATA / "small.toml"), "--quiet",
+                           "--no-baseline", "--variant", str(v), "--workers", n]))
+        assert "no row applies at api.resize:start" in capsys.readouterr().err
+    assert codes == [2, 2]
 
 
 def test_a_visitor_that_cannot_merge_needs_one_worker() -> None:

@@ -35,11 +35,21 @@ from .visitor import Visitor
 
 
 class WorkerError(RuntimeError):
-    """A worker failed (its traceback is in the message) or disappeared: a bug of ours."""
+    """A worker failed (its traceback is in the message: the cause of the exception it raised,
+    raised again by the coordinator) or disappeared."""
 
 
 class FingerprintMismatch(WorkerError):
     """Workers computed different fingerprints for the same state."""
+
+
+def raise_from_worker(i: int | str, text: str, exc: BaseException | None) -> None:
+    """Raise what a worker raised, as the sequential search would have (a model's input error
+    stays one), with the worker's traceback as its cause (a :class:`WorkerError`)."""
+    cause = WorkerError(f"worker {i} failed:\n{text}")
+    if isinstance(exc, Exception) and not isinstance(exc, WorkerError):
+        raise exc from cause
+    raise cause
 
 
 def _die_with_parent(parent: int) -> None:
@@ -57,8 +67,8 @@ def _die_with_parent(parent: int) -> None:
 
 def _serve(conn: Any, parent: int, model: Any, me: int, n: int, liveness: bool,
            visitors: list[Visitor]) -> None:
-    """A local worker's loop: (method, args) in, ("ok", result) or ("error", traceback)
-    out, until "quit" or the coordinator's end of the pipe closes."""
+    """A local worker's loop: (method, args) in, ("ok", result) or ("error", (traceback,
+    exception)) out, until "quit" or the coordinator's end of the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent(parent)
@@ -75,11 +85,15 @@ def _serve(conn: Any, parent: int, model: Any, me: int, n: int, liveness: bool,
             conn.send(("ok", getattr(part, method)(*args)))
         except (BrokenPipeError, ConnectionResetError):
             return
-        except BaseException:
+        except BaseException as e:  # reported to the coordinator, which raises it again
+            text = traceback.format_exc()
             try:
-                conn.send(("error", traceback.format_exc()))
-            except OSError:
-                return
+                conn.send(("error", (text, e)))
+            except Exception:  # an exception that does not pickle: its traceback alone
+                try:
+                    conn.send(("error", (text, None)))
+                except OSError:
+                    return
 
 
 def tune_gc() -> None:
@@ -119,7 +133,7 @@ class ProcessPool:
             raise WorkerError(f"worker {i} ended unexpectedly (exit code "
                               f"{self.procs[i].exitcode})") from None
         if status == "error":
-            raise WorkerError(f"worker {i} failed:\n{value}")
+            raise_from_worker(i, *value)
         return value
 
     def call(self, method: str, args: list[tuple[Any, ...]] | None = None) -> list[Any]:
@@ -209,6 +223,9 @@ class RayPool:
     def _get(self, refs: list[Any]) -> list[Any]:
         try:
             return list(self.ray.get(refs))
+        except self.ray.exceptions.RayTaskError as e:
+            raise_from_worker("on Ray", str(e), getattr(e, "cause", None))
+            raise  # not reached
         except self.ray.exceptions.RayError as e:
             raise WorkerError(f"a Ray worker failed:\n{e}") from None
 
@@ -241,4 +258,4 @@ class RayPool:
             self.started = False
 
 
-__all__ = ["FingerprintMismatch", "ProcessPool", "RayPool", "WorkerError"]
+__all__ = ["FingerprintMismatch", "ProcessPool", "RayPool", "WorkerError", "raise_from_worker"]
