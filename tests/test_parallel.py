@@ -289,3 +289,10 @@ def test_progress_lines_count_every_worker() -> None:
                  progress=lines.append, progress_every=0.0, workers=2)
     assert lines and all("states/s" in line and "2 workers" in line for line in lines)
     assert int(lines[-1].split(" states")[0].replace(",", "")) <= ex.distinct_states
+
+
+def test_the_memory_cap_counts_every_process() -> None:
+    model = NovaModel(Engine(load_preset("regression-racing-reverts")))
+    ex = explore(model, "bfs", Limits(max_memory_bytes=2**20), workers=2)
+    assert (ex.complete, ex.stop_kind) == (False, "memory")
+    assert ex.distinct_states == len(ex.parent) > 0
