@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -224,6 +225,13 @@ def test_on_a_local_ray_cluster_the_results_are_the_same() -> None:
         assert summary(cfg, variants, workers=2, ray="auto") == one
         cfg2 = three_hosts()  # symmetric: the model's stable fingerprint
         assert summary(cfg2, [], workers=2, ray="auto") == summary(cfg2, [])
+        # an actor's exception is raised again as itself (a broken variant: bad input)
+        from nova_resize.errors import SpecError
+
+        broken = Path(tempfile.mkdtemp()) / "v.toml"
+        broken.write_text('name = "fuzz"\n[[remove]]\nrow = "api.resize.reserve_upsize"\n')
+        with pytest.raises(SpecError, match="no row applies"):
+            check(cfg, [str(broken)], [], workers=2, ray="auto")
     finally:
         ray.shutdown()
 
