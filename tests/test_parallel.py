@@ -232,6 +232,11 @@ def test_on_a_local_ray_cluster_the_results_are_the_same() -> None:
         broken.write_text('name = "fuzz"\n[[remove]]\nrow = "api.resize.reserve_upsize"\n')
         with pytest.raises(SpecError, match="no row applies"):
             check(cfg, [str(broken)], [], workers=2, ray="auto")
+        # more actors than CPUs would wait for ever: refused
+        from nova_resize.errors import InputError
+
+        with pytest.raises(InputError, match="2 CPUs"):
+            check(cfg, [], [], workers=3, ray="auto")
     finally:
         ray.shutdown()
 

@@ -30,6 +30,8 @@ import signal
 import traceback
 from typing import Any
 
+from nova_resize.errors import InputError
+
 from .partition import PHASES, Partition
 from .visitor import Visitor
 
@@ -214,11 +216,19 @@ class RayPool:
             ray.init(address=None if address == "local" else address,
                      include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
             self.started = True
-        cpus = int(ray.cluster_resources().get("CPU", 1))
-        self.n = n or cpus
-        actor: Any = ray.remote(num_cpus=1)(_RayWorker)
-        self.actors = [actor.remote(model, i, self.n, liveness, visitors, True)
-                       for i in range(self.n)]
+        self.actors: list[Any] = []
+        try:
+            cpus = int(ray.cluster_resources().get("CPU", 1))
+            self.n = n or cpus
+            if self.n > cpus:  # each actor asks for a CPU: the rest would wait for ever
+                raise InputError(f"--workers {self.n}: the Ray cluster has {cpus} CPUs (one "
+                                 "actor per CPU at most)")
+            actor: Any = ray.remote(num_cpus=1)(_RayWorker)
+            self.actors = [actor.remote(model, i, self.n, liveness, visitors, True)
+                           for i in range(self.n)]
+        except BaseException:
+            self.close(graceful=False)
+            raise
 
     def _get(self, refs: list[Any]) -> list[Any]:
         try:
