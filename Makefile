@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: check test lint typecheck diagrams bench bench-bmc bench-mutation clean browser
+.PHONY: check test test-ray lint typecheck diagrams bench bench-bmc bench-mutation clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ check: $(STAMP)
 test: $(STAMP) typecheck browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# the parallel search on a local Ray cluster: Ray is an optional extra (a 67 MB wheel and a
+# cluster's daemons), so make test leaves it out and that test skips, saying why
+test-ray: $(STAMP)
+	@$(BIN)/python -c "import ray" 2>/dev/null || \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,ray]'
+	$(BIN)/python -m pytest tests/test_parallel.py -k ray -rs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -20,6 +20,7 @@ behaviours onto behaviours.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 from .config import Config
@@ -112,11 +113,12 @@ class HostSymmetry:
                           migrations=tuple(mig(g) for g in w.migrations),
                           hosts=hosts, messages=msgs, frames=frames)
 
-    def fingerprint(self, w: World) -> int:
-        """The smallest hash over ``w`` and its renamings: equal for worlds in one orbit."""
-        h = hash(w)
+    def fingerprint(self, w: World, hasher: Callable[[Any], int] = hash) -> int:
+        """The smallest hash over ``w`` and its renamings: equal for worlds in one orbit
+        (``hasher``: Python's hash, or one equal in every process)."""
+        h = hasher(w)
         for m in self.renamings:
-            h2 = hash(self.rename(w, m))
+            h2 = hasher(self.rename(w, m))
             if h2 < h:
                 h = h2
         return h

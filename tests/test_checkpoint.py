@@ -278,3 +278,20 @@ def test_sigterm_writes_the_partial_report_and_a_final_checkpoint_to_resume(tmp_
     assert main(["check", "--resume", str(d), "--json", str(out)]) == 0
     assert "fingerprints rebuilt" in capsys.readouterr().err
     assert _report(out) == whole_json
+
+
+def test_a_checkpointed_run_is_one_worker_and_refuses_ray(tmp_path, capsys):
+    from nova_resize.checker.cli import main
+
+    # --ray cannot be checkpointed: refused in one line before any work
+    code = main(["check", "--config", "regression-migrate", "--checkpoint",
+                 str(tmp_path / "ck"), "--ray", "local", "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--checkpoint" in err[0] and "--ray" in err[0]
+    # without --workers, a checkpointed run is a one-worker search (not the default of one
+    # per core): stopped by a bound, it leaves its checkpoint
+    code = main(["check", "--config", "regression-migrate", "--checkpoint",
+                 str(tmp_path / "ck2"), "--quiet", "--max-states", "20"])
+    assert code == 4
+    assert (tmp_path / "ck2" / "checkpoint").is_file()

@@ -38,6 +38,7 @@ from .common import (
     write_output,
 )
 from .exits import FINDINGS, INCOMPLETE, OK
+from .workers import add_worker_flags, workers_of
 
 
 def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
@@ -64,11 +65,14 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
         collector = ProjectionCollector()
         visitors.append(collector)
     bounds = bounds_of(args, config)
+    workers, ray = workers_of(args, strategy) if strategy != "simulate" else (1, None)
     if strategy != "simulate" and not args.quiet:
         warning = size_warning(config)
         if warning:
             print(f"nova-resize: {warning}", file=sys.stderr)
     checkpoint = resume.checkpointer(args, config)
+    if checkpoint is not None:
+        workers, ray = 1, None  # a checkpointed run is a one-worker search (resume.prepare)
     control = Control()
     liberty = None
     reference = None
@@ -81,7 +85,8 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
                 for f in liberty["findings"]}
         res = check(config, args.variant, known, strategy=strategy, limits=bounds.limits,
                     progress=progress, visitors=visitors, control=control,
-                    reference=reference, checkpoint=checkpoint, **kwargs)
+                    reference=reference, checkpoint=checkpoint, workers=workers, ray=ray,
+                    **kwargs)
     end_progress(progress)
     rep = res.report
     if liberty is not None:
@@ -254,6 +259,7 @@ def register(sub: Any, epilog: str) -> None:
     _common(c)
     c.add_argument("--strategy", choices=("bfs", "dfs"), default="bfs")
     c.add_argument("--max-depth", type=positive, metavar="N")
+    add_worker_flags(c)
     c.add_argument("--diagrams", metavar="DIR",
                    help="draw the reached projection graph and each new finding's trace here")
     resume.add_checkpoint_flags(c)

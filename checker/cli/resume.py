@@ -82,6 +82,9 @@ def prepare(args: argparse.Namespace, strategy: str) -> None:
     if (getattr(args, "workers", None) or 1) > 1:
         raise UsageError(f"{flag}: not supported with --workers {args.workers} (run it with "
                          f"--workers 1)")
+    if getattr(args, "ray", None):
+        raise UsageError(f"{flag}: not supported with --ray (a checkpointed run is a "
+                         f"one-worker search)")
     seed = None
     if resume:
         header, _ = read_header(resume)

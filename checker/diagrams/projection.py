@@ -59,6 +59,21 @@ class ProjectionCollector(Visitor):
         for a, b, c in edges:
             self.graph.add_edge(a, b, count=c)
 
+    def merge(self, other: Visitor) -> None:
+        """Add a parallel worker's counts."""
+        assert isinstance(other, ProjectionCollector)
+        g = self.graph
+        for node, data in other.graph.nodes(data=True):
+            if node in g:
+                g.nodes[node]["count"] += data["count"]
+            else:
+                g.add_node(node, count=data["count"])
+        for a, b, data in other.graph.edges(data=True):
+            if g.has_edge(a, b):
+                g.edges[a, b]["count"] += data["count"]
+            else:
+                g.add_edge(a, b, count=data["count"])
+
 
 def projection_dot(col: ProjectionCollector, title: str) -> str:
     src = col.graph

@@ -21,6 +21,10 @@ class RowCoverage(Visitor):
     def on_step(self, before: Any, action: Any, step: Any) -> None:
         self.rows.update(step.rows)
 
+    def merge(self, other: Visitor) -> None:
+        assert isinstance(other, RowCoverage)
+        self.rows.update(other.rows)
+
 
 def coverage_exemptions(config_name: str) -> dict[str, str]:
     """Rows a preset is not expected to execute, with the reason."""

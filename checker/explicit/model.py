@@ -7,7 +7,7 @@ those Nova takes by itself, and its properties Nova's (:mod:`.properties`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from nova_resize.engine.actions import Action
 from nova_resize.engine.core import Engine, StepResult
@@ -15,6 +15,7 @@ from nova_resize.engine.symmetry import HostSymmetry
 from nova_resize.engine.world import Instance, Migration, World
 
 from ..explorer.model import Property
+from ..explorer.stable import stable_hash
 from .properties import PROPERTIES, Context
 
 
@@ -27,9 +28,17 @@ class NovaModel(Context):
         self.name = engine.config.name
         self._properties = tuple(properties)
         self.symmetry = HostSymmetry(engine.config, engine.initial(), engine.tables.fifo)
+        self.fingerprint: Callable[[World], int] | None = None
         if symmetry and self.symmetry.active:
             # one world per orbit of interchangeable hosts (engine/symmetry.py)
             self.fingerprint = self.symmetry.fingerprint
+
+    def stable_fingerprint(self, w: World) -> int:
+        """The fingerprint, equal in every process (for workers that are not forked: see
+        :mod:`~nova_resize.checker.explorer.stable`)."""
+        if self.fingerprint is not None:
+            return self.symmetry.fingerprint(w, stable_hash)
+        return stable_hash(w)
 
     def init_states(self) -> list[World]:
         return [self.engine.initial()]

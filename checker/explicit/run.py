@@ -37,12 +37,14 @@ def check(config: Config, variant_paths: Sequence[str], known: list[Known],
           seed: int = 0, visitors: Sequence[Visitor] = (), control: Control | None = None,
           progress_every: float = 5.0,
           reference: dict[tuple[str, str, str], str] | None = None,
-          checkpoint: Checkpointer | None = None) -> CheckResult:
+          checkpoint: Checkpointer | None = None, workers: int | None = 1,
+          ray: str | None = None) -> CheckResult:
     """Explore ``config`` under Liberty patched by the variants, and build the report. A
     finding is known when its identity is in ``reference`` (identity -> reason: Liberty's own
     findings on the same configuration, for a patched run) or an entry of ``known`` matches
-    it. ``checkpoint`` writes (and resumes) checkpoints of a bfs run; its identity should be
-    :func:`run_identity`'s."""
+    it. ``checkpoint`` writes (and resumes) checkpoints of a one-worker bfs run; its identity
+    should be :func:`run_identity`'s. ``workers`` and ``ray``: a parallel breadth-first search
+    (see :func:`~nova_resize.checker.explorer.explore`)."""
     spec, variants = build_spec(list(variant_paths))
     model = NovaModel(Engine(config, spec))
     cov = RowCoverage()
@@ -55,7 +57,8 @@ def check(config: Config, variant_paths: Sequence[str], known: list[Known],
             findings.append((f, walks.get(key, [])))
     else:
         ex = explore(model, strategy, limits, all_visitors, progress, control,
-                     progress_every=progress_every, checkpoint=checkpoint)
+                     progress_every=progress_every, checkpoint=checkpoint,
+                     workers=workers, ray=ray)
         findings = [(f, trace_of(ex, f)) for f in ex.findings.values()]
     findings.sort(key=lambda it: (it[0].prop, it[0].depth, it[0].key))
     items = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from . import bfs, dfs, simulation
+from . import bfs, dfs, parallel, simulation
 from .checkpoint import Checkpointer, CheckpointError
 from .exploration import Exploration, Finding, Limits
 from .liveness import recoverable_findings
@@ -27,20 +27,33 @@ STRATEGIES = ("bfs", "dfs", "simulate")
 def explore(model: Any, strategy: str = "bfs", limits: Limits | None = None,
             visitors: Sequence[Visitor] = (), progress: Progress | None = None,
             control: Control | None = None, liveness: bool = True,
-            progress_every: float = 5.0, checkpoint: Checkpointer | None = None
-            ) -> Exploration:
+            progress_every: float = 5.0, checkpoint: Checkpointer | None = None,
+            workers: int | None = 1, ray: str | None = None) -> Exploration:
     """Explore ``model`` exhaustively with ``strategy`` (``bfs`` or ``dfs``). When the run is
     complete, the recoverable properties' findings are added. ``checkpoint`` writes
-    checkpoints of a bfs run (and resumes one: :mod:`.checkpoint`)."""
+    checkpoints of a one-worker bfs run (and resumes one: :mod:`.checkpoint`).
+
+    With ``workers`` above 1, or a Ray cluster's address (or ``local``) as ``ray``, a
+    breadth-first search runs in that many processes or actors (:mod:`.parallel`: the same
+    results; ``workers`` None with ``ray``: one per CPU of the cluster); the model and the
+    visitors must then be picklable, and the visitors mergeable."""
     if strategy not in ("bfs", "dfs"):
         raise ValueError(f"unknown strategy {strategy!r} (expected bfs or dfs)")
     ex = Exploration(model.name, strategy)
-    s = Search(model, ex, limits or Limits(), list(visitors), progress, control or Control(),
-               liveness, progress_every)
-    if checkpoint is not None:
-        s.checkpointer = checkpoint
-        checkpoint.start(s)
-    (bfs if strategy == "bfs" else dfs).run(s)
+    if ray is not None or (workers or 1) > 1:
+        if strategy != "bfs":
+            raise ValueError("parallel workers explore breadth-first only (strategy bfs)")
+        if checkpoint is not None:
+            raise ValueError("checkpoints are written by a one-worker search only")
+        parallel.run(model, ex, limits or Limits(), list(visitors), progress,
+                     control or Control(), liveness, progress_every, workers, ray)
+    else:
+        s = Search(model, ex, limits or Limits(), list(visitors), progress,
+                   control or Control(), liveness, progress_every)
+        if checkpoint is not None:
+            s.checkpointer = checkpoint
+            checkpoint.start(s)
+        (bfs if strategy == "bfs" else dfs).run(s)
     if ex.complete and liveness:
         for f in recoverable_findings(ex, list(model.properties())):
             ex.findings[f.ident] = f

@@ -27,15 +27,20 @@ class Evaluator:
         self.trans = [p for p in props if p.transition is not None]
         self.live = [p for p in props if p.recoverable is not None] if liveness else []
         self.locate = getattr(model, "locate", None)
+        # a parallel worker's evaluation order (see .partition); None: the order of the calls
+        self.order: tuple[int, int, int] | None = None
+        self.first: dict[tuple[str, str, str], tuple[int, int, int]] = {}
         for p in self.live:
             ex.liveness.setdefault(p.name, LivenessData())
 
     def record(self, prop: str, kind: str, violations: list[Violation], state: int,
                action: int | None, depth: int, at: Any = None) -> None:
         """Note each violation: the first witness of its identity, and how often it was
-        seen. ``at`` is the state it is about."""
+        seen. ``at`` is the state it is about. With an ``order`` set (a parallel worker, which
+        evaluates out of the sequential order), the witness of the smallest order wins."""
         findings = self.ex.findings
         locate = self.locate
+        order = self.order
         for v in violations:
             key, msg = v[0], v[1]
             subject = v[2] if len(v) > 2 else None
@@ -45,8 +50,14 @@ class Evaluator:
             if f is None:
                 findings[k] = Finding(prop, key, msg, state, action, depth, kind, 1, where,
                                       subject)
+                if order is not None:
+                    self.first[k] = order
             else:
                 f.count += 1
+                if order is not None and order < self.first[k]:
+                    self.first[k] = order
+                    f.message, f.state, f.action, f.depth, f.kind, f.subject = (
+                        msg, state, action, depth, kind, subject)
 
     def on_state(self, state: Any, idx: int, depth: int) -> None:
         """A newly reached state: its always checks, and its liveness goodness."""

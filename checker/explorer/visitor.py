@@ -3,6 +3,8 @@ to the run (Stateright's ``.visitor()``), never assigned into the explorer after
 
 A visitor only observes; it never changes what is explored. Coverage of the spec's rows, the
 projection graph of the diagrams and the candidate lemmas of the induction proofs are visitors.
+Under a parallel search every worker runs a copy of it, and the copies are merged into it at the
+end (:meth:`Visitor.merge`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ class Visitor:
     def restore(self, data: Any) -> None:
         """Take back what :meth:`snapshot` returned (in a resumed run)."""
         self.__dict__.update(data)
+
+    def merge(self, other: Visitor) -> None:
+        """Add what ``other`` (a copy of this visitor that a parallel worker ran) saw. A
+        visitor without it can only run with one worker."""
+        raise NotImplementedError(f"{type(self).__name__} cannot merge a worker's copy")
 
 
 class StepFunction(Visitor):
