@@ -78,7 +78,8 @@ class WFrame:
             self.seen_task,
             self.migration,
             frozenset(self.mig_dirty),
-            tuple(sorted(self.locals.items(), key=lambda kv: kv[0])),
+            # the keys are distinct strings: sorting the items sorts by key alone
+            tuple(sorted(self.locals.items())),
             self.exc,
             self.chain,
             self.override,
@@ -248,37 +249,73 @@ class Tx:
         """The world this step leads to. Parts the step did not change are the very tuples of
         the world it started from, so successive states share memory."""
         o = self.origin
+        if o is None:
+            return self._build(fifo)
+        # each part the step left alone (the same objects, in the same order) is the origin's
+        # own tuple, found without sorting or building anything
+        msgs = self.messages
+        om = o.messages
+        if len(msgs) == len(om) and all(map(is_, msgs, om)):
+            messages = om
+        else:
+            if not fifo and len(msgs) > 1:
+                # without FIFO queues the bus is a multiset: one canonical order
+                msgs = sorted(msgs, key=_message_key)
+            messages = _same(om, msgs)
+        fr = self.frames
+        of = o.frames
+        if len(fr) == len(of) and all(map(is_, fr.values(), of)):
+            frames = of
+        else:
+            order = sorted(fr) if len(fr) > 1 else list(fr)
+            frames = _same(of, [_frozen(fr[k]) for k in order])
+        mg = self.migrations
+        om_ = o.migrations
+        if len(mg) == len(om_) and all(map(is_, mg.values(), om_)):
+            migs = om_
+        else:
+            migs = _same(om_, [mg[k] for k in sorted(mg)])
+        rv = self.reservations
+        orv = o.reservations
+        if len(rv) == len(orv) and all(map(is_, rv.values(), orv)):
+            resv = orv
+        else:
+            resv = _same(orv, [rv[k] for k in sorted(rv)])
+        oq = o.quota
+        in_use = tuple(self.in_use)
+        reserved = tuple(self.reserved)
+        quota = oq if in_use == oq.in_use and reserved == oq.reserved else Quota(
+            in_use, reserved)  # type: ignore[arg-type]
+        budgets = o.budgets if tuple(self.budgets.items()) == o.budgets else tuple(
+            sorted(self.budgets.items()))
+        gone = self.deleted_flavors
+        return World(
+            _same(o.instances, self.instances),
+            migs,
+            resv,
+            quota,
+            _same(o.hosts, self.hosts),
+            messages,
+            frames,
+            budgets,
+            self.requests,
+            o.deleted_flavors if gone == o.deleted_flavors else frozenset(gone),
+        )
+
+    def _build(self, fifo: bool) -> World:
+        """The world of a step that started from none (every part built afresh)."""
         msgs = self.messages
         if not fifo and len(msgs) > 1:
-            # without FIFO queues the bus is a multiset: one canonical order
             msgs = sorted(msgs, key=_message_key)
         quota = Quota(tuple(self.in_use), tuple(self.reserved))  # type: ignore[arg-type]
         fr = self.frames
-        order = sorted(fr) if len(fr) > 1 else list(fr)
-        frames = [_frozen(fr[k]) for k in order]
+        frames = [_frozen(fr[k]) for k in sorted(fr)]
         mg = self.migrations
-        migs = [mg[k] for k in sorted(mg)] if len(mg) > 1 else list(mg.values())
         rv = self.reservations
-        resv = [rv[k] for k in sorted(rv)] if len(rv) > 1 else list(rv.values())
-        gone = frozenset(self.deleted_flavors)
-        if o is None:
-            return World(tuple(self.instances), tuple(migs), tuple(resv), quota,
-                         tuple(self.hosts), tuple(msgs), tuple(frames),
-                         tuple(sorted(self.budgets.items())), self.requests, gone)
-        budgets = o.budgets if self.budgets == dict(o.budgets) else tuple(
-            sorted(self.budgets.items()))
-        return World(
-            _same(o.instances, self.instances),
-            _same(o.migrations, migs),
-            _same(o.reservations, resv),
-            o.quota if quota == o.quota else quota,
-            _same(o.hosts, self.hosts),
-            _same(o.messages, msgs),
-            _same(o.frames, frames),
-            budgets,
-            self.requests,
-            o.deleted_flavors if gone == o.deleted_flavors else gone,
-        )
+        return World(tuple(self.instances), tuple(mg[k] for k in sorted(mg)),
+                     tuple(rv[k] for k in sorted(rv)), quota, tuple(self.hosts), tuple(msgs),
+                     tuple(frames), tuple(sorted(self.budgets.items())), self.requests,
+                     frozenset(self.deleted_flavors))
 
     def thaw(self, fid: str) -> WFrame:
         """The frame with id ``fid``, made mutable (frames are thawed only when a step changes
