@@ -46,7 +46,7 @@ from .config import FLAVOR_ACTIONS, Config, Flavor
 from .effects import new_frame
 from .handlers import applicable, exec_row, faults_at, run_eager, run_one
 from .outcome import ApiOutcome, step_outcome
-from .refs import all_hold, resolve
+from .refs import resolve
 from .resources import Resources, Usage
 from .tables import Tables
 from .tx import Event, Notification, Tx, WFrame, get_local
@@ -66,7 +66,7 @@ def _nobody(host: str | None = None) -> Instance:
     return Instance("", "", None, 0, host, "", None, None, None, False, False, False)
 
 
-@dataclass
+@dataclass(slots=True)
 class StepResult:
     """What a step did: the next state (``world``), the spec rows it executed in order, the
     events properties look at, the notifications it emitted (in emission order), the messages it
@@ -536,7 +536,7 @@ class Engine:
                 probe.migration = _lookup_migration(tx, inst.name, v.migration)
                 if probe.migration is None:
                     continue  # the lookup it reads found nothing: it does not apply
-            if all_hold(self.tables, tx, probe, v.when):
+            if self.tables.test(v.when)(self.tables, tx, probe):
                 return ApiOutcome("refused", opd.name, v.exc, v.http)
         return None
 

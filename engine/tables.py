@@ -18,6 +18,7 @@ from nova_resize.spec import model as m
 
 from nova_resize.errors import ConfigError
 
+from .compiled import Chooser, Test, compile_chooser, compile_test
 from .config import Config, Flavor
 from .resources import Resources
 
@@ -50,6 +51,10 @@ class Tables:
     fifo: bool
     op_args: dict[str, tuple[Any, ...]]
     cond_fns: dict[m.Cond, CondFn] = field(default_factory=dict)
+    # generated code (engine/compiled.py), built the first time a label or a list of
+    # conditions is met
+    choosers: dict[tuple[str, str], Chooser] = field(default_factory=dict)
+    tests: dict[tuple[m.Cond, ...], Test] = field(default_factory=dict)
 
     @classmethod
     def compile(cls, config: Config, spec: Spec) -> Tables:
@@ -84,6 +89,22 @@ class Tables:
             # Casts are delivered in any order unless [check] fifo: the bus is then a multiset.
             fifo=bool(config.check_option("fifo", False)),
         )
+
+    def chooser(self, handler: str, label: str) -> Chooser:
+        """The compiled choice of row at ``handler:label``."""
+        key = (handler, label)
+        ch = self.choosers.get(key)
+        if ch is None:
+            ch = self.choosers[key] = compile_chooser(self, self.rows.get(key, []),
+                                                      f"{handler}:{label}")
+        return ch
+
+    def test(self, conds: tuple[m.Cond, ...]) -> Test:
+        """The compiled conjunction of ``conds``."""
+        t = self.tests.get(conds)
+        if t is None:
+            t = self.tests[conds] = compile_test(self, conds)
+        return t
 
     def option(self, name: str) -> Any:
         return self.config.option(name)

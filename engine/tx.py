@@ -21,7 +21,7 @@ class NovaError(Exception):
         self.exc = exc
 
 
-@dataclass
+@dataclass(slots=True)
 class WFrame:
     """A running handler being stepped (the mutable form of :class:`Frame`)."""
 
@@ -188,7 +188,7 @@ class Notification(NamedTuple):
                 "priority": self.priority, "payload": self.payload()}
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """Something a step did that properties look at (an overwrite, a status move...).
 
@@ -204,7 +204,7 @@ class Event:
     expected_task_state: tuple[str | None, ...] | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Tx:
     """The mutable working copy of a world during one step."""
 
