@@ -84,8 +84,14 @@ def _self(tb: Tables, tx: Tx, fr: Frame | WFrame, what: str) -> Any:
     raise SpecError(f"unknown reference self.{what}")
 
 
+_EXPRESSION_TYPES = frozenset({Ref, Default, NotEq, Inc, Append, IfEq})
+
+
 def value(tb: Tables, tx: Tx, fr: Frame | WFrame, v: Any) -> Any:
     """Evaluate a constant, a :class:`Ref` or a value expression."""
+    if type(v) not in _EXPRESSION_TYPES:
+        return v  # a constant (the common case: one set lookup; the spec's value classes
+        # are final)
     if isinstance(v, Ref):
         return resolve(tb, tx, fr, v.path)
     if isinstance(v, Default):

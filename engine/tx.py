@@ -6,7 +6,7 @@ into a :class:`~nova_resize.engine.world.World`. Nothing outside a step ever see
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import is_
 from typing import Any, NamedTuple
 
@@ -87,10 +87,6 @@ class WFrame:
             self.reply_to,
             self.lock,
         )
-
-
-def _frozen(f: Frame | WFrame) -> Frame:
-    return f.freeze() if isinstance(f, WFrame) else f
 
 
 def get_local(fr: Frame | WFrame, name: str, default: Any = None) -> Any:
@@ -204,58 +200,133 @@ class Event:
     expected_task_state: tuple[str | None, ...] | None = None
 
 
-@dataclass(slots=True)
 class Tx:
-    """The mutable working copy of a world during one step."""
+    """The mutable working copy of a world during one step.
+
+    The parts most steps leave alone (migrations, reservations, quota, the bus, budgets, the
+    deleted flavors) are copied from the world only when a row first reads them; a part never
+    copied is the world's own tuple in the next state, found without comparing anything."""
+
+    __slots__ = (
+        "_budgets",
+        "_deleted_flavors",
+        "_in_use",
+        "_messages",
+        "_migrations",
+        "_reservations",
+        "_reserved",
+        "events",
+        "frames",
+        "hosts",
+        "instances",
+        "notifications",
+        "origin",
+        "outcome",
+        "refusal",
+        "requests",
+        "rows",
+        "sent",
+    )
 
     instances: list[Instance]
-    migrations: dict[str, Migration]
-    reservations: dict[str, Reservation]
-    in_use: list[int]
-    reserved: list[int]
     hosts: list[Host]
-    messages: list[Message]
     frames: dict[str, Frame | WFrame]
-    budgets: dict[str, int]
     requests: tuple[Requests, ...]
-    deleted_flavors: set[str] = field(default_factory=set)
-    rows: list[str] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    notifications: list[Notification] = field(default_factory=list)
-    sent: list[Message] = field(default_factory=list)
-    outcome: str | None = None
-    refusal: tuple[str, int] | None = None
-    origin: World | None = None
+    rows: list[str]
+    events: list[Event]
+    notifications: list[Notification]
+    sent: list[Message]
+    outcome: str | None
+    refusal: tuple[str, int] | None
+    origin: World
+    _migrations: dict[str, Migration] | None
+    _reservations: dict[str, Reservation] | None
+    _in_use: list[int] | None
+    _reserved: list[int] | None
+    _messages: list[Message] | None
+    _budgets: dict[str, int] | None
+    _deleted_flavors: set[str] | None
 
     @classmethod
     def of(cls, w: World) -> Tx:
-        tx = cls(
-            list(w.instances),
-            {m.id: m for m in w.migrations},
-            {r.id: r for r in w.reservations},
-            list(w.quota.in_use),
-            list(w.quota.reserved),
-            list(w.hosts),
-            list(w.messages),
-            {f.id: f for f in w.frames},
-            dict(w.budgets),
-            w.requests,
-            set(w.deleted_flavors),
-        )
+        tx = object.__new__(cls)
+        tx.instances = list(w.instances)
+        tx.hosts = list(w.hosts)
+        tx.frames = {f.id: f for f in w.frames}
+        tx.requests = w.requests
+        tx.rows = []
+        tx.events = []
+        tx.notifications = []
+        tx.sent = []
+        tx.outcome = None
+        tx.refusal = None
         tx.origin = w
+        tx._migrations = tx._reservations = None
+        tx._in_use = tx._reserved = None
+        tx._messages = None
+        tx._budgets = None
+        tx._deleted_flavors = None
         return tx
+
+    # ---- the parts copied when first read ------------------------------------------------------
+    @property
+    def migrations(self) -> dict[str, Migration]:
+        d = self._migrations
+        if d is None:
+            d = self._migrations = {m.id: m for m in self.origin.migrations}
+        return d
+
+    @property
+    def reservations(self) -> dict[str, Reservation]:
+        d = self._reservations
+        if d is None:
+            d = self._reservations = {r.id: r for r in self.origin.reservations}
+        return d
+
+    @property
+    def in_use(self) -> list[int]:
+        q = self._in_use
+        if q is None:
+            q = self._in_use = list(self.origin.quota.in_use)
+        return q
+
+    @property
+    def reserved(self) -> list[int]:
+        q = self._reserved
+        if q is None:
+            q = self._reserved = list(self.origin.quota.reserved)
+        return q
+
+    @property
+    def messages(self) -> list[Message]:
+        q = self._messages
+        if q is None:
+            q = self._messages = list(self.origin.messages)
+        return q
+
+    @property
+    def budgets(self) -> dict[str, int]:
+        d = self._budgets
+        if d is None:
+            d = self._budgets = dict(self.origin.budgets)
+        return d
+
+    @property
+    def deleted_flavors(self) -> set[str]:
+        d = self._deleted_flavors
+        if d is None:
+            d = self._deleted_flavors = set(self.origin.deleted_flavors)
+        return d
 
     def freeze(self, fifo: bool = False) -> World:
         """The world this step leads to. Parts the step did not change are the very tuples of
         the world it started from, so successive states share memory."""
         o = self.origin
-        if o is None:
-            return self._build(fifo)
-        # each part the step left alone (the same objects, in the same order) is the origin's
-        # own tuple, found without sorting or building anything
-        msgs = self.messages
+        # each part the step left alone (never copied, or the same objects in the same order)
+        # is the origin's own tuple, found without sorting or building anything
+        msgs = self._messages
         om = o.messages
-        if len(msgs) == len(om) and all(map(is_, msgs, om)):
+        if msgs is None or (len(msgs) == len(om) and all(map(is_, msgs, om))):
             messages = om
         else:
             if not fifo and len(msgs) > 1:
@@ -267,28 +338,32 @@ class Tx:
         if len(fr) == len(of) and all(map(is_, fr.values(), of)):
             frames = of
         else:
-            order = sorted(fr) if len(fr) > 1 else list(fr)
-            frames = _same(of, [_frozen(fr[k]) for k in order])
-        mg = self.migrations
+            frames = _same(of, [f.freeze() if type(f) is WFrame else f
+                                for f in (fr[k] for k in sorted(fr))])
+        mg = self._migrations
         om_ = o.migrations
-        if len(mg) == len(om_) and all(map(is_, mg.values(), om_)):
+        if mg is None or (len(mg) == len(om_) and all(map(is_, mg.values(), om_))):
             migs = om_
         else:
             migs = _same(om_, [mg[k] for k in sorted(mg)])
-        rv = self.reservations
+        rv = self._reservations
         orv = o.reservations
-        if len(rv) == len(orv) and all(map(is_, rv.values(), orv)):
+        if rv is None or (len(rv) == len(orv) and all(map(is_, rv.values(), orv))):
             resv = orv
         else:
             resv = _same(orv, [rv[k] for k in sorted(rv)])
         oq = o.quota
-        in_use = tuple(self.in_use)
-        reserved = tuple(self.reserved)
-        quota = oq if in_use == oq.in_use and reserved == oq.reserved else Quota(
-            in_use, reserved)  # type: ignore[arg-type]
-        budgets = o.budgets if tuple(self.budgets.items()) == o.budgets else tuple(
-            sorted(self.budgets.items()))
-        gone = self.deleted_flavors
+        if self._in_use is None and self._reserved is None:
+            quota = oq
+        else:
+            in_use = tuple(self.in_use)
+            reserved = tuple(self.reserved)
+            quota = oq if in_use == oq.in_use and reserved == oq.reserved else Quota(
+                in_use, reserved)  # type: ignore[arg-type]
+        b = self._budgets
+        budgets = o.budgets if b is None or tuple(b.items()) == o.budgets else tuple(
+            sorted(b.items()))
+        gone = self._deleted_flavors
         return World(
             _same(o.instances, self.instances),
             migs,
@@ -299,23 +374,8 @@ class Tx:
             frames,
             budgets,
             self.requests,
-            o.deleted_flavors if gone == o.deleted_flavors else frozenset(gone),
+            o.deleted_flavors if gone is None or gone == o.deleted_flavors else frozenset(gone),
         )
-
-    def _build(self, fifo: bool) -> World:
-        """The world of a step that started from none (every part built afresh)."""
-        msgs = self.messages
-        if not fifo and len(msgs) > 1:
-            msgs = sorted(msgs, key=_message_key)
-        quota = Quota(tuple(self.in_use), tuple(self.reserved))  # type: ignore[arg-type]
-        fr = self.frames
-        frames = [_frozen(fr[k]) for k in sorted(fr)]
-        mg = self.migrations
-        rv = self.reservations
-        return World(tuple(self.instances), tuple(mg[k] for k in sorted(mg)),
-                     tuple(rv[k] for k in sorted(rv)), quota, tuple(self.hosts), tuple(msgs),
-                     tuple(frames), tuple(sorted(self.budgets.items())), self.requests,
-                     frozenset(self.deleted_flavors))
 
     def thaw(self, fid: str) -> WFrame:
         """The frame with id ``fid``, made mutable (frames are thawed only when a step changes
