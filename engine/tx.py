@@ -67,7 +67,7 @@ class WFrame:
         )
 
     def freeze(self) -> Frame:
-        return Frame(
+        return _new(Frame, (
             self.id,
             self.service,
             self.method,
@@ -86,7 +86,7 @@ class WFrame:
             self.waiting,
             self.reply_to,
             self.lock,
-        )
+        ))
 
 
 def get_local(fr: Frame | WFrame, name: str, default: Any = None) -> Any:
@@ -98,6 +98,10 @@ def get_local(fr: Frame | WFrame, name: str, default: Any = None) -> Any:
         if k == name:
             return v
     return default
+
+
+_new = tuple.__new__
+"""Builds a record from its fields' tuple without the NamedTuple constructor's call."""
 
 
 def _same(old: tuple[Any, ...], new: Any) -> tuple[Any, ...]:
@@ -364,7 +368,7 @@ class Tx:
         budgets = o.budgets if b is None or tuple(b.items()) == o.budgets else tuple(
             sorted(b.items()))
         gone = self._deleted_flavors
-        return World(
+        return _new(World, (
             _same(o.instances, self.instances),
             migs,
             resv,
@@ -375,7 +379,7 @@ class Tx:
             budgets,
             self.requests,
             o.deleted_flavors if gone is None or gone == o.deleted_flavors else frozenset(gone),
-        )
+        ))
 
     def thaw(self, fid: str) -> WFrame:
         """The frame with id ``fid``, made mutable (frames are thawed only when a step changes
