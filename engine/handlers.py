@@ -16,8 +16,10 @@ from . import effects
 from .effects import Refused
 from .notify import usage_notification
 from .tables import Tables
-from .tx import Event, NovaError, Tx, WFrame
+from .tx import Event, Notification, NovaError, Tx, WFrame
 from .world import Frame
+
+USAGE_PREFIX = "compute.instance."
 
 MAX_EAGER_ROWS = 200
 """A step that runs more memory-only rows than this without reaching a row that can block,
@@ -49,7 +51,7 @@ def exec_row(tb: Tables, tx: Tx, fr: WFrame, row: m.Row) -> None:
     the error chain when an effect raised)."""
     tx.rows.append(row.id)
     for n in row.notify_before:
-        tx.notifications.append(usage_notification(tb, n, fr, row.id))
+        send_usage(tx, fr, usage_notification(tb, n, fr, row.id))
     before = (fr.handler, fr.label)
     try:
         for eff in row.effects:
@@ -67,12 +69,30 @@ def exec_row(tb: Tables, tx: Tx, fr: WFrame, row: m.Row) -> None:
         end(tx, fr, ok=False)
         return
     for n in row.notify:
-        tx.notifications.append(usage_notification(tb, n, fr, row.id))
+        send_usage(tx, fr, usage_notification(tb, n, fr, row.id))
     for n in row.notify_late:
-        tx.notifications.append(usage_notification(tb, n, fr, row.id)._replace(late=True))
+        send_usage(tx, fr, usage_notification(tb, n, fr, row.id)._replace(late=True))
     if (fr.handler, fr.label) != before and any(isinstance(e, m.Goto) for e in row.effects):
         return  # a Goto chose where to continue
     goto(tb, tx, fr, row.then)
+
+
+def send_usage(tx: Tx, fr: WFrame, n: Notification) -> None:
+    """Emit a usage notification and keep the frame's history of them: ``<op>.start`` opens
+    ``op``, ``<op>.end`` or ``<op>.error`` closes it. An ``.end`` this invocation never started
+    is a ``usage_unpaired`` event (an ``.error`` may stand alone: Nova sends some without a
+    start). Nova itself keeps no such record: properties read it."""
+    tx.notifications.append(n)
+    op, _, phase = n.event_type.removeprefix(USAGE_PREFIX).rpartition(".")
+    if not op or phase not in ("start", "end", "error"):
+        return
+    if phase == "start":
+        if op not in fr.usage:
+            fr.usage = tuple(sorted((*fr.usage, op)))
+    elif op in fr.usage:
+        fr.usage = tuple(u for u in fr.usage if u != op)
+    elif phase == "end":
+        tx.events.append(Event("usage_unpaired", fr.method, (fr.instance.name, n.event_type)))
 
 
 def goto(tb: Tables, tx: Tx, fr: WFrame, target: str) -> None:
@@ -112,6 +132,9 @@ def end(tx: Tx, fr: WFrame, ok: bool) -> None:
     on it gets its reply."""
     fr.ended = True
     tx.events.append(Event("frame_end", fr.method, (fr.service, fr.instance.name, ok, fr.exc)))
+    if fr.usage:
+        tx.events.append(Event("usage_open", fr.method,
+                               (fr.instance.name, ok, fr.exc, fr.usage)))
     tx.frames.pop(fr.id, None)
     if fr.service == "api" and tx.outcome is None:
         tx.outcome = "accepted" if ok else f"error: {fr.exc}"

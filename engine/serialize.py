@@ -230,7 +230,8 @@ def _frame_to_json(f: Frame, where: str) -> dict[str, Any]:
             "mig_dirty": sorted(f.mig_dirty), "locals": _pairs_to_json(f.locals, where),
             "exc": f.exc, "chain": None if f.chain is None else list(f.chain),
             "override": None if f.override is None else list(f.override),
-            "waiting": f.waiting, "reply_to": f.reply_to, "lock": f.lock}
+            "waiting": f.waiting, "reply_to": f.reply_to, "lock": f.lock,
+            "usage": list(f.usage)}
 
 
 def _frame_from_json(d: Any, where: str) -> Frame:
@@ -249,6 +250,8 @@ def _frame_from_json(d: Any, where: str) -> Frame:
         _str_tuple(_get(d, "chain", where), f"{where}.chain", optional=True),
         _str_tuple(_get(d, "override", where), f"{where}.override", optional=True),
         s("waiting", (bool,)), s("reply_to", _OPT_STR), s("lock", (bool,)),
+        _str_tuple(d.get("usage", []) if isinstance(d, dict) else [], f"{where}.usage")
+        or (),
     )
 
 

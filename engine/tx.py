@@ -42,6 +42,7 @@ class WFrame:
     waiting: bool
     reply_to: str | None
     lock: bool
+    usage: tuple[str, ...] = ()
     ended: bool = False
 
     @classmethod
@@ -64,6 +65,7 @@ class WFrame:
             f.waiting,
             f.reply_to,
             f.lock,
+            f.usage,
         )
 
     def freeze(self) -> Frame:
@@ -86,6 +88,7 @@ class WFrame:
             self.waiting,
             self.reply_to,
             self.lock,
+            self.usage,
         ))
 
 

@@ -127,6 +127,9 @@ class Frame(NamedTuple):
     waiting: bool
     reply_to: str | None
     lock: bool
+    # usage notifications this invocation started and has not ended ("resize.prep" after
+    # "compute.instance.resize.prep.start"): history kept for properties, never read by rows
+    usage: tuple[str, ...] = ()
 
 
 class Requests(NamedTuple):

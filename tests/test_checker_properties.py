@@ -253,9 +253,33 @@ then = "commit"
     assert any(k.startswith("active/resize_finish") for k in new)
 
 
+def test_notifications_paired(tmp_path):
+    # confirm_resize no longer ends what it started: a returning handler leaves
+    # resize.confirm.start unanswered
+    cfg = config(actions={**RESIZE, "confirm_resize": 1})
+    new = fires("notifications-paired", cfg, """
+[[replace]]
+row = "compute.confirm_resize.save_active"
+notify = []
+""", tmp_path)
+    assert new == {"confirm_resize returned with resize.confirm.start unanswered"}
+
+
+def test_notifications_paired_end_without_start(tmp_path):
+    # resize_instance no longer starts what it ends
+    cfg = config(actions=RESIZE)
+    new = fires("notifications-paired", cfg, """
+[[replace]]
+row = "compute.resize_instance.task_migrating"
+notify = []
+""", tmp_path)
+    assert new == {"resize_instance sent resize.end without resize.start"}
+
+
 @pytest.mark.parametrize("prop", ["legal-state", "host-consistent", "disk-never-lost",
                                   "no-lost-update", "quota-resolved-once", "vm-state-restored",
-                                  "no-orphan", "delete-completes", "migration-status-legal"])
+                                  "no-orphan", "delete-completes", "migration-status-legal",
+                                  "notifications-paired"])
 def test_every_property_is_evaluated(prop, tmp_path):
     # a property that is never evaluated would hold vacuously
     cfg = config(actions={**RESIZE, "confirm_resize": 1, "delete": 1})

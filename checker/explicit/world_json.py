@@ -89,6 +89,7 @@ def _frame(fr: Frame) -> dict[str, Any]:
         "waiting": fr.waiting,
         "reply_to": fr.reply_to,
         "holds_lock": fr.lock,
+        "usage_started": list(fr.usage),
     }
 
 

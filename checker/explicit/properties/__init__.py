@@ -15,7 +15,7 @@ that a baseline can list known findings. Checks:
 Predicates receive a :class:`Context` (the Nova model is one) and a world. One module per
 concern: :mod:`.instance`, :mod:`.updates`, :mod:`.quota`, :mod:`.claims`, :mod:`.migration`,
 :mod:`.deletion`, :mod:`.tracker`, :mod:`.errors`, :mod:`.verify`,
-:mod:`.liveness`.
+:mod:`.notifications`, :mod:`.liveness`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from .errors import ERROR_HAS_CAUSE
 from .instance import DISK_NEVER_LOST, HOST_CONSISTENT, LEGAL_STATE, VM_STATE_RESTORED
 from .liveness import NO_STUCK_RESIZE
 from .migration import MIGRATION_AGREES, MIGRATION_ENDPOINTS_FIXED, MIGRATION_STATUS_LEGAL
+from .notifications import NOTIFICATIONS_PAIRED
 from .quota import QUOTA_RESOLVED_ONCE, QUOTA_USAGE_CONSISTENT
 from .tracker import TRACKER_MATCHES_AUDIT
 from .updates import NO_LOST_UPDATE
@@ -52,6 +53,7 @@ PROPERTIES: tuple[Property, ...] = (
     VERIFY_RESIZE_ACTIONABLE,
     NO_ORPHAN,
     DELETE_COMPLETES,
+    NOTIFICATIONS_PAIRED,
     NO_STUCK_RESIZE,
 )
 """Every property, in the order reports list them."""
