@@ -5,10 +5,10 @@ A condition ``ref op value`` becomes an expression over the running handler (``f
 in progress (``tx``) and the tables (``tb``): ``instance.vm_state == 'resized'`` reads
 ``fr.instance.vm_state`` directly, a configuration option is a constant, and what has no
 direct form (``db.*``, ``self.*``, flavor attributes) goes through
-:func:`~nova_resize.engine.refs.resolve` as before. The generated code evaluates the
-conditions in the spec's order and stops at the first that fails, as
-:func:`~nova_resize.engine.refs.all_hold` does, so a condition that would raise (a handler
-without a migration) raises in the same cases.
+:func:`~nova_resize.engine.refs.resolve`. The generated code evaluates the conditions in the
+spec's order and stops at the first that fails, so a condition that would raise (a handler
+without a migration) raises only when the ones before it hold. :mod:`.refs`' ``holds``,
+``all_hold`` and ``compile_cond`` answer through the same code.
 """
 
 from __future__ import annotations
@@ -75,6 +75,8 @@ _BASE: dict[str, Any] = {
     "SpecError": SpecError,
 }
 _COMPARE = {">": "_gt", "<": "_lt", ">=": "_ge", "<=": "_le"}
+_UNARY = {"truthy": "({})", "falsy": "(not {})", "up": "_up(tx, {})",
+          "down": "(not _up(tx, {}))", "unknown_flavor": "_unknown(tb, tx, {})"}
 
 
 class _Source:
@@ -121,16 +123,9 @@ class _Source:
         """An expression, truthy when ``c`` holds (operands evaluated left to right)."""
         g = self.ref(tb, c.ref)
         op = c.op
-        if op == "truthy":
-            return f"({g})"
-        if op == "falsy":
-            return f"(not {g})"
-        if op == "up":
-            return f"_up(tx, {g})"
-        if op == "down":
-            return f"(not _up(tx, {g}))"
-        if op == "unknown_flavor":
-            return f"_unknown(tb, tx, {g})"
+        unary = _UNARY.get(op)
+        if unary is not None:
+            return unary.format(g)
         if op == "fits":
             return f"tb.resources.fits(tx, {g}, {self.rhs(c.value)})"
         if op in ("==", "!=", "in", "not in"):

@@ -9,9 +9,8 @@ form a tree (``core`` -> ``handlers`` -> ``effects`` -> ``refs``/``quota``/``res
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nova_resize.spec import Spec
 from nova_resize.spec import model as m
@@ -22,15 +21,9 @@ from .compiled import Chooser, Test, compile_chooser, compile_test
 from .config import Config, Flavor
 from .resources import Resources
 
-if TYPE_CHECKING:
-    from .tx import Tx, WFrame
-    from .world import Frame
-
 EAGER_EFFECTS: tuple[type, ...] = (m.Set, m.Raise, m.Refuse, m.Goto, m.Lock)
 """Effects that touch only the running handler's memory: a row made of them alone runs in the
 same step as the row before it (nothing else can observe the difference)."""
-
-CondFn = Callable[["Tables", "Tx", "Frame | WFrame"], bool]
 
 
 @dataclass
@@ -50,7 +43,6 @@ class Tables:
     host_names: tuple[str, ...]
     fifo: bool
     op_args: dict[str, tuple[Any, ...]]
-    cond_fns: dict[m.Cond, CondFn] = field(default_factory=dict)
     # generated code (engine/compiled.py), built the first time a label or a list of
     # conditions is met
     choosers: dict[tuple[str, str], Chooser] = field(default_factory=dict)
@@ -110,4 +102,4 @@ class Tables:
         return self.config.option(name)
 
 
-__all__ = ["EAGER_EFFECTS", "CondFn", "Tables"]
+__all__ = ["EAGER_EFFECTS", "Tables"]
