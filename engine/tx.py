@@ -283,12 +283,20 @@ class Tx:
             d = self._migrations = {m.id: m for m in self.origin.migrations}
         return d
 
+    @migrations.setter
+    def migrations(self, value: dict[str, Migration]) -> None:
+        self._migrations = value
+
     @property
     def reservations(self) -> dict[str, Reservation]:
         d = self._reservations
         if d is None:
             d = self._reservations = {r.id: r for r in self.origin.reservations}
         return d
+
+    @reservations.setter
+    def reservations(self, value: dict[str, Reservation]) -> None:
+        self._reservations = value
 
     @property
     def in_use(self) -> list[int]:
@@ -297,12 +305,20 @@ class Tx:
             q = self._in_use = list(self.origin.quota.in_use)
         return q
 
+    @in_use.setter
+    def in_use(self, value: list[int]) -> None:
+        self._in_use = value
+
     @property
     def reserved(self) -> list[int]:
         q = self._reserved
         if q is None:
             q = self._reserved = list(self.origin.quota.reserved)
         return q
+
+    @reserved.setter
+    def reserved(self, value: list[int]) -> None:
+        self._reserved = value
 
     @property
     def messages(self) -> list[Message]:
@@ -311,6 +327,10 @@ class Tx:
             q = self._messages = list(self.origin.messages)
         return q
 
+    @messages.setter
+    def messages(self, value: list[Message]) -> None:
+        self._messages = value
+
     @property
     def budgets(self) -> dict[str, int]:
         d = self._budgets
@@ -318,12 +338,20 @@ class Tx:
             d = self._budgets = dict(self.origin.budgets)
         return d
 
+    @budgets.setter
+    def budgets(self, value: dict[str, int]) -> None:
+        self._budgets = value
+
     @property
     def deleted_flavors(self) -> set[str]:
         d = self._deleted_flavors
         if d is None:
             d = self._deleted_flavors = set(self.origin.deleted_flavors)
         return d
+
+    @deleted_flavors.setter
+    def deleted_flavors(self, value: set[str]) -> None:
+        self._deleted_flavors = value
 
     def freeze(self, fifo: bool = False) -> World:
         """The world this step leads to. Parts the step did not change are the very tuples of
