@@ -253,6 +253,34 @@ then = "commit"
     assert any(k.startswith("active/resize_finish") for k in new)
 
 
+def test_guest_matches_state(tmp_path):
+    # finish_migration powers the guest on whatever the instance was: a stopped instance's
+    # resize ends in VERIFY_RESIZE with its guest running
+    cfg = config(vm_state="stopped", actions=RESIZE)
+    new = fires("guest-matches-state", cfg, """
+[[replace]]
+row = "compute.finish_resize.finish_migration"
+effects = [{type = "Driver", op = "spawn", power_on = true}]
+""", tmp_path)
+    assert new == {"resized from stopped, guest running on its host"}
+
+
+def test_guest_matches_state_stop_without_power_off(tmp_path):
+    # stop_instance saves STOPPED without powering the guest off
+    cfg = config(actions={"stop": 1})
+    new = fires("guest-matches-state", cfg, """
+[[replace]]
+row = "compute.stop_instance.power_off"
+effects = [
+  {type = "Set", target = "instance", name = "power_state", value = 4},
+  {type = "Set", target = "instance", name = "vm_state", value = "stopped"},
+  {type = "Set", target = "instance", name = "task_state", value = "None"},
+  {type = "SaveInstance", guard = ["powering-off"]},
+]
+""", tmp_path)
+    assert new == {"stopped, guest running on its host"}
+
+
 def test_notifications_paired(tmp_path):
     # confirm_resize no longer ends what it started: a returning handler leaves
     # resize.confirm.start unanswered
@@ -279,7 +307,7 @@ notify = []
 @pytest.mark.parametrize("prop", ["legal-state", "host-consistent", "disk-never-lost",
                                   "no-lost-update", "quota-resolved-once", "vm-state-restored",
                                   "no-orphan", "delete-completes", "migration-status-legal",
-                                  "notifications-paired"])
+                                  "notifications-paired", "guest-matches-state"])
 def test_every_property_is_evaluated(prop, tmp_path):
     # a property that is never evaluated would hold vacuously
     cfg = config(actions={**RESIZE, "confirm_resize": 1, "delete": 1})

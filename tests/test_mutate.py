@@ -105,11 +105,23 @@ def test_a_mutant_is_killed_by_a_finding_diff_reports_on_the_same_variant(
 
 def test_survivors_are_told_apart_by_their_reachable_graphs():
     migrate = ref("regression-migrate")
-    # the notification is sent on this path, and no property reads notifications
-    dropped = judge(BY_ID["drop-notification:compute.resize_instance.task_migrating:"
-                          "compute.instance.resize.start"], [migrate])
+    # the notification is sent on this path, and no property reads compute.instance.exists
+    dropped = judge(BY_ID["drop-notification:compute.prep_resize.start:"
+                          "compute.instance.exists"], [migrate])
     assert dropped.status == "survived" and dropped.reached
     assert "different notifications" in dropped.detail
+    # a survivor says where it first behaves differently: the shortest trace to the step
+    dv = dropped.divergence
+    assert dv is not None and dv.configuration == "regression-migrate"
+    assert "prep_resize" in dv.step
+    assert dv.trace and dv.trace[-1].startswith("conductor")
+    assert dv.liberty == ["sends compute.instance.exists, compute.instance.resize.prep.start"]
+    assert dv.mutant == ["sends compute.instance.resize.prep.start"]
+    # a start no end answers is a finding (notifications-paired) that kills the mutant
+    paired = judge(BY_ID["drop-notification:compute.resize_instance.task_migrating:"
+                         "compute.instance.resize.start"], [migrate])
+    assert paired.status == "killed"
+    assert paired.killed_by["property"] == "notifications-paired"
     # a cold migration never reverts
     unreached = judge(BY_ID["drop-row:compute.finish_revert_resize.commit"], [migrate])
     assert unreached.status == "unreached" and unreached.reached is False
@@ -170,3 +182,23 @@ def test_list_shows_the_mutants_without_running_them(capsys):
     out = capsys.readouterr().out.strip().splitlines()
     assert out[-1] == f"{sum(1 for x in ALL if x.operator == 'drop-quota')} mutants"
     assert out[0].startswith("drop-quota:")
+
+
+def test_divergence_names_the_parts_of_the_state_that_differ():
+    from conftest import config
+    from nova_resize.checker.mutate.divergence import first_divergence
+
+    cfg = config(vm_state="stopped", actions={"resize": 1, "resize_flavors": ["medium"]})
+    spec = apply_variant_text(LIBERTY, """
+[[replace]]
+row = "compute.finish_resize.finish_migration"
+effects = [{type = "Driver", op = "spawn", power_on = true}]
+""", "power-on.toml").spec
+    dv = first_divergence(cfg, spec)
+    assert dv is not None and "finish_resize" in dv.step
+    assert any(t.startswith("user: resize vm") for t in dv.trace)
+    assert dv.liberty == ["host host2: running frozenset()"]
+    assert dv.mutant == ["host host2: running frozenset({'vm'})"]
+    assert "first differs on" in dv.text()
+    # Liberty against itself: no divergence
+    assert first_divergence(cfg, LIBERTY) is None

@@ -186,6 +186,23 @@ prefix = "old_"
                                                                           "migration-agrees")
 
 
+def test_migration_agrees_fires_when_confirm_leaves_a_stashed_flavor(tmp_path):
+    # _cleanup_stored_instance_types forgets new_flavor: the confirmed instance keeps it
+    cfg = config(actions={**RESIZE, "confirm_resize": 1})
+    res = run(cfg, """
+[[replace]]
+row = "compute.confirm_resize.cleanup_stored_flavors"
+effects = [
+  {type = "Set", target = "local", name = "old_flavor", value = "instance.old_flavor"},
+  {type = "Set", target = "instance", name = "old_flavor", value = "None"},
+  {type = "Set", target = "instance", name = "old_vm_state", value = "None"},
+  {type = "SaveInstance", columns = ["system_metadata"]},
+]
+""", tmp_path)
+    assert keys(res, "migration-agrees") == {
+        "active/None with migration confirmed: flavor stash disagree"}
+
+
 def test_migration_agrees_names_the_host_and_flavor():
     from nova_resize.checker.explicit.properties.migration import migration_agrees
 

@@ -19,6 +19,8 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
                          "file": o.file}
     if o.status not in ("killed", "invalid"):
         d["variant"] = m.text  # a survivor can be opened even without --out
+    if o.divergence is not None:
+        d["divergence"] = o.divergence.to_json()
     return d
 
 
@@ -98,6 +100,16 @@ def text(doc: dict[str, Any], max_listed: int | None = 20) -> str:
             lines.append(f"  {m['id']}")
             lines.append(f"    {m['description']}")
             lines.append(f"    {m['detail']}")
+            dv = m.get("divergence")
+            if dv:
+                lead = (f"after {len(dv['trace'])} steps" if dv["trace"]
+                        else "from the initial state")
+                lines.append(f"    first differs on {dv['configuration']} {lead}, at: "
+                             f"{dv['step']}")
+                for t in dv["trace"]:
+                    lines.append(f"      - {t}")
+                lines.append(f"      Liberty: {'; '.join(dv['liberty']) or '-'}")
+                lines.append(f"      mutant:  {'; '.join(dv['mutant']) or '-'}")
             if m.get("file"):
                 lines.append(f"    variant: {m['file']}")
     if any(m["status"] in ("survived", "unreached") and not m.get("file")

@@ -44,6 +44,7 @@ from ..explicit.diff import Ident, ident_of, liberty_reference
 from ..explicit.model import NovaModel
 from ..explorer import Control, Exploration, Limits, explore
 from ..variants import apply_variant_text
+from .divergence import Divergence, divergence_on
 from .equivalence import GraphSignature, Signature, same_tables
 from .operators import Mutant
 
@@ -84,6 +85,7 @@ class Outcome:
     runs: list[dict[str, Any]] = field(default_factory=list)
     reached: bool | None = None
     file: str | None = None
+    divergence: Divergence | None = None  # a survivor's first difference from Liberty
 
 
 def explore_spec(config: Config, spec: Spec, limits: Limits, visitors: Sequence[Any] = (),
@@ -187,6 +189,9 @@ def judge(m: Mutant, refs: Sequence[Reference], control: Control | None = None,
         sigs.append(sig.signature())
     o.reached = reached
     o.status, o.detail = compare_graphs(sigs, refs, reached, control)
+    if o.status == "survived":
+        ran = [ref.config for ref, sig in zip(refs, sigs, strict=True) if sig is not None]
+        o.divergence = divergence_on(ran, spec, control)
     return o
 
 

@@ -15,7 +15,7 @@ that a baseline can list known findings. Checks:
 Predicates receive a :class:`Context` (the Nova model is one) and a world. One module per
 concern: :mod:`.instance`, :mod:`.updates`, :mod:`.quota`, :mod:`.claims`, :mod:`.migration`,
 :mod:`.deletion`, :mod:`.tracker`, :mod:`.errors`, :mod:`.verify`,
-:mod:`.notifications`, :mod:`.liveness`.
+:mod:`.notifications`, :mod:`.guest`, :mod:`.liveness`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from .claims import CLAIMS_CONSISTENT, occupancy
 from .context import Context, at_quiescence
 from .deletion import DELETE_COMPLETES, NO_ORPHAN
 from .errors import ERROR_HAS_CAUSE
+from .guest import GUEST_MATCHES_STATE
 from .instance import DISK_NEVER_LOST, HOST_CONSISTENT, LEGAL_STATE, VM_STATE_RESTORED
 from .liveness import NO_STUCK_RESIZE
 from .migration import MIGRATION_AGREES, MIGRATION_ENDPOINTS_FIXED, MIGRATION_STATUS_LEGAL
@@ -45,6 +46,7 @@ PROPERTIES: tuple[Property, ...] = (
     TRACKER_MATCHES_AUDIT,
     HOST_CONSISTENT,
     DISK_NEVER_LOST,
+    GUEST_MATCHES_STATE,
     MIGRATION_STATUS_LEGAL,
     MIGRATION_ENDPOINTS_FIXED,
     MIGRATION_AGREES,

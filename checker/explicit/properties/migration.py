@@ -79,7 +79,8 @@ def migration_agrees(ctx: Context, w: World) -> list[Violation]:
     * ERROR never with a finished migration (the failure came after Nova recorded the resize as
       done, so the record hides it);
     * a confirmed migration leaves the instance on its destination with the new flavor, a
-      reverted one on its source with the old flavor (unless the instance is in ERROR).
+      reverted one on its source with the old flavor, and either with no stashed old or new
+      flavor (confirm_resize and finish_revert_resize clear them) -- unless it is in ERROR.
     The key names the instance's state, the migration's status and what disagrees."""
     out: list[Violation] = []
     for i in ctx.live(w):
@@ -106,6 +107,8 @@ def migration_agrees(ctx: Context, w: World) -> list[Violation]:
                 what.append("host")
             if i.flavor != flavor:
                 what.append("flavor")
+            if i.old_flavor is not None or i.new_flavor is not None:
+                what.append("flavor stash")  # confirm and revert clear old/new_flavor
         if what:
             out.append((f"{pair(i)} with migration {m.status}: {' and '.join(what)} disagree",
                         f"{i.name} is {pair(i)} on {i.host} with flavor {i.flavor}, its "
@@ -119,7 +122,7 @@ MIGRATION_AGREES: Property = Property(
     "Whenever Nova is quiescent, an instance with no task and its latest migration agree: "
     "VERIFY_RESIZE only with a finished migration on its destination, no finished migration "
     "behind an ACTIVE, SHUTOFF or ERROR server, and a confirmed (reverted) migration leaves the "
-    "instance on its destination (source) with the new (old) flavor.",
+    "instance on its destination (source) with the new (old) flavor and no stashed flavors.",
     always=migration_agrees,
     when=at_quiescence,
 )
