@@ -10,6 +10,7 @@ is what the checker uses: :meth:`Engine.initial`, :meth:`Engine.enabled`, :meth:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +46,7 @@ from .config import FLAVOR_ACTIONS, Config, Flavor
 from .effects import new_frame
 from .handlers import applicable, exec_row, faults_at, run_eager, run_one
 from .outcome import ApiOutcome, step_outcome
-from .refs import all_hold, resolve
+from .refs import resolve
 from .resources import Resources, Usage
 from .tables import Tables
 from .tx import Event, Notification, Tx, WFrame, get_local
@@ -65,7 +66,7 @@ def _nobody(host: str | None = None) -> Instance:
     return Instance("", "", None, 0, host, "", None, None, None, False, False, False)
 
 
-@dataclass
+@dataclass(slots=True)
 class StepResult:
     """What a step did: the next state (``world``), the spec rows it executed in order, the
     events properties look at, the notifications it emitted (in emission order), the messages it
@@ -92,6 +93,12 @@ class Engine:
     def __init__(self, config: Config, spec: Spec | None = None) -> None:
         """Compile ``spec`` (default: :data:`nova_resize.spec.LIBERTY`) against ``config``."""
         self.tables = Tables.compile(config, LIBERTY if spec is None else spec)
+        # what enabled() looks up in every state, computed once
+        self._requests = self._request_table()
+        self._audit_runs = config.periodic_enabled("update_available_resource")
+        self._periodic_tasks = tuple(
+            t for t in ("poll_unconfirmed_resizes", "cleanup_incomplete_migrations", RECLAIM)
+            if config.periodic_enabled(t))
 
     # ---- what the engine was built from -----------------------------------------------------
     @property
@@ -169,64 +176,97 @@ class Engine:
         """Every action enabled in ``w`` (API requests included even when Nova would refuse
         them; such a step returns the same state)."""
         tb = self.tables
-        tx = Tx.of(w)
+        budgets = dict(w.budgets)
         acts: list[Action] = []
-        for fr in tx.frames.values():
-            if fr.waiting:
-                if self._timeout_enabled(tx, fr):
-                    acts.append(Timeout(fr.id))
-                continue
-            rows = applicable(tb, tx, fr)
-            if rows:
-                if tb.has_choice[rows[0].id]:
-                    n = self._choices(tx, fr, rows[0])
-                    acts.extend(Run(fr.id, c) for c in range(max(n, 1)))
-                else:
-                    acts.append(Run(fr.id, 0))
-            for r in faults_at(tb, tx, fr):
-                acts.append(Fail(fr.id, r.id))
-        fifo = tb.fifo
-        seen_targets: set[str] = set()
-        for i, msg in enumerate(w.messages):
-            deliverable = msg.target == "conductor" or (
-                (h := tx.host(msg.target)) is not None and h.status == "up"
-            )
-            if deliverable and not (fifo and msg.target in seen_targets):
-                acts.append(Deliver(i))
-            seen_targets.add(msg.target)
-            if tx.budgets.get("fault:lose", 0) > 0:
-                acts.append(Lose(i))
+        tx: Tx | None = None
+        if w.frames:
+            tx = Tx.of(w)
+            for fr in w.frames:
+                if fr.waiting:
+                    if self._timeout_enabled(tx, fr):
+                        acts.append(Timeout(fr.id))
+                    continue
+                rows = applicable(tb, tx, fr)
+                if rows:
+                    if tb.has_choice[rows[0].id]:
+                        n = self._choices(tx, fr, rows[0])
+                        acts.extend(Run(fr.id, c) for c in range(max(n, 1)))
+                    else:
+                        acts.append(Run(fr.id, 0))
+                if (fr.handler, fr.label) in tb.fault_rows:
+                    for r in faults_at(tb, tx, fr):
+                        acts.append(Fail(fr.id, r.id))
+        if w.messages:
+            up = {h.name for h in w.hosts if h.status == "up"}
+            fifo = tb.fifo
+            lose = budgets.get("fault:lose", 0) > 0
+            seen_targets: set[str] = set()
+            for i, msg in enumerate(w.messages):
+                deliverable = msg.target == "conductor" or msg.target in up
+                if deliverable and not (fifo and msg.target in seen_targets):
+                    acts.append(Deliver(i))
+                seen_targets.add(msg.target)
+                if lose:
+                    acts.append(Lose(i))
+        crash = budgets.get("fault:crash", 0) > 0
+        stay = budgets.get("fault:stay_down", 0) > 0
         for host in w.hosts:
-            if host.status in ("up", "init") and tx.budgets.get("fault:crash", 0) > 0:
-                acts.append(Crash(host.name))
-            if host.status in ("up", "init") and tx.budgets.get("fault:stay_down", 0) > 0:
-                acts.append(StayDown(host.name))
+            if host.status in ("up", "init"):
+                if crash:
+                    acts.append(Crash(host.name))
+                if stay:
+                    acts.append(StayDown(host.name))
             if host.status == "down":
                 acts.append(Restart(host.name))
-        for op, _ in self.config.actions:
-            if tx.budgets.get(f"op:{op}", 0) <= 0:
+        for key, flavor_requests, requests in self._requests:
+            if budgets.get(key, 0) <= 0:
                 continue
-            args = self.tables.op_args[op]
-            if self.spec.operation(op).target == "flavor":
-                acts.extend(ApiRequest(op, "", arg) for arg in args)
+            if flavor_requests is not None:
+                acts.extend(flavor_requests)
                 continue
-            targets = self.config.targets_of(op)
             for inst in w.instances:
-                if inst.deleted or (targets is not None and inst.name not in targets):
-                    continue
-                acts.extend(ApiRequest(op, inst.name, arg) for arg in args)
-        if self.config.periodic_enabled("update_available_resource"):
+                if not inst.deleted:
+                    acts.extend(requests(inst.name))
+        if self._audit_runs:
+            audit_of = self.resources.audit_of
             for host in w.hosts:
                 if host.status != "up":
                     continue
                 # an audit that would change nothing is a self-loop: not worth enumerating
-                view = self.resources.audit_view(tx, host.name)
+                view = audit_of(w.instances, w.migrations, host.name)
                 if view != (host.usage, host.tracked_instances, host.tracked_migrations):
                     acts.append(Periodic("update_available_resource", host.name, None))
-        for task in ("poll_unconfirmed_resizes", "cleanup_incomplete_migrations", RECLAIM):
-            if self.config.periodic_enabled(task):
-                acts.extend(self.periodic_candidates(w, task, tx))
+        for task in self._periodic_tasks:
+            acts.extend(self.periodic_candidates(w, task, tx))
         return acts
+
+    def _request_table(self) -> list[tuple[str, tuple[ApiRequest, ...] | None,
+                                           Callable[[str], tuple[ApiRequest, ...]]]]:
+        """Per configured request, in the configuration's order: its budget's key, and either
+        the requests about flavors or, per instance name, the requests about it (the same
+        values on every call)."""
+        out: list[tuple[str, tuple[ApiRequest, ...] | None,
+                        Callable[[str], tuple[ApiRequest, ...]]]] = []
+        for op, _ in self.config.actions:
+            args = self.tables.op_args[op]
+            if self.spec.operation(op).target == "flavor":
+                out.append((f"op:{op}", tuple(ApiRequest(op, "", arg) for arg in args),
+                            _no_requests))
+                continue
+            targets = self.config.targets_of(op)
+            memo: dict[str, tuple[ApiRequest, ...]] = {}
+
+            def about(name: str, op: str = op, args: tuple[Any, ...] = args,
+                      targets: tuple[str, ...] | None = targets,
+                      memo: dict[str, tuple[ApiRequest, ...]] = memo
+                      ) -> tuple[ApiRequest, ...]:
+                got = memo.get(name)
+                if got is None:
+                    got = memo[name] = (() if targets is not None and name not in targets else
+                                        tuple(ApiRequest(op, name, arg) for arg in args))
+                return got
+            out.append((f"op:{op}", None, about))
+        return out
 
     def periodic_candidates(self, w: World, task: str, tx: Tx | None = None) -> list[Periodic]:
         """The runs of a periodic task that would do something in ``w``, whether or not the
@@ -234,6 +274,12 @@ class Engine:
         each finished migration; ``_cleanup_incomplete_migrations`` on each host of an 'error'
         migration whose instance was deleted elsewhere; ``_reclaim_queued_deletes`` on each host
         with a soft-deleted instance and no task (not while a run of it is still going)."""
+        if task == RECLAIM:
+            return self._reclaims(w)
+        if task not in ("poll_unconfirmed_resizes", "cleanup_incomplete_migrations"):
+            raise SpecError(f"{task} is not a periodic task with candidates")
+        if not w.migrations:
+            return []
         tx = tx or Tx.of(w)
         if task == "poll_unconfirmed_resizes":
             out: list[Periodic] = []
@@ -249,11 +295,7 @@ class Engine:
                     continue
                 out.append(Periodic("poll_unconfirmed_resizes", mig.dest_compute, mig.id))
             return out
-        if task == "cleanup_incomplete_migrations":
-            return self._cleanups(tx, w)
-        if task == RECLAIM:
-            return self._reclaims(w)
-        raise SpecError(f"{task} is not a periodic task with candidates")
+        return self._cleanups(tx, w)
 
     def _reclaims(self, w: World) -> list[Periodic]:
         out: list[Periodic] = []
@@ -494,7 +536,7 @@ class Engine:
                 probe.migration = _lookup_migration(tx, inst.name, v.migration)
                 if probe.migration is None:
                     continue  # the lookup it reads found nothing: it does not apply
-            if all_hold(self.tables, tx, probe, v.when):
+            if self.tables.test(v.when)(self.tables, tx, probe):
                 return ApiOutcome("refused", opd.name, v.exc, v.http)
         return None
 
@@ -542,7 +584,11 @@ class Engine:
         ``host`` from the database in ``w``; ``per_instance`` receives each instance's share,
         ``stopped`` the instance whose migrations' NULL updated_at makes the audit raise
         TypeError part way (Python 2.7), when one does."""
-        return self.resources.audit_view(Tx.of(w), host, per_instance, stopped)
+        return self.resources.audit_of(w.instances, w.migrations, host, per_instance, stopped)
+
+
+def _no_requests(name: str) -> tuple[ApiRequest, ...]:
+    return ()
 
 
 def _request_locals(opd: m.ApiOperation, arg: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from .tx import Event, NovaError, Tx, WFrame
 from .world import (
     FLAVOR_SLOTS,
     INSTANCE_FIELDS,
+    INSTANCE_INDEX,
     Host,
     Instance,
     Message,
@@ -107,7 +108,13 @@ def _set(tb: Tables, tx: Tx, fr: WFrame, eff: m.Set) -> None:
     if eff.target == "local":
         fr.locals[eff.name] = v
     elif eff.target == "instance":
-        fr.instance = fr.instance._replace(**{eff.name: v})
+        i = INSTANCE_INDEX.get(eff.name)
+        if i is None:
+            fr.instance = fr.instance._replace(**{eff.name: v})  # raises: no such field
+        else:
+            fields = list(fr.instance)
+            fields[i] = v
+            fr.instance = Instance._make(fields)
         fr.dirty.add(eff.name)
     elif eff.target == "migration":
         if fr.migration is None:

@@ -15,7 +15,6 @@ from nova_resize.errors import RunawayStep, SpecError
 from . import effects
 from .effects import Refused
 from .notify import usage_notification
-from .refs import all_hold
 from .tables import Tables
 from .tx import Event, Notification, NovaError, Tx, WFrame
 from .world import Frame
@@ -30,16 +29,12 @@ the longest real chain is about a dozen rows."""
 
 def applicable(tb: Tables, tx: Tx, fr: Frame | WFrame) -> list[m.Row]:
     """The non-fault rows at the frame's label whose conditions hold (``otherwise`` rows only
-    when no other does). More than one is a spec error."""
-    rows = tb.rows.get((fr.handler, fr.label), [])
-    found = [r for r in rows if not r.otherwise and all_hold(tb, tx, fr, r.when)]
-    if not found:
-        found = [r for r in rows if r.otherwise and all_hold(tb, tx, fr, r.when)]
-    if len(found) > 1:
-        raise SpecError(
-            f"rows {', '.join(r.id for r in found)} all apply at {fr.handler}:{fr.label}"
-        )
-    return found
+    when no other does). More than one is a spec error. (The label's choice is generated code:
+    engine/compiled.py.)"""
+    ch = tb.choosers.get((fr.handler, fr.label))
+    if ch is None:
+        ch = tb.chooser(fr.handler, fr.label)
+    return ch(tb, tx, fr)
 
 
 def faults_at(tb: Tables, tx: Tx, fr: Frame | WFrame) -> list[m.Row]:
@@ -47,7 +42,7 @@ def faults_at(tb: Tables, tx: Tx, fr: Frame | WFrame) -> list[m.Row]:
     return [
         r
         for r in tb.fault_rows.get((fr.handler, fr.label), [])
-        if tx.budgets.get(f"fault:{r.fault}", 0) > 0 and all_hold(tb, tx, fr, r.when)
+        if tx.budgets.get(f"fault:{r.fault}", 0) > 0 and tb.test(r.when)(tb, tx, fr)
     ]
 
 

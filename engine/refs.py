@@ -84,8 +84,14 @@ def _self(tb: Tables, tx: Tx, fr: Frame | WFrame, what: str) -> Any:
     raise SpecError(f"unknown reference self.{what}")
 
 
+_EXPRESSION_TYPES = frozenset({Ref, Default, NotEq, Inc, Append, IfEq})
+
+
 def value(tb: Tables, tx: Tx, fr: Frame | WFrame, v: Any) -> Any:
     """Evaluate a constant, a :class:`Ref` or a value expression."""
+    if type(v) not in _EXPRESSION_TYPES:
+        return v  # a constant (the common case: one set lookup; the spec's value classes
+        # are final)
     if isinstance(v, Ref):
         return resolve(tb, tx, fr, v.path)
     if isinstance(v, Default):
@@ -106,106 +112,21 @@ def value(tb: Tables, tx: Tx, fr: Frame | WFrame, v: Any) -> Any:
 
 
 def holds(tb: Tables, tx: Tx, fr: Frame | WFrame, c: Cond) -> bool:
-    """Whether one condition holds."""
-    fn = tb.cond_fns.get(c)
-    if fn is None:
-        fn = tb.cond_fns[c] = compile_cond(c)
-    return fn(tb, tx, fr)
+    """Whether one condition holds (through its generated code: engine/compiled.py)."""
+    return bool(tb.test((c,))(tb, tx, fr))
 
 
 CondFn = Callable[["Tables", Tx, "Frame | WFrame"], bool]
 
 
 def compile_cond(c: Cond) -> CondFn:
-    """A condition as a function of (engine, step, frame)."""
-    op = c.op
-    path = c.ref
-    getter = _getter(path)
-    rhs = c.value
-    const = not isinstance(rhs, (Ref, Default, NotEq, Inc, Append, IfEq))
-
-    def y(tb: Tables, tx: Tx, fr: Frame | WFrame) -> Any:
-        return rhs if const else value(tb, tx, fr, rhs)
-
-    if op == "fits":
-        return lambda tb, tx, fr: tb.resources.fits(tx, getter(tb, tx, fr), y(tb, tx, fr))
-    if op == "truthy":
-        return lambda tb, tx, fr: bool(getter(tb, tx, fr))
-    if op == "falsy":
-        return lambda tb, tx, fr: not getter(tb, tx, fr)
-    if op == "up":
-        def up(tb: Tables, tx: Tx, fr: Frame | WFrame) -> bool:
-            h = tx.host(getter(tb, tx, fr))
-            return h is not None and h.status == "up"
-        return up
-    if op == "down":
-        def down(tb: Tables, tx: Tx, fr: Frame | WFrame) -> bool:
-            h = tx.host(getter(tb, tx, fr))
-            return h is None or h.status != "up"
-        return down
-    if op == "unknown_flavor":
-        # a lookup with read_deleted="no": no such flavor, or one an admin deleted
-        def unknown(tb: Tables, tx: Tx, fr: Frame | WFrame) -> bool:
-            name = getter(tb, tx, fr)
-            return name not in tb.flavors or name in tx.deleted_flavors
-        return unknown
-    if op == "==":
-        return lambda tb, tx, fr: bool(getter(tb, tx, fr) == y(tb, tx, fr))
-    if op == "!=":
-        return lambda tb, tx, fr: bool(getter(tb, tx, fr) != y(tb, tx, fr))
-    if op == "in":
-        return lambda tb, tx, fr: getter(tb, tx, fr) in y(tb, tx, fr)
-    if op == "not in":
-        return lambda tb, tx, fr: getter(tb, tx, fr) not in y(tb, tx, fr)
-    if op == ">":
-        def gt(tb: Tables, tx: Tx, fr: Frame | WFrame) -> bool:
-            a, b = getter(tb, tx, fr), y(tb, tx, fr)
-            return a is not None and b is not None and a > b
-        return gt
-    if op == "<":
-        def lt(tb: Tables, tx: Tx, fr: Frame | WFrame) -> bool:
-            a, b = getter(tb, tx, fr), y(tb, tx, fr)
-            return a is not None and b is not None and a < b
-        return lt
-    if op == ">=":
-        def ge(tb: Tables, tx: Tx, fr: Frame | WFrame) -> bool:
-            a, b = getter(tb, tx, fr), y(tb, tx, fr)
-            return a is not None and b is not None and a >= b
-        return ge
-    if op == "<=":
-        def le(tb: Tables, tx: Tx, fr: Frame | WFrame) -> bool:
-            a, b = getter(tb, tx, fr), y(tb, tx, fr)
-            return a is not None and b is not None and a <= b
-        return le
-    raise SpecError(f"unknown condition operator {op!r}")
-
-
-def _getter(path: str) -> Callable[[Tables, Tx, Frame | WFrame], Any]:
-    parts = path.split(".")
-    if len(parts) == 2 and parts[0] == "instance":
-        field = parts[1]
-        return lambda tb, tx, fr: getattr(fr.instance, field)
-    if len(parts) == 2 and parts[0] == "local":
-        name = parts[1]
-        return lambda tb, tx, fr: get_local(fr, name)
-    if len(parts) == 2 and parts[0] == "migration":
-        field = parts[1]
-
-        def mig(tb: Tables, tx: Tx, fr: Frame | WFrame) -> Any:
-            if fr.migration is None:
-                raise SpecError(f"{path}: the handler has no migration")
-            return getattr(fr.migration, field)
-        return mig
-    if path == "exc":
-        return lambda tb, tx, fr: fr.exc
-    return lambda tb, tx, fr: resolve(tb, tx, fr, path)
+    """A condition as a function of (engine, step, frame): the tables' generated code for it
+    (built the first time it is evaluated against those tables)."""
+    conds = (c,)
+    return lambda tb, tx, fr: bool(tb.test(conds)(tb, tx, fr))
 
 
 def all_hold(tb: Tables, tx: Tx, fr: Frame | WFrame, conds: tuple[Cond, ...]) -> bool:
-    for c in conds:
-        fn = tb.cond_fns.get(c)
-        if fn is None:
-            fn = tb.cond_fns[c] = compile_cond(c)
-        if not fn(tb, tx, fr):
-            return False
-    return True
+    """Whether every condition of ``conds`` holds, evaluated in order up to the first that
+    does not."""
+    return bool(tb.test(conds)(tb, tx, fr))

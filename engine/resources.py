@@ -12,6 +12,9 @@ from .world import Host, Instance, Migration
 
 Usage = tuple[int, int, int]
 
+AUDIT_MEMO = 100_000
+"""How many audits (per database and host) are remembered before the memo starts afresh."""
+
 
 class Resources:
     """Resource accounting for one configuration (its flavors and host capacities) under one
@@ -28,6 +31,9 @@ class Resources:
         index = {"vcpus": 0, "memory_mb": 1, "root_gb": 2}
         self.claimed = tuple(index[r] for r in spec.tracker.claim_resources)
         self.capacity = {h.name: (h.vcpus, h.memory_mb, h.disk_gb) for h in config.hosts}
+        self._audits: dict[tuple[tuple[Instance, ...], tuple[Migration, ...], str], tuple[
+            tuple[Usage, frozenset[str], frozenset[tuple[str, str, str]]],
+            tuple[tuple[str, Usage], ...], tuple[str, ...]]] = {}
 
     # ---- flavors ---------------------------------------------------------------------------
     def usage_of(self, flavor: str | None) -> Usage:
@@ -163,10 +169,41 @@ class Resources:
         """What update_available_resource computes for a host from the database now
         (``per_instance``, when given, receives each instance's share; ``stopped`` receives
         the instance whose migrations made the audit raise, when one does)."""
+        mg = tx.migrations
+        return self.audit_of(tuple(tx.instances), tuple(mg[k] for k in sorted(mg)), host_name,
+                             per_instance, stopped)
+
+    def audit_of(self, instances: tuple[Instance, ...], migrations: tuple[Migration, ...],
+                 host_name: str, per_instance: dict[str, Usage] | None = None,
+                 stopped: list[str] | None = None
+                 ) -> tuple[Usage, frozenset[str], frozenset[tuple[str, str, str]]]:
+        """:meth:`audit_view` of the database rows ``instances`` and ``migrations`` (in id
+        order, as a world holds them). It reads nothing else, and far fewer databases than
+        worlds are reached (worlds differ mostly in messages and handlers), so each answer is
+        remembered per database and host."""
+        key = (instances, migrations, host_name)
+        got = self._audits.get(key)
+        if got is None:
+            if len(self._audits) >= AUDIT_MEMO:
+                self._audits.clear()
+            shares: dict[str, Usage] = {}
+            stop: list[str] = []
+            view = self._audit(instances, migrations, host_name, shares, stop)
+            got = self._audits[key] = (view, tuple(shares.items()), tuple(stop))
+        view, share_items, stop_names = got
+        if per_instance is not None:
+            for name, u in share_items:
+                per_instance[name] = self.add(per_instance.get(name, (0, 0, 0)), u)
+        if stopped is not None:
+            stopped.extend(stop_names)
+        return view
+
+    def _audit(self, instances: tuple[Instance, ...], migrations: tuple[Migration, ...],
+               host_name: str, share: dict[str, Usage], stopped: list[str]
+               ) -> tuple[Usage, frozenset[str], frozenset[tuple[str, str, str]]]:
         usage: Usage = (0, 0, 0)
         tracked: set[str] = set()
-        share = per_instance if per_instance is not None else {}
-        for inst in tx.instances:
+        for inst in instances:
             if inst.deleted or inst.host != host_name or inst.vm_state == DELETED:
                 continue
             tracked.add(inst.name)
@@ -174,10 +211,10 @@ class Resources:
             share[inst.name] = self.add(share.get(inst.name, (0, 0, 0)),
                                         self.usage_of(inst.flavor))
         latest: dict[str, Migration] = {}
-        by_name = {i.name: i for i in tx.instances}
+        by_name = {i.name: i for i in instances}
         # MigrationList.get_in_progress_by_host_and_node has no ORDER BY: the rows come in
         # creation order, as MySQL and SQLite return them
-        for mig in sorted(tx.migrations.values(), key=lambda m: m.id):
+        for mig in migrations:
             if mig.status in self.excluded:
                 continue
             if host_name not in (mig.source_compute, mig.dest_compute):
@@ -194,8 +231,7 @@ class Resources:
                     # TypeError on Python 2.7 (datetime against None): the audit stops here,
                     # its instances counted and no migration at all (logged by
                     # update_available_resource)
-                    if stopped is not None:
-                        stopped.append(mig.instance)
+                    stopped.append(mig.instance)
                     return usage, frozenset(tracked), frozenset()
                 if mig.updated_at is None or (other.updated_at is not None
                                               and mig.updated_at >= other.updated_at):

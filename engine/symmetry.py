@@ -27,6 +27,9 @@ from .config import Config
 from .tx import _message_key
 from .world import World
 
+PART_MEMO = 100_000
+"""Renamed handlers and messages remembered per renaming before the memo starts afresh."""
+
 MAX_GROUP = 120
 """Renamings tried per state at most. Fewer than the whole group is still sound (only worlds
 that are renamings of each other ever share a fingerprint); it only keeps some duplicates."""
@@ -75,6 +78,7 @@ class HostSymmetry:
                 self.renamings.append(m)
         # every renaming must fix the initial world, or the classes were wrong
         self.renamings = [m for m in self.renamings if self.rename(initial, m) == initial]
+        self._memos: list[dict[Any, Any]] = [{} for _ in self.renamings]
 
     @property
     def active(self) -> bool:
@@ -85,40 +89,98 @@ class HostSymmetry:
         Host names live in instances' and migrations' host fields, hosts, messages (target,
         the objects they carry, arguments) and frames (service, host-wide ids, objects,
         locals, reply ids); nothing else holds one."""
-        def inst(i: Any) -> Any:
-            h = i.host
-            return i._replace(host=m[h]) if h in m else i
+        return World(self._instances(w.instances, m), self._migrations(w.migrations, m),
+                     w.reservations, w.quota, self._hosts(w.hosts, m),
+                     self._messages(w.messages, m), self._frames(w.frames, m), w.budgets,
+                     w.requests, w.deleted_flavors)
 
-        def mig(g: Any) -> Any:
-            if g is None:
-                return None
-            s, d = g.source_compute, g.dest_compute
-            if s in m or d in m:
-                return g._replace(source_compute=m.get(s, s), dest_compute=m.get(d, d))
-            return g
+    # ---- one part of a world renamed (each a function of that part and the renaming) ---------
+    @staticmethod
+    def _inst(i: Any, m: dict[str, str]) -> Any:
+        h = i.host
+        return i._replace(host=m[h]) if h in m else i
 
+    @staticmethod
+    def _mig(g: Any, m: dict[str, str]) -> Any:
+        if g is None:
+            return None
+        s, d = g.source_compute, g.dest_compute
+        if s in m or d in m:
+            return g._replace(source_compute=m.get(s, s), dest_compute=m.get(d, d))
+        return g
+
+    def _instances(self, part: tuple[Any, ...], m: dict[str, str]) -> tuple[Any, ...]:
+        return tuple(self._inst(i, m) for i in part)
+
+    def _migrations(self, part: tuple[Any, ...], m: dict[str, str]) -> tuple[Any, ...]:
+        return tuple(self._mig(g, m) for g in part)
+
+    def _hosts(self, part: tuple[Any, ...], m: dict[str, str]) -> tuple[Any, ...]:
         pos = self.pos
-        hosts = tuple(sorted((h._replace(name=m[h.name]) if h.name in m else h
-                              for h in w.hosts), key=lambda h: pos[h.name]))
-        msgs = tuple(x._replace(target=m.get(x.target, x.target), instance=inst(x.instance),
-                                migration=mig(x.migration), args=_map(x.args, m),
-                                reply_to=_map(x.reply_to, m)) for x in w.messages)
+        return tuple(sorted((h._replace(name=m[h.name]) if h.name in m else h for h in part),
+                            key=lambda h: pos[h.name]))
+
+    def _messages(self, part: tuple[Any, ...], m: dict[str, str],
+                  memo: dict[Any, Any] | None = None) -> tuple[Any, ...]:
+        msgs = tuple(self._message(x, m, memo) for x in part)
         if not self.fifo and len(msgs) > 1:
             msgs = tuple(sorted(msgs, key=_message_key))
-        frames = tuple(sorted((f._replace(id=_map(f.id, m), service=m.get(f.service, f.service),
-                                          instance=inst(f.instance), migration=mig(f.migration),
-                                          locals=_map(f.locals, m), reply_to=_map(f.reply_to, m))
-                               for f in w.frames), key=lambda f: f.id))
-        return w._replace(instances=tuple(inst(i) for i in w.instances),
-                          migrations=tuple(mig(g) for g in w.migrations),
-                          hosts=hosts, messages=msgs, frames=frames)
+        return msgs
+
+    def _frames(self, part: tuple[Any, ...], m: dict[str, str],
+                memo: dict[Any, Any] | None = None) -> tuple[Any, ...]:
+        return tuple(sorted((self._frame(f, m, memo) for f in part), key=lambda f: f.id))
+
+    def _message(self, x: Any, m: dict[str, str], memo: dict[Any, Any] | None) -> Any:
+        got = memo.get(x) if memo is not None else None
+        if got is None:
+            got = x._replace(target=m.get(x.target, x.target), instance=self._inst(x.instance, m),
+                             migration=self._mig(x.migration, m), args=_map(x.args, m),
+                             reply_to=_map(x.reply_to, m))
+            if memo is not None:
+                memo[x] = got
+        return got
+
+    def _frame(self, f: Any, m: dict[str, str], memo: dict[Any, Any] | None) -> Any:
+        got = memo.get(f) if memo is not None else None
+        if got is None:
+            got = f._replace(id=_map(f.id, m), service=m.get(f.service, f.service),
+                             instance=self._inst(f.instance, m),
+                             migration=self._mig(f.migration, m),
+                             locals=_map(f.locals, m), reply_to=_map(f.reply_to, m))
+            if memo is not None:
+                memo[f] = got
+        return got
+
+    def _renamed_hash(self, w: World, k: int) -> int:
+        """The hash of ``w`` renamed by renaming ``k`` (:meth:`rename`). Each handler and
+        message is renamed through a memo: worlds share most of them (a world differs from
+        its predecessor in one handler or message), so each is renamed once, not once per
+        world. Equal records give equal renamed records, so the hash is the one of
+        :meth:`rename`."""
+        m = self.renamings[k]
+        memo = self._memos[k]
+        if len(memo) > PART_MEMO:
+            memo.clear()
+        return hash(World(self._instances(w.instances, m), self._migrations(w.migrations, m),
+                          w.reservations, w.quota, self._hosts(w.hosts, m),
+                          self._messages(w.messages, m, memo), self._frames(w.frames, m, memo),
+                          w.budgets, w.requests, w.deleted_flavors))
 
     def fingerprint(self, w: World, hasher: Callable[[Any], int] = hash) -> int:
         """The smallest hash over ``w`` and its renamings: equal for worlds in one orbit
-        (``hasher``: Python's hash, or one equal in every process)."""
-        h = hasher(w)
-        for m in self.renamings:
-            h2 = hasher(self.rename(w, m))
+        (``hasher``: Python's hash, through the renaming memo, or one equal in every
+        process)."""
+        if hasher is not hash:
+            h = hasher(w)
+            for m in self.renamings:
+                h2 = hasher(self.rename(w, m))
+                if h2 < h:
+                    h = h2
+            return h
+        h = hash(w)
+        for k in range(len(self.renamings)):
+            h2 = self._renamed_hash(w, k)
             if h2 < h:
                 h = h2
         return h

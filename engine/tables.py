@@ -9,27 +9,21 @@ form a tree (``core`` -> ``handlers`` -> ``effects`` -> ``refs``/``quota``/``res
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nova_resize.spec import Spec
 from nova_resize.spec import model as m
 
 from nova_resize.errors import ConfigError
 
+from .compiled import Chooser, Test, compile_chooser, compile_test
 from .config import Config, Flavor
 from .resources import Resources
-
-if TYPE_CHECKING:
-    from .tx import Tx, WFrame
-    from .world import Frame
 
 EAGER_EFFECTS: tuple[type, ...] = (m.Set, m.Raise, m.Refuse, m.Goto, m.Lock)
 """Effects that touch only the running handler's memory: a row made of them alone runs in the
 same step as the row before it (nothing else can observe the difference)."""
-
-CondFn = Callable[["Tables", "Tx", "Frame | WFrame"], bool]
 
 
 @dataclass
@@ -49,7 +43,10 @@ class Tables:
     host_names: tuple[str, ...]
     fifo: bool
     op_args: dict[str, tuple[Any, ...]]
-    cond_fns: dict[m.Cond, CondFn] = field(default_factory=dict)
+    # generated code (engine/compiled.py), built the first time a label or a list of
+    # conditions is met
+    choosers: dict[tuple[str, str], Chooser] = field(default_factory=dict)
+    tests: dict[tuple[m.Cond, ...], Test] = field(default_factory=dict)
 
     @classmethod
     def compile(cls, config: Config, spec: Spec) -> Tables:
@@ -85,8 +82,24 @@ class Tables:
             fifo=bool(config.check_option("fifo", False)),
         )
 
+    def chooser(self, handler: str, label: str) -> Chooser:
+        """The compiled choice of row at ``handler:label``."""
+        key = (handler, label)
+        ch = self.choosers.get(key)
+        if ch is None:
+            ch = self.choosers[key] = compile_chooser(self, self.rows.get(key, []),
+                                                      f"{handler}:{label}")
+        return ch
+
+    def test(self, conds: tuple[m.Cond, ...]) -> Test:
+        """The compiled conjunction of ``conds``."""
+        t = self.tests.get(conds)
+        if t is None:
+            t = self.tests[conds] = compile_test(self, conds)
+        return t
+
     def option(self, name: str) -> Any:
         return self.config.option(name)
 
 
-__all__ = ["EAGER_EFFECTS", "CondFn", "Tables"]
+__all__ = ["EAGER_EFFECTS", "Tables"]

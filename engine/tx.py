@@ -6,7 +6,7 @@ into a :class:`~nova_resize.engine.world.World`. Nothing outside a step ever see
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import is_
 from typing import Any, NamedTuple
 
@@ -21,7 +21,7 @@ class NovaError(Exception):
         self.exc = exc
 
 
-@dataclass
+@dataclass(slots=True)
 class WFrame:
     """A running handler being stepped (the mutable form of :class:`Frame`)."""
 
@@ -69,7 +69,7 @@ class WFrame:
         )
 
     def freeze(self) -> Frame:
-        return Frame(
+        return _new(Frame, (
             self.id,
             self.service,
             self.method,
@@ -80,7 +80,8 @@ class WFrame:
             self.seen_task,
             self.migration,
             frozenset(self.mig_dirty),
-            tuple(sorted(self.locals.items(), key=lambda kv: kv[0])),
+            # the keys are distinct strings: sorting the items sorts by key alone
+            tuple(sorted(self.locals.items())),
             self.exc,
             self.chain,
             self.override,
@@ -88,11 +89,7 @@ class WFrame:
             self.reply_to,
             self.lock,
             self.usage,
-        )
-
-
-def _frozen(f: Frame | WFrame) -> Frame:
-    return f.freeze() if isinstance(f, WFrame) else f
+        ))
 
 
 def get_local(fr: Frame | WFrame, name: str, default: Any = None) -> Any:
@@ -104,6 +101,10 @@ def get_local(fr: Frame | WFrame, name: str, default: Any = None) -> Any:
         if k == name:
             return v
     return default
+
+
+_new = tuple.__new__
+"""Builds a record from its fields' tuple without the NamedTuple constructor's call."""
 
 
 def _same(old: tuple[Any, ...], new: Any) -> tuple[Any, ...]:
@@ -190,7 +191,7 @@ class Notification(NamedTuple):
                 "priority": self.priority, "payload": self.payload()}
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """Something a step did that properties look at (an overwrite, a status move...).
 
@@ -206,82 +207,210 @@ class Event:
     expected_task_state: tuple[str | None, ...] | None = None
 
 
-@dataclass
 class Tx:
-    """The mutable working copy of a world during one step."""
+    """The mutable working copy of a world during one step.
+
+    The parts most steps leave alone (migrations, reservations, quota, the bus, budgets, the
+    deleted flavors) are copied from the world only when a row first reads them; a part never
+    copied is the world's own tuple in the next state, found without comparing anything."""
+
+    __slots__ = (
+        "_budgets",
+        "_deleted_flavors",
+        "_in_use",
+        "_messages",
+        "_migrations",
+        "_reservations",
+        "_reserved",
+        "events",
+        "frames",
+        "hosts",
+        "instances",
+        "notifications",
+        "origin",
+        "outcome",
+        "refusal",
+        "requests",
+        "rows",
+        "sent",
+    )
 
     instances: list[Instance]
-    migrations: dict[str, Migration]
-    reservations: dict[str, Reservation]
-    in_use: list[int]
-    reserved: list[int]
     hosts: list[Host]
-    messages: list[Message]
     frames: dict[str, Frame | WFrame]
-    budgets: dict[str, int]
     requests: tuple[Requests, ...]
-    deleted_flavors: set[str] = field(default_factory=set)
-    rows: list[str] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    notifications: list[Notification] = field(default_factory=list)
-    sent: list[Message] = field(default_factory=list)
-    outcome: str | None = None
-    refusal: tuple[str, int] | None = None
-    origin: World | None = None
+    rows: list[str]
+    events: list[Event]
+    notifications: list[Notification]
+    sent: list[Message]
+    outcome: str | None
+    refusal: tuple[str, int] | None
+    origin: World
+    _migrations: dict[str, Migration] | None
+    _reservations: dict[str, Reservation] | None
+    _in_use: list[int] | None
+    _reserved: list[int] | None
+    _messages: list[Message] | None
+    _budgets: dict[str, int] | None
+    _deleted_flavors: set[str] | None
 
     @classmethod
     def of(cls, w: World) -> Tx:
-        tx = cls(
-            list(w.instances),
-            {m.id: m for m in w.migrations},
-            {r.id: r for r in w.reservations},
-            list(w.quota.in_use),
-            list(w.quota.reserved),
-            list(w.hosts),
-            list(w.messages),
-            {f.id: f for f in w.frames},
-            dict(w.budgets),
-            w.requests,
-            set(w.deleted_flavors),
-        )
+        tx = object.__new__(cls)
+        tx.instances = list(w.instances)
+        tx.hosts = list(w.hosts)
+        tx.frames = {f.id: f for f in w.frames}
+        tx.requests = w.requests
+        tx.rows = []
+        tx.events = []
+        tx.notifications = []
+        tx.sent = []
+        tx.outcome = None
+        tx.refusal = None
         tx.origin = w
+        tx._migrations = tx._reservations = None
+        tx._in_use = tx._reserved = None
+        tx._messages = None
+        tx._budgets = None
+        tx._deleted_flavors = None
         return tx
+
+    # ---- the parts copied when first read ------------------------------------------------------
+    @property
+    def migrations(self) -> dict[str, Migration]:
+        d = self._migrations
+        if d is None:
+            d = self._migrations = {m.id: m for m in self.origin.migrations}
+        return d
+
+    @migrations.setter
+    def migrations(self, value: dict[str, Migration]) -> None:
+        self._migrations = value
+
+    @property
+    def reservations(self) -> dict[str, Reservation]:
+        d = self._reservations
+        if d is None:
+            d = self._reservations = {r.id: r for r in self.origin.reservations}
+        return d
+
+    @reservations.setter
+    def reservations(self, value: dict[str, Reservation]) -> None:
+        self._reservations = value
+
+    @property
+    def in_use(self) -> list[int]:
+        q = self._in_use
+        if q is None:
+            q = self._in_use = list(self.origin.quota.in_use)
+        return q
+
+    @in_use.setter
+    def in_use(self, value: list[int]) -> None:
+        self._in_use = value
+
+    @property
+    def reserved(self) -> list[int]:
+        q = self._reserved
+        if q is None:
+            q = self._reserved = list(self.origin.quota.reserved)
+        return q
+
+    @reserved.setter
+    def reserved(self, value: list[int]) -> None:
+        self._reserved = value
+
+    @property
+    def messages(self) -> list[Message]:
+        q = self._messages
+        if q is None:
+            q = self._messages = list(self.origin.messages)
+        return q
+
+    @messages.setter
+    def messages(self, value: list[Message]) -> None:
+        self._messages = value
+
+    @property
+    def budgets(self) -> dict[str, int]:
+        d = self._budgets
+        if d is None:
+            d = self._budgets = dict(self.origin.budgets)
+        return d
+
+    @budgets.setter
+    def budgets(self, value: dict[str, int]) -> None:
+        self._budgets = value
+
+    @property
+    def deleted_flavors(self) -> set[str]:
+        d = self._deleted_flavors
+        if d is None:
+            d = self._deleted_flavors = set(self.origin.deleted_flavors)
+        return d
+
+    @deleted_flavors.setter
+    def deleted_flavors(self, value: set[str]) -> None:
+        self._deleted_flavors = value
 
     def freeze(self, fifo: bool = False) -> World:
         """The world this step leads to. Parts the step did not change are the very tuples of
         the world it started from, so successive states share memory."""
         o = self.origin
-        msgs = self.messages
-        if not fifo and len(msgs) > 1:
-            # without FIFO queues the bus is a multiset: one canonical order
-            msgs = sorted(msgs, key=_message_key)
-        quota = Quota(tuple(self.in_use), tuple(self.reserved))  # type: ignore[arg-type]
+        # each part the step left alone (never copied, or the same objects in the same order)
+        # is the origin's own tuple, found without sorting or building anything
+        msgs = self._messages
+        om = o.messages
+        if msgs is None or (len(msgs) == len(om) and all(map(is_, msgs, om))):
+            messages = om
+        else:
+            if not fifo and len(msgs) > 1:
+                # without FIFO queues the bus is a multiset: one canonical order
+                msgs = sorted(msgs, key=_message_key)
+            messages = _same(om, msgs)
         fr = self.frames
-        order = sorted(fr) if len(fr) > 1 else list(fr)
-        frames = [_frozen(fr[k]) for k in order]
-        mg = self.migrations
-        migs = [mg[k] for k in sorted(mg)] if len(mg) > 1 else list(mg.values())
-        rv = self.reservations
-        resv = [rv[k] for k in sorted(rv)] if len(rv) > 1 else list(rv.values())
-        gone = frozenset(self.deleted_flavors)
-        if o is None:
-            return World(tuple(self.instances), tuple(migs), tuple(resv), quota,
-                         tuple(self.hosts), tuple(msgs), tuple(frames),
-                         tuple(sorted(self.budgets.items())), self.requests, gone)
-        budgets = o.budgets if self.budgets == dict(o.budgets) else tuple(
-            sorted(self.budgets.items()))
-        return World(
+        of = o.frames
+        if len(fr) == len(of) and all(map(is_, fr.values(), of)):
+            frames = of
+        else:
+            frames = _same(of, [f.freeze() if type(f) is WFrame else f
+                                for f in (fr[k] for k in sorted(fr))])
+        mg = self._migrations
+        om_ = o.migrations
+        if mg is None or (len(mg) == len(om_) and all(map(is_, mg.values(), om_))):
+            migs = om_
+        else:
+            migs = _same(om_, [mg[k] for k in sorted(mg)])
+        rv = self._reservations
+        orv = o.reservations
+        if rv is None or (len(rv) == len(orv) and all(map(is_, rv.values(), orv))):
+            resv = orv
+        else:
+            resv = _same(orv, [rv[k] for k in sorted(rv)])
+        oq = o.quota
+        if self._in_use is None and self._reserved is None:
+            quota = oq
+        else:
+            in_use = tuple(self.in_use)
+            reserved = tuple(self.reserved)
+            quota = oq if in_use == oq.in_use and reserved == oq.reserved else Quota(
+                in_use, reserved)  # type: ignore[arg-type]
+        b = self._budgets
+        budgets = o.budgets if b is None or tuple(b.items()) == o.budgets else tuple(
+            sorted(b.items()))
+        gone = self._deleted_flavors
+        return _new(World, (
             _same(o.instances, self.instances),
-            _same(o.migrations, migs),
-            _same(o.reservations, resv),
-            o.quota if quota == o.quota else quota,
+            migs,
+            resv,
+            quota,
             _same(o.hosts, self.hosts),
-            _same(o.messages, msgs),
-            _same(o.frames, frames),
+            messages,
+            frames,
             budgets,
             self.requests,
-            o.deleted_flavors if gone == o.deleted_flavors else gone,
-        )
+            o.deleted_flavors if gone is None or gone == o.deleted_flavors else frozenset(gone),
+        ))
 
     def thaw(self, fid: str) -> WFrame:
         """The frame with id ``fid``, made mutable (frames are thawed only when a step changes

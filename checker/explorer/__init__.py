@@ -9,7 +9,9 @@ in ``examples/`` another.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from . import bfs, dfs, parallel, simulation
@@ -53,11 +55,26 @@ def explore(model: Any, strategy: str = "bfs", limits: Limits | None = None,
         if checkpoint is not None:
             s.checkpointer = checkpoint
             checkpoint.start(s)
-        (bfs if strategy == "bfs" else dfs).run(s)
+        with fewer_collections():
+            (bfs if strategy == "bfs" else dfs).run(s)
     if ex.complete and liveness:
         for f in recoverable_findings(ex, list(model.properties())):
             ex.findings[f.ident] = f
     return ex
+
+
+@contextmanager
+def fewer_collections(young: int = 100_000) -> Iterator[None]:
+    """Run the cyclic garbage collector less often: a search allocates and drops millions of
+    small tuples, and with Python's default threshold (700) the collector's passes over the
+    frontier's states cost about a tenth of the run (measured on the ci preset). Cycles are
+    still collected, every ``young`` allocations."""
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], young), old[1], old[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 def simulate(model: Any, runs: int, depth: int, seed: int, limits: Limits | None = None,
