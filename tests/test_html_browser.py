@@ -20,6 +20,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="the playwright package is not installed "
                                       "(pip install -e '.[browser]')")
+expect = sync_api.expect
 if not Path(CHROMIUM).exists():
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
@@ -111,12 +112,14 @@ def test_a_baseline_finding_opens_on_demand(browser, report, tmp_path):
     assert "PASSED" in page.locator(".verdict").first.inner_text()
     d = page.locator("#finding-0")
     assert d.get_attribute("open") is None
+    # the viewer loads on the details' toggle event, which the browser fires a moment after the
+    # click: expect() retries until it holds (or its timeout fails the test)
     d.locator("summary").click()
-    assert d.locator(".pos").inner_text().startswith("step 0 / ")
+    expect(d.locator(".pos")).to_contain_text("step 0 / ")
     # the properties table links to each finding, and following a link opens it
     page.locator('table.properties a[href="#finding-3"]').click()
-    assert page.locator("#finding-3").get_attribute("open") is not None
-    assert page.locator("#finding-3 .pos").inner_text().startswith("step 0 / ")
+    expect(page.locator("#finding-3")).to_have_attribute("open", "")
+    expect(page.locator("#finding-3 .pos")).to_contain_text("step 0 / ")
     assert not errors
 
 

@@ -286,11 +286,22 @@
       if (details.open && !v.data) v.go(0, false);
     });
   });
-  // a link to a finding opens it
-  function openTarget() {
-    var el = location.hash ? document.getElementById(location.hash.slice(1)) : null;
-    if (el && el.tagName === "DETAILS" && !el.open) { el.open = true; el.scrollIntoView(); }
+  // a link to a finding opens it at once, with its viewer loaded (the toggle and hashchange
+  // events come later, so the click does the work itself)
+  function openId(id) {
+    var el = id ? document.getElementById(id) : null;
+    if (!el || el.tagName !== "DETAILS") return;
+    if (!el.open) el.open = true;
+    viewers.forEach(function (v) {
+      if (!v.data && el.contains(v.root)) v.go(0, false);
+    });
+    el.scrollIntoView();
   }
+  function openTarget() { if (location.hash) openId(location.hash.slice(1)); }
+  document.addEventListener("click", function (ev) {
+    var a = ev.target.closest ? ev.target.closest('a[href^="#"]') : null;
+    if (a) openId(a.getAttribute("href").slice(1));
+  });
   window.addEventListener("hashchange", openTarget);
   openTarget();
   window.novaResizeViewers = viewers;
