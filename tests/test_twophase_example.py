@@ -66,3 +66,21 @@ def test_a_recoverable_property_finds_the_states_that_cannot_finish():
     assert not lossless.findings
     lossy = explore(WithLiveness(3, 1, 1))
     assert ("terminates", "undecided", "") in lossy.findings
+
+
+def test_the_fused_successors_equal_actions_then_next_state_on_every_reachable_state():
+    for n in (3, 4):
+        model = TwoPhaseCommit(n)
+        seen = set(model.init_states())
+        level = list(seen)
+        while level:
+            nxt = []
+            for s in level:
+                fused = model.successors(s)
+                assert fused == [(a, model.next_state(s, a)) for a in model.actions(s)], s
+                for _, t in fused:
+                    if t not in seen:
+                        seen.add(t)
+                        nxt.append(t)
+            level = nxt
+        assert len(seen) == {3: 3_101, 4: 28_942}[n]

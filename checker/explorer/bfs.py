@@ -13,6 +13,17 @@ def run(search: Search) -> None:
     max_depth = search.limits.max_depth
     level, current, frontier = search.start()
     while True:
+        if search.lean:
+            i, n = 0, len(current)
+            while i < n:
+                i = search.expand_run(current, i, frontier)
+                if search.should_stop(len(frontier)):
+                    search.save(level, current[i:], frontier, final=True)
+                    search.finish()
+                    return
+                if search.checkpoint_due:
+                    search.save(level, current[i:], frontier)
+            current = []
         for i, (w, idx) in enumerate(current):
             frontier.extend(search.expand(w, idx))
             if search.should_stop(len(frontier)):

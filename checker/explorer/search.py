@@ -173,6 +173,73 @@ class Search:
                 new.append((nw, self._add(nw, h, idx, aid, d1)))
         return new
 
+    def expand_run(self, current: list[tuple[Any, int]], start: int,
+                   frontier: list[tuple[Any, int]], most: int = 512) -> int:
+        """The lean expansion of ``current[start:]`` into ``frontier``, at most ``most`` states
+        at a time, stopping early once the state bound is met; the index after the last state
+        expanded. The same states, in the same order, as :meth:`expand` on each of them, with
+        the table, the arrays and the evaluator bound once per run of states instead of once
+        per state (the breadth-first loop checks the other bounds between runs)."""
+        ex = self.ex
+        index = self.index
+        fingerprint = self.fingerprint
+        action_ids = self.action_ids
+        actions_app = ex.actions.append
+        parent, via, depth, has_own = ex.parent, ex.via, ex.depth, ex.has_own
+        parent_app, via_app, depth_app, own_app = (parent.append, via.append, depth.append,
+                                                   has_own.append)
+        on_state = self.ev.on_state
+        state_visitors = self.state_visitors
+        front_app = frontier.append
+        succ = self.successors
+        step = self.model.step
+        actions = self.model.actions
+        cap = self.limits.max_states
+        if cap is None:
+            cap = 1 << 62
+        end = min(len(current), start + most)
+        transitions = 0
+        deepest = ex.diameter
+        i = start
+        while i < end:
+            w, idx = current[i]
+            i += 1
+            d1 = depth[idx] + 1
+            if succ is not None:
+                pairs = succ(w)
+            else:
+                pairs = []
+                for a in actions(w):
+                    st = step(w, a)
+                    if st is not None:
+                        pairs.append((a, st.state))
+            transitions += len(pairs)
+            for action, nw in pairs:
+                h = fingerprint(nw)
+                if h in index:
+                    continue
+                aid = action_ids.get(action)
+                if aid is None:
+                    aid = action_ids[action] = len(ex.actions)
+                    actions_app(action)
+                nidx = len(parent)
+                index[h] = nidx
+                parent_app(idx)
+                via_app(aid)
+                depth_app(d1)
+                own_app(0)
+                if d1 > deepest:
+                    deepest = d1
+                on_state(nw, nidx, d1)
+                for v in state_visitors:
+                    v.on_state(nw, nidx, d1)
+                front_app((nw, nidx))
+            if len(parent) >= cap:
+                break
+        ex.transitions += transitions
+        ex.diameter = deepest
+        return i
+
     def should_stop(self, queue: int) -> bool:
         """Check the bounds (and print progress now and then); True ends the run, which the
         exploration then records as incomplete."""

@@ -79,8 +79,82 @@ def _show_guard(g: tuple[str | None, ...] | None) -> str:
     return "none" if g is None else "[" + ", ".join(str(x) for x in g) + "]"
 
 
+ApiCheck = tuple[str, tuple[str | None, ...]]
+"""An API operation and the task states its check admits."""
+
+MEMORY_ONLY: tuple[type, ...] = (m.Set, m.Raise, m.Refuse, m.Goto, m.Lock)
+"""Effects that touch only the running handler's memory (the engine runs a row made of them
+alone in the same step as the row before it: engine/tables.py's EAGER_EFFECTS)."""
+
+
+def _checked_in_same_step(spec: Spec, r: m.Row, k: int) -> ApiCheck | None:
+    """When the instance save ``r.effects[k]`` always runs in the same atomic step as nova-api's
+    check of the request (the model runs the check, the handler's memory-only rows and its first
+    other row as one step): the operation and the task states its check admits. None when
+    that cannot be shown from the tables.
+
+    Shown when: the row is in the handler an API operation starts, with a task-state check; no
+    other row enters that handler (a ``Goto`` or ``Spawn``), so it runs only after the check;
+    every way to the row's label from ``start`` goes through memory-only rows at labels with no
+    fault alternative; and the row's effects before the save touch only its memory."""
+    ops = [o for o in spec.operations if o.handler == r.handler]
+    if len(ops) != 1:
+        return None
+    op = ops[0]
+    admitted = op.task_states
+    if admitted is None:
+        return None
+    for row in spec.rows:
+        for e in row.effects:
+            if isinstance(e, (m.Goto, m.Spawn)) and getattr(e, "handler", None) == r.handler:
+                return None
+    if not all(isinstance(e, MEMORY_ONLY) for e in r.effects[:k]):
+        return None
+    rows = spec.rows_of(r.handler)
+    preds: dict[str, list[m.Row]] = {}
+    for row in rows:
+        targets = {row.then, row.on_fail}
+        targets |= {e.label for e in row.effects
+                    if isinstance(e, m.Goto) and e.handler == r.handler}
+        for t in targets:
+            if t is not None:
+                preds.setdefault(t, []).append(row)
+    fault_labels = {row.at for row in rows if row.fault is not None}
+    eager = {row.id: all(isinstance(e, MEMORY_ONLY) for e in row.effects) for row in rows}
+    # labels reached from start through memory-only rows only (a fixpoint from "start")
+    reached = {"start"} if "start" not in preds else set()
+    changed = True
+    while changed:
+        changed = False
+        for label, ps in preds.items():
+            if label in reached:
+                continue
+            if all(eager[p.id] and p.at in reached and p.at not in fault_labels for p in ps):
+                reached.add(label)
+                changed = True
+    if r.at not in reached:
+        return None
+    return op.name, admitted
+
+
+def _always_passes(checked: ApiCheck | None,
+                   guard: tuple[str | None, ...] | None) -> str:
+    """The proof that a save's guard ``guard`` passes whenever it is evaluated, or ""."""
+    if checked is None:
+        return ""
+    op, states = checked
+    if guard is not None and not set(states) <= set(guard):
+        return ""
+    admitted = ", ".join(str(s) for s in states)
+    return (f"the save runs in the same atomic step as nova-api's {op} check, which admits only "
+            f"task_state {admitted}, and no other step comes between them, so the guard "
+            f"{_show_guard(guard)} always passes, as the original one does")
+
+
 def guard_mutants(spec: Spec) -> Iterator[Mutant]:
-    """guard-drop, guard-widen, guard-narrow: one per guarded save and change."""
+    """guard-drop, guard-widen, guard-narrow: one per guarded save and change. A mutant whose
+    guard, like the original, always passes because the save runs in the step of nova-api's
+    task-state check is equivalent, with that proof."""
     for r in spec.rows:
         saves = [k for k, e in enumerate(r.effects) if isinstance(e, m.SaveInstance)]
         for k in saves:
@@ -107,7 +181,10 @@ def guard_mutants(spec: Spec) -> Iterator[Mutant]:
                     effs = list(r.effects)
                     effs[k] = dataclasses.replace(e, guard=g)
                     body = _with_effects(r, tuple(effs), desc)
-                yield _mutant(op, ident, desc, body, (r.id,))
+                checked = _checked_in_same_step(spec, r, k)
+                proof = (_always_passes(checked, g)
+                         if _always_passes(checked, e.guard) else "")
+                yield _mutant(op, ident, desc, body, (r.id,), proof)
 
 
 def drop_row_mutants(spec: Spec) -> Iterator[Mutant]:
