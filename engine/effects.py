@@ -291,6 +291,9 @@ def _send(tb: Tables, tx: Tx, fr: WFrame, eff: m.Send) -> None:
     msg = Message(eff.kind, eff.method, target, fr.instance, fr.migration, args, reply_to)
     tx.messages.append(msg)
     tx.sent.append(msg)
+    for k, v in args:
+        if k == "reservations" and v:
+            fr.handed = tuple(sorted({*fr.handed, *v}))
     if eff.wait:
         fr.waiting = True
         fr.locals.pop("reply", None)

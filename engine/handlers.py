@@ -7,6 +7,8 @@ handler (:class:`~nova_resize.engine.tx.WFrame`), with the compiled :class:`Tabl
 
 from __future__ import annotations
 
+from typing import Any
+
 from nova_resize.spec import END, RAISE
 from nova_resize.spec import model as m
 
@@ -136,6 +138,9 @@ def end(tx: Tx, fr: WFrame, ok: bool) -> None:
         tx.events.append(Event("usage_open", fr.method,
                                (fr.instance.name, ok, fr.exc, fr.usage)))
     tx.frames.pop(fr.id, None)
+    held = _reservation_ids(fr.locals.values()) - set(fr.handed)
+    if held:
+        _abandoned(tx, fr, held, ok)
     if fr.service == "api" and tx.outcome is None:
         tx.outcome = "accepted" if ok else f"error: {fr.exc}"
     if fr.reply_to is not None:
@@ -191,3 +196,36 @@ __all__ = [
     "run_one",
     "usage_notification",
 ]
+
+
+def _reservation_ids(values: Any) -> set[str]:
+    """The quota reservation ids among ``values`` (a handler's locals or a message's
+    arguments): reservations travel as tuples of ids such as ``vm1/2``."""
+    out: set[str] = set()
+    for v in values:
+        if isinstance(v, tuple) and v and all(isinstance(x, str) and "/" in x for x in v):
+            out.update(v)
+    return out
+
+
+def _abandoned(tx: Tx, fr: WFrame, held: set[str], ok: bool) -> None:
+    """A ``quota_abandoned`` event for each pending reservation the ending handler held, never
+    handed on in a message (:attr:`WFrame.handed`), and that nothing else holds (no other
+    running handler, no message in flight): nothing can commit or roll it back any more, and
+    only reservation_expire will. The event names the row the handler ended on. A reservation
+    handed on and then lost (a lost cast, a crashed receiver) is not this handler's doing: the
+    pending reservation at quiescence reports it. History for properties: Nova keeps no such
+    record."""
+    res = tx.reservations
+    pending = {r for r in held if r in res and res[r].status == "pending"}
+    if not pending:
+        return
+    for other in tx.frames.values():
+        locs = other.locals.values() if isinstance(other, WFrame) else (v for _, v in other.locals)
+        pending -= _reservation_ids(locs)
+    for msg in tx.messages:
+        pending -= _reservation_ids(v for _, v in msg.args)
+    last = tx.rows[-1] if tx.rows else fr.handler
+    for rid in sorted(pending):
+        tx.events.append(Event("quota_abandoned", fr.method,
+                               (fr.instance.name, rid, res[rid].row, last, ok, fr.exc)))

@@ -231,7 +231,7 @@ def _frame_to_json(f: Frame, where: str) -> dict[str, Any]:
             "exc": f.exc, "chain": None if f.chain is None else list(f.chain),
             "override": None if f.override is None else list(f.override),
             "waiting": f.waiting, "reply_to": f.reply_to, "lock": f.lock,
-            "usage": list(f.usage)}
+            "usage": list(f.usage), "handed": list(f.handed)}
 
 
 def _frame_from_json(d: Any, where: str) -> Frame:
@@ -251,6 +251,8 @@ def _frame_from_json(d: Any, where: str) -> Frame:
         _str_tuple(_get(d, "override", where), f"{where}.override", optional=True),
         s("waiting", (bool,)), s("reply_to", _OPT_STR), s("lock", (bool,)),
         _str_tuple(d.get("usage", []) if isinstance(d, dict) else [], f"{where}.usage")
+        or (),
+        _str_tuple(d.get("handed", []) if isinstance(d, dict) else [], f"{where}.handed")
         or (),
     )
 

@@ -43,6 +43,7 @@ class WFrame:
     reply_to: str | None
     lock: bool
     usage: tuple[str, ...] = ()
+    handed: tuple[str, ...] = ()
     ended: bool = False
 
     @classmethod
@@ -66,6 +67,7 @@ class WFrame:
             f.reply_to,
             f.lock,
             f.usage,
+            f.handed,
         )
 
     def freeze(self) -> Frame:
@@ -89,6 +91,7 @@ class WFrame:
             self.reply_to,
             self.lock,
             self.usage,
+            self.handed,
         ))
 
 

@@ -130,6 +130,9 @@ class Frame(NamedTuple):
     # usage notifications this invocation started and has not ended ("resize.prep" after
     # "compute.instance.resize.prep.start"): history kept for properties, never read by rows
     usage: tuple[str, ...] = ()
+    # quota reservations this invocation has handed on in an RPC message (its receiver holds
+    # them now): history kept for properties, never read by rows
+    handed: tuple[str, ...] = ()
 
 
 class Requests(NamedTuple):

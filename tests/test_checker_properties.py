@@ -281,6 +281,27 @@ effects = [
     assert new == {"stopped, guest running on its host"}
 
 
+def test_quota_resolved_once_names_the_row_that_abandons_a_reservation(tmp_path):
+    # a second delete finds the first one running; without its rollback the reservation it
+    # made is left with no one to resolve it, and the finding says where
+    cfg = config(actions={"delete": 2})
+    new = fires("quota-resolved-once", cfg, """
+[[replace]]
+row = "api.delete.already_deleting"
+effects = []
+""", tmp_path)
+    assert "api.delete.reserve abandoned at api.delete.already_deleting" in new
+
+
+def test_a_reservation_handed_on_and_then_lost_is_not_abandoned_by_its_sender(tmp_path):
+    # the resize's cast to prep_resize is lost after the conductor took the reservation on:
+    # pending at quiescence, but no handler abandoned it
+    cfg = config(actions=RESIZE, faults={"lose": 1})
+    keys = findings(cfg, None, tmp_path).get("quota-resolved-once", set())
+    assert "pending from api.resize.reserve_upsize" in keys
+    assert not any("abandoned" in k for k in keys), keys
+
+
 def test_notifications_paired(tmp_path):
     # confirm_resize no longer ends what it started: a returning handler leaves
     # resize.confirm.start unanswered

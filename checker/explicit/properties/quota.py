@@ -60,10 +60,20 @@ def quota_usage(ctx: Context, w: World) -> list[Violation]:
 
 
 def quota_resolved_once(ctx: Context, before: World, res: StepResult) -> list[Violation]:
-    """No reservation is both committed and rolled back."""
+    """No reservation is both committed and rolled back, and no handler ends holding the only
+    reference to a pending one (the engine's ``quota_abandoned`` event: nothing is left that
+    could commit or roll it back, so the key names the row it was abandoned on, which tells
+    one leaking path from another where the pending reservation at quiescence cannot)."""
     out: list[Violation] = []
     for ev in res.events:
-        if ev.kind == "quota_conflict":
+        if ev.kind == "quota_abandoned":
+            name, rid, made_by, last, ok, exc = ev.data
+            how = "returned" if ok else f"raised {exc}"
+            out.append((f"{made_by} abandoned at {last}",
+                        f"{ev.row} {how} at {last} holding reservation {rid} (made by "
+                        f"{made_by}) still pending, and no handler or message in flight holds "
+                        f"it: only reservation_expire will resolve it", name))
+        elif ev.kind == "quota_conflict":
             rid, status, wanted = ev.data
             made_by = next(r.row for r in res.world.reservations if r.id == rid)
             out.append((f"{ev.row} after {status} ({made_by})",
@@ -74,8 +84,8 @@ def quota_resolved_once(ctx: Context, before: World, res: StepResult) -> list[Vi
 
 QUOTA_RESOLVED_ONCE: Property = Property(
     "quota-resolved-once",
-    "Each reservation is committed or rolled back at most once, and at quiescence none is "
-    "pending.",
+    "Each reservation is committed or rolled back at most once, no handler ends as the last "
+    "holder of a pending one, and at quiescence none is pending.",
     always=quota_pending,
     when=at_quiescence,
     transition=quota_resolved_once,
