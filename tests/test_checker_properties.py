@@ -302,6 +302,21 @@ def test_a_reservation_handed_on_and_then_lost_is_not_abandoned_by_its_sender(tm
     assert not any("abandoned" in k for k in keys), keys
 
 
+def test_guest_matches_state_on_a_soft_deleted_instance(tmp_path):
+    # the soft delete no longer powers the guest off: SOFT_DELETED with its guest running
+    cfg = config(actions={"delete": 1}, options={"reclaim_instance_interval": 3600})
+    new = fires("guest-matches-state", cfg, """
+[[replace]]
+row = "compute.soft_delete_instance.power_off"
+effects = [
+  {type = "Set", target = "instance", name = "vm_state", value = "soft-delete"},
+  {type = "Set", target = "instance", name = "task_state", value = "None"},
+  {type = "SaveInstance", guard = ["soft-deleting"]},
+]
+""", tmp_path)
+    assert new == {"soft-deleted, guest running on its host"}
+
+
 def test_notifications_paired(tmp_path):
     # confirm_resize no longer ends what it started: a returning handler leaves
     # resize.confirm.start unanswered

@@ -2,7 +2,7 @@
 instance's vm_state says.
 
 `nova list` shows ACTIVE for a server whose guest should be running on its host, SHUTOFF for one
-whose guest should not, VERIFY_RESIZE for one whose guest runs on the destination when it ran
+whose guest should not (and SOFT_DELETED, powered off by the soft delete), VERIFY_RESIZE for one whose guest runs on the destination when it ran
 before the resize (finish_resize powers it on unless the stashed ``old_vm_state`` is
 ``stopped``). Nova's ``_sync_power_states`` periodic task, which is not modelled, eventually
 brings vm_state in line with the hypervisor (stopping an ACTIVE server whose guest is off, say);
@@ -13,7 +13,7 @@ periodic task then acts on.
 from __future__ import annotations
 
 from nova_resize.engine.world import World
-from nova_resize.spec.states import ACTIVE, RESIZED, STOPPED
+from nova_resize.spec.states import ACTIVE, RESIZED, SOFT_DELETED, STOPPED
 
 from ...explorer.model import Property, Violation
 from .context import Context, at_quiescence, role
@@ -27,7 +27,7 @@ def guest_matches_state(ctx: Context, w: World) -> list[Violation]:
     for i in w.instances:
         if i.deleted or i.task_state is not None:
             continue
-        if i.vm_state not in (ACTIVE, STOPPED, RESIZED):
+        if i.vm_state not in (ACTIVE, STOPPED, RESIZED, SOFT_DELETED):
             continue
         mig = ctx.latest_migration(w, i.name)
         for o in w.hosts:
@@ -44,6 +44,10 @@ def guest_matches_state(ctx: Context, w: World) -> list[Violation]:
             should, what = True, "active"
         elif i.vm_state == STOPPED:
             should, what = False, "stopped"
+        elif i.vm_state == SOFT_DELETED:
+            # soft_delete_instance powers the guest off (libvirt has no soft_delete of its
+            # own), and restore_instance powers it on again
+            should, what = False, "soft-deleted"
         else:
             should = i.old_vm_state != STOPPED
             what = f"resized from {'stopped' if not should else 'active'}"
@@ -57,7 +61,8 @@ def guest_matches_state(ctx: Context, w: World) -> list[Violation]:
 GUEST_MATCHES_STATE: Property = Property(
     "guest-matches-state",
     "At quiescence, a live instance with no task has its guest running on its host exactly "
-    "when its vm_state says so (ACTIVE yes, SHUTOFF no, VERIFY_RESIZE as before the resize), "
+    "when its vm_state says so (ACTIVE yes, SHUTOFF and SOFT_DELETED no, VERIFY_RESIZE as "
+    "before the resize), "
     "and on no other host.",
     always=guest_matches_state,
     when=at_quiescence,
