@@ -5,9 +5,9 @@ instance's vm_state says.
 whose guest should not (and SOFT_DELETED, powered off by the soft delete), VERIFY_RESIZE for one
 whose guest runs on the destination when it ran before the resize (finish_resize powers it on
 unless the stashed ``old_vm_state`` is ``stopped``). Nova's ``_sync_power_states`` periodic
-task, which is not modelled, eventually brings vm_state in line with the hypervisor (stopping an ACTIVE server whose guest is off, say);
-a finding is a window in which the API and the hypervisor disagree, and the situation that
-periodic task then acts on.
+task, which is not modelled, eventually brings vm_state in line with the hypervisor (stopping
+an ACTIVE server whose guest is off, say); a finding is a window in which the API and the
+hypervisor disagree, and the situation that periodic task then acts on.
 """
 
 from __future__ import annotations
