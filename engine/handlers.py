@@ -68,7 +68,7 @@ def exec_row(tb: Tables, tx: Tx, fr: WFrame, row: m.Row) -> None:
     except Refused as r:
         tx.outcome = f"refused: {r.exc} (HTTP {r.http})"
         tx.refusal = (r.exc, r.http)
-        end(tx, fr, ok=False)
+        end(tx, fr, ok=False, refused=True)
         return
     for n in row.notify:
         send_usage(tx, fr, usage_notification(tb, n, fr, row.id))
@@ -129,11 +129,15 @@ def enter_chain(tb: Tables, tx: Tx, fr: WFrame, chain: tuple[str, ...]) -> None:
     fr.chain = chain[1:]
 
 
-def end(tx: Tx, fr: WFrame, ok: bool) -> None:
-    """The handler returns (``ok``) or raises out of its last error handler; a caller waiting
-    on it gets its reply."""
+def end(tx: Tx, fr: WFrame, ok: bool, refused: bool = False) -> None:
+    """The handler returns (``ok``), raises out of its last error handler, or nova-api turns
+    the request down on purpose (``refused``); a caller waiting on it gets its reply. An
+    exception out of nova-api's own handler is an ``api_error`` event (the user's HTTP 500)."""
     fr.ended = True
     tx.events.append(Event("frame_end", fr.method, (fr.service, fr.instance.name, ok, fr.exc)))
+    if fr.service == "api" and not ok and not refused:
+        last = tx.rows[-1] if tx.rows else fr.handler
+        tx.events.append(Event("api_error", fr.method, (fr.instance.name, fr.exc, last)))
     if fr.usage:
         tx.events.append(Event("usage_open", fr.method,
                                (fr.instance.name, ok, fr.exc, fr.usage)))

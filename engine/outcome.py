@@ -24,6 +24,54 @@ ACCEPTED_HTTP: dict[str, int] = {
 UNEXPECTED_HTTP = 500
 """The HTTP status of an exception the API controller does not expect."""
 
+FAMILY: dict[str, tuple[str, ...]] = {
+    # nova/exception.py at 12.0.0: each exception the model raises in nova-api, with the
+    # classes above it that a controller's except clause may name
+    "InstanceNotFound": ("InstanceNotFound", "NotFound"),
+    "MigrationNotFoundByStatus": ("MigrationNotFoundByStatus", "MigrationNotFound", "NotFound"),
+    "FlavorNotFound": ("FlavorNotFound", "NotFound"),
+    "TooManyInstances": ("TooManyInstances", "QuotaError"),
+    "InstanceInvalidState": ("InstanceInvalidState", "Invalid"),
+    "InstanceNotReady": ("InstanceNotReady", "Invalid"),
+    "UnableToMigrateToSelf": ("UnableToMigrateToSelf", "Invalid"),
+    "MaxRetriesExceeded": ("MaxRetriesExceeded", "NoValidHost"),
+    "UnexpectedDeletingTaskStateError": ("UnexpectedDeletingTaskStateError",
+                                         "UnexpectedTaskStateError"),
+}
+"""Exception classes and their ancestors (only those a controller catches matter)."""
+
+CAUGHT: dict[str, tuple[tuple[str, int], ...]] = {
+    # the except clauses of each action's controller method, in order, and the status each
+    # answers with; anything else leaves through extensions.expected_errors as HTTP 500
+    "resize": (("QuotaError", 403), ("FlavorNotFound", 400), ("InstanceIsLocked", 409),
+               ("InstanceInvalidState", 409), ("NoValidHost", 400), ("Invalid", 400)),
+    "migrate": (("QuotaError", 403), ("InstanceIsLocked", 409), ("InstanceInvalidState", 409),
+                ("InstanceNotFound", 404), ("NoValidHost", 400)),
+    "confirm_resize": (("MigrationNotFound", 400), ("InstanceIsLocked", 409),
+                       ("InstanceInvalidState", 409)),
+    "revert_resize": (("MigrationNotFound", 400), ("FlavorNotFound", 400),
+                      ("InstanceIsLocked", 409), ("InstanceInvalidState", 409)),
+    "delete": (("NotFound", 404), ("InstanceIsLocked", 409), ("InstanceInvalidState", 409)),
+    "stop": (("InstanceNotReady", 409), ("InstanceIsLocked", 409),
+             ("InstanceInvalidState", 409)),
+    "start": (("InstanceNotReady", 409), ("InstanceIsLocked", 409),
+              ("InstanceInvalidState", 409)),
+    "restore": (("QuotaError", 403), ("InstanceInvalidState", 409)),
+    "delete_flavor": (("FlavorNotFound", 404),),
+}
+"""What each REST action turns into a client error (servers.py, migrate_server.py,
+deferred_delete.py, flavor_manage.py at 12.0.0)."""
+
+
+def answer_http(op: str, exc: str | None) -> int:
+    """The HTTP status nova-api answers ``op`` with when ``exc`` leaves the compute API: the
+    controller's conversion, else 500."""
+    names = FAMILY.get(exc or "", (exc,))
+    for caught, http in CAUGHT.get(op, ()):
+        if caught in names:
+            return http
+    return UNEXPECTED_HTTP
+
 
 
 class ApiOutcome(NamedTuple):
@@ -68,10 +116,12 @@ def step_outcome(op: str, text: str | None, refusal: tuple[str, int] | None) -> 
     if refusal is not None:
         return ApiOutcome("refused", op, refusal[0], refusal[1])
     if text is not None and text.startswith("error: "):
-        return ApiOutcome("error", op, text.removeprefix("error: "), UNEXPECTED_HTTP)
+        exc = text.removeprefix("error: ")
+        return ApiOutcome("error", op, exc, answer_http(op, exc))
     if text is not None and text.startswith("accepted"):
         return ApiOutcome("accepted", op, http=ACCEPTED_HTTP.get(op))
     return ApiOutcome("refused", op)
 
 
-__all__ = ["ACCEPTED_HTTP", "UNEXPECTED_HTTP", "ApiOutcome", "step_outcome"]
+__all__ = ["ACCEPTED_HTTP", "CAUGHT", "FAMILY", "UNEXPECTED_HTTP", "ApiOutcome", "answer_http",
+           "step_outcome"]

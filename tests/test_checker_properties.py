@@ -317,6 +317,27 @@ effects = [
     assert new == {"soft-deleted, guest running on its host"}
 
 
+def test_api_answers_expected(tmp_path):
+    # over quota, nova-api answers 403 TooManyInstances; without that conversion the OverQuota
+    # escapes as HTTP 500 (a refused request's step is a self-loop the property sees)
+    cfg = config(actions=RESIZE, quota={"cores": 1})
+    new = fires("api-answers-expected", cfg, """
+[[remove]]
+row = "api.resize.except.over_quota"
+""", tmp_path)
+    assert new == {"resize answered HTTP 500 (OverQuota)"}
+
+
+def test_an_exception_a_controller_catches_is_not_a_500():
+    from nova_resize.engine.outcome import answer_http
+    assert answer_http("migrate", "InstanceNotFound") == 404
+    assert answer_http("resize", "InstanceNotFound") == 500  # _resize does not catch it
+    assert answer_http("revert_resize", "MigrationNotFoundByStatus") == 400
+    assert answer_http("delete", "InstanceNotFound") == 404
+    assert answer_http("resize", "UnexpectedDeletingTaskStateError") == 500
+    assert answer_http("restore", "TooManyInstances") == 403
+
+
 def test_notifications_paired(tmp_path):
     # confirm_resize no longer ends what it started: a returning handler leaves
     # resize.confirm.start unanswered

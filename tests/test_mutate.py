@@ -72,6 +72,24 @@ def test_two_assignments_commute_unless_one_reads_the_other():
                                                        "guard-widen"}
 
 
+def test_a_hypervisor_effect_that_cannot_raise_commutes_with_a_constant_it_does_not_read():
+    off = m.Driver("power_off")
+    state = m.Set("instance", "power_state", 4)
+    assert commute(off, state) and commute(state, off)
+    # a disk copy to another host can raise, and so can a spawn
+    assert not commute(m.Driver("power_off", to="migration.dest_compute"), state)
+    assert not commute(m.Driver("spawn"), state)
+    # the hypervisor effect reads the instance's host
+    assert not commute(off, m.Set("instance", "host", "host2"))
+    # a value read from the handler's memory is not a constant
+    assert not commute(off, m.Set("instance", "power_state", m.Ref("local.x")))
+    proved = BY_ID["swap-effects:compute.stop_instance.power_off#0"]
+    assert "hypervisor effect that cannot raise" in proved.proof
+    # and where the row runs, the mutant's graph is Liberty's
+    o = judge(dataclasses.replace(proved, proof=""), [ref("regression-stop-start")])
+    assert o.status == "equivalent-on-configs" and o.reached, o.detail
+
+
 def test_a_guard_the_api_check_already_ensured_in_the_same_step_is_proved_redundant():
     # nova-api's start and stop check task_state None and save in the same atomic step
     for mid in ("guard-drop:api.start.powering_on", "guard-widen:api.stop.powering_off:"

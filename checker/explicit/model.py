@@ -47,10 +47,13 @@ class NovaModel(Context):
         return self.engine.enabled(state)
 
     def step(self, state: World, action: Action) -> StepResult | None:
-        """The engine's step; None when it changes nothing (a refused request)."""
+        """The engine's step. A request nova-api turns down (a refusal, or an error before
+        anything changed) comes back to ``state`` itself: a self-loop, counted, its rows
+        covered and its answer seen by the properties, with no new state (a user's request is
+        never Nova's own step, so liveness is not fooled by it). Any other step that changes
+        nothing is None."""
         res = self.engine.step(state, action)
-        nw = res.world
-        if nw is state or ((res.outcome or "").startswith("refused") and nw == state):
+        if res.world is state and res.api is None:
             return None
         return res
 

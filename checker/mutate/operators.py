@@ -20,7 +20,9 @@ drop-notification   a notification a step sends is removed
 ==================  =========================================================================
 
 Some mutants are equivalent by construction, and say so (``proof``): swapping two assignments to
-the handler's own memory that neither reads the other's (they commute). Swapping two steps that
+the handler's own memory that neither reads the other's, or a hypervisor effect that cannot raise
+and a constant assignment it does not read (they commute); dropping or widening a guard that
+nova-api's own check, in the same atomic step, already ensures. Swapping two steps that
 both only assign the handler's memory is not generated (the steps differ only in an
 intermediate state no other service can see).
 """
@@ -238,12 +240,44 @@ def _overlap(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
+SAFE_DRIVER_OPS = frozenset({"power_off", "destroy_guest", "delete_files", "cleanup_resize",
+                             "restore_resize_copy", "destroy_disk"})
+"""Hypervisor effects the engine never raises a Nova exception from (engine/effects.py's
+``_driver``; ``power_off`` only without a disk copy ``to`` another host)."""
+
+
+def _driver_reads(d: m.Driver) -> set[str]:
+    """What a hypervisor effect reads of the handler's memory: its host and destination
+    references, its flags' references, and the instance's name and host."""
+    out = {d.host, "instance.name", "instance.host"}
+    if d.to is not None:
+        out.add(d.to)
+    return out | _reads(d.power_on) | _reads(d.keep_disk)
+
+
+def _commutes_with_driver(d: object, e: object) -> bool:
+    """A hypervisor effect that cannot raise and an assignment of a constant to the handler's
+    memory that it does not read: the one changes only the host, the other only the frame, so
+    either order gives the same world and frame."""
+    if not isinstance(d, m.Driver) or d.op not in SAFE_DRIVER_OPS:
+        return False
+    if d.op == "power_off" and d.to is not None:
+        return False
+    w = _writes(e)
+    if w is None or (isinstance(e, m.Set) and _reads(e.value)):
+        return False
+    return not any(_overlap(w, x) for x in _driver_reads(d))
+
+
 def commute(a: object, b: object) -> bool:
     """Whether two effects provably commute: each only assigns the handler's own memory (an
     attribute of its instance or migration copy, a local, its lock flag), they assign different
     things, and neither reads what the other assigns. Evaluating a value never raises a Nova
     exception, and the dirty sets and locals are unordered, so either order gives the same
-    frame."""
+    frame. Or one is a hypervisor effect that cannot raise and the other assigns a constant
+    the hypervisor effect does not read (:func:`_commutes_with_driver`)."""
+    if _commutes_with_driver(a, b) or _commutes_with_driver(b, a):
+        return True
     wa, wb = _writes(a), _writes(b)
     if wa is None or wb is None or _overlap(wa, wb):
         return False
@@ -260,8 +294,13 @@ def swap_effect_mutants(spec: Spec) -> Iterator[Mutant]:
                 continue
             effs = (*r.effects[:k], b, a, *r.effects[k + 2:])
             desc = f"{r.id}: '{show_effect(a)}' and '{show_effect(b)}' run in the other order"
-            proof = ("the two effects only assign the handler's own memory, different things, "
-                     "and neither reads the other's: they commute") if commute(a, b) else ""
+            proof = ""
+            if _commutes_with_driver(a, b) or _commutes_with_driver(b, a):
+                proof = ("a hypervisor effect that cannot raise and an assignment of a constant "
+                         "to the handler's memory it does not read: they commute")
+            elif commute(a, b):
+                proof = ("the two effects only assign the handler's own memory, different "
+                         "things, and neither reads the other's: they commute")
             yield _mutant("swap-effects", f"{r.id}#{k}", desc, _with_effects(r, effs, desc),
                           (r.id,), proof)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from nova_resize.engine.world import World
 
 from ...explorer.model import Property
+from .answers import API_ANSWERS_EXPECTED
 from .claims import CLAIMS_CONSISTENT, occupancy
 from .context import Context, at_quiescence
 from .deletion import DELETE_COMPLETES, NO_ORPHAN
@@ -56,6 +57,7 @@ PROPERTIES: tuple[Property, ...] = (
     NO_ORPHAN,
     DELETE_COMPLETES,
     NOTIFICATIONS_PAIRED,
+    API_ANSWERS_EXPECTED,
     NO_STUCK_RESIZE,
 )
 """Every property, in the order reports list them."""
