@@ -57,6 +57,10 @@ class NovaModel(Context):
             return None
         return res
 
+    def step_kinds(self, res: StepResult) -> set[str]:
+        """The kinds of the step's events (what the properties' ``triggers`` name)."""
+        return {e.kind for e in res.events}
+
     def format_action(self, state: World, action: Action) -> str:
         return self.engine.describe(state, action)
 

@@ -25,6 +25,11 @@ class Evaluator:
                 groups.setdefault(id(p.when), (p.when, []))[1].append(p)
         self.when = list(groups.values())
         self.trans = [p for p in props if p.transition is not None]
+        # a step's kinds (the model's step_kinds), when some transition check declares which
+        # kinds it can fire on: the others are skipped without a call
+        kinds = getattr(model, "step_kinds", None)
+        self.step_kinds = kinds if kinds is not None and any(
+            p.triggers is not None for p in self.trans) else None
         self.live = [p for p in props if p.recoverable is not None] if liveness else []
         self.locate = getattr(model, "locate", None)
         # a parallel worker's evaluation order (see .partition); None: the order of the calls
@@ -83,8 +88,11 @@ class Evaluator:
         """A step taken from ``before`` (index ``src``, at ``depth``)."""
         model = self.model
         ev = self.ex.evaluations
+        kinds = self.step_kinds(step) if self.step_kinds is not None else None
         for p in self.trans:
             ev[p.name] += 1
+            if kinds is not None and p.triggers is not None and p.triggers.isdisjoint(kinds):
+                continue  # it can fire on none of this step's kinds
             v = p.transition(model, before, step)  # type: ignore[misc]
             if v:
                 self.record(p.name, "transition", v, src, action_id, depth + 1, step.state)

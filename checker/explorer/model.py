@@ -67,6 +67,10 @@ class Property:
     transition: Callable[[Any, Any, Any], list[Violation]] | None = None
     recoverable: Recoverable | None = None
     bugs: tuple[str, ...] = ()
+    triggers: frozenset[str] | None = None
+    """The kinds of step its transition check can fire on, as the model's optional
+    ``step_kinds(step)`` names them: on a step of none of these kinds the check is known to
+    hold without calling it. None: it is called on every step."""
 
     @property
     def kind(self) -> str:

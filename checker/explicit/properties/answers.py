@@ -41,6 +41,7 @@ API_ANSWERS_EXPECTED: Property = Property(
     "nova-api accepts a request or turns it down with a client error (4xx); no exception "
     "escapes it as HTTP 500.",
     transition=api_answers_expected,
+    triggers=frozenset({"api_error"}),
 )
 
 

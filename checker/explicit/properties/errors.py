@@ -63,6 +63,7 @@ ERROR_HAS_CAUSE: Property = Property(
     "An instance enters vm_state ERROR only while Nova handles a failure that concerned it: a "
     "fault in one of its steps, a refused save or claim, a failed call, or its host's restart.",
     transition=error_has_cause,
+    triggers=frozenset({"instance_write"}),
 )
 
 

@@ -135,6 +135,7 @@ MIGRATION_STATUS_LEGAL: Property = Property(
     always=migration_settled,
     when=at_quiescence,
     transition=migration_status_legal,
+    triggers=frozenset({"migration_write"}),
 )
 
 
@@ -142,6 +143,7 @@ MIGRATION_ENDPOINTS_FIXED: Property = Property(
     "migration-endpoints-fixed",
     "A migration's source and destination never change after it is created.",
     transition=migration_endpoints_fixed,
+    triggers=frozenset({"migration_write"}),
     bugs=("1625462",),
 )
 

@@ -47,6 +47,7 @@ NOTIFICATIONS_PAIRED: Property = Property(
     "A handler that returns has sent compute.instance.<op>.end (or .error) for every "
     "compute.instance.<op>.start it sent, and no handler sends an .end it did not start.",
     transition=notifications_paired,
+    triggers=frozenset({"usage_unpaired", "usage_open"}),
 )
 
 

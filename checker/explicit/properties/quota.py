@@ -89,6 +89,7 @@ QUOTA_RESOLVED_ONCE: Property = Property(
     always=quota_pending,
     when=at_quiescence,
     transition=quota_resolved_once,
+    triggers=frozenset({"quota_abandoned", "quota_conflict"}),
     bugs=("1099729",),
 )
 

@@ -37,6 +37,7 @@ NO_LOST_UPDATE: Property = Property(
     "No unguarded save overwrites a task_state that another operation set since the saving "
     "handler last read the instance.",
     transition=no_lost_update,
+    triggers=frozenset({"unguarded_task_write"}),
 )
 
 
