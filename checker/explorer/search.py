@@ -188,7 +188,15 @@ class Search:
         parent, via, depth, has_own = ex.parent, ex.via, ex.depth, ex.has_own
         parent_app, via_app, depth_app, own_app = (parent.append, via.append, depth.append,
                                                    has_own.append)
-        on_state = self.ev.on_state
+        ev = self.ev
+        on_state = ev.on_state
+        # only plain always checks: called here, their evaluations counted once per run
+        plain: tuple[tuple[str, Any], ...] | None = None
+        if not (ev.when or ev.live):
+            plain = tuple((p.name, p.always) for p in ev.always)
+        model = self.model
+        record = ev.record
+        fresh = 0
         state_visitors = self.state_visitors
         front_app = frontier.append
         succ = self.successors
@@ -230,7 +238,14 @@ class Search:
                 own_app(0)
                 if d1 > deepest:
                     deepest = d1
-                on_state(nw, nidx, d1)
+                if plain is not None:
+                    fresh += 1
+                    for name, check in plain:
+                        found = check(model, nw)
+                        if found:
+                            record(name, "always", found, nidx, None, d1, nw)
+                else:
+                    on_state(nw, nidx, d1)
                 for v in state_visitors:
                     v.on_state(nw, nidx, d1)
                 front_app((nw, nidx))
@@ -238,6 +253,9 @@ class Search:
                 break
         ex.transitions += transitions
         ex.diameter = deepest
+        if plain and fresh:
+            for name, _ in plain:
+                ex.evaluations[name] += fresh
         return i
 
     def should_stop(self, queue: int) -> bool:
