@@ -309,3 +309,21 @@ def test_the_memory_cap_counts_every_process() -> None:
     ex = explore(model, "bfs", Limits(max_memory_bytes=2**20), workers=2)
     assert (ex.complete, ex.stop_kind) == (False, "memory")
     assert ex.distinct_states == len(ex.parent) > 0
+
+
+def test_a_state_received_from_another_worker_gets_its_sharing_back():
+    import pickle
+
+    from nova_resize.checker.explicit.model import NovaModel
+    from nova_resize.engine.core import Engine
+    from nova_resize.engine.presets import load_preset
+
+    model = NovaModel(Engine(load_preset("regression-migrate")))
+    w = model.init_states()[0]
+    nxt = [model.step(w, a) for a in model.actions(w)]
+    first = model.intern(nxt[0].state)
+    copy = pickle.loads(pickle.dumps(nxt[0].state))
+    assert copy == first and copy.instances is not first.instances
+    again = model.intern(copy)
+    assert again == first and again.instances is first.instances
+    assert all(a is b for a, b in zip(again.hosts, first.hosts, strict=True))

@@ -8,6 +8,7 @@ those Nova takes by itself, and its properties Nova's (:mod:`.properties`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from nova_resize.engine.actions import Action
 from nova_resize.engine.core import Engine, StepResult
@@ -29,6 +30,7 @@ class NovaModel(Context):
         self._properties = tuple(properties)
         self.symmetry = HostSymmetry(engine.config, engine.initial(), engine.tables.fifo)
         self.fingerprint: Callable[[World], int] | None = None
+        self._interned: dict[Any, Any] = {}
         if symmetry and self.symmetry.active:
             # one world per orbit of interchangeable hosts (engine/symmetry.py)
             self.fingerprint = self.symmetry.fingerprint
@@ -56,6 +58,21 @@ class NovaModel(Context):
         if res.world is state and res.api is None:
             return None
         return res
+
+    def intern(self, w: World) -> World:
+        """An equal world whose records (and the tuples of them) are the ones seen before: a
+        parallel worker gives each state it receives from another process back its sharing
+        (less memory, cheaper copies and hashes of the parts steps leave alone)."""
+        table = self._interned
+        get = table.setdefault
+
+        def part(x: Any) -> Any:
+            if type(x) is tuple:
+                t = tuple([get(r, r) for r in x])
+                return get(t, t)
+            return get(x, x)
+
+        return World(*[part(x) for x in w])
 
     def step_kinds(self, res: StepResult) -> set[str]:
         """The kinds of the step's events (what the properties' ``triggers`` name)."""

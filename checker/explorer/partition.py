@@ -57,6 +57,9 @@ class Partition:
     def __init__(self, model: Any, me: int, n: int, liveness: bool,
                  visitors: list[Visitor], stable: bool = False) -> None:
         self.model = model
+        # a state received from another worker shares no part with this worker's states: the
+        # model's optional intern(state) gives back an equal state made of parts seen before
+        self.intern = getattr(model, "intern", None)
         self.me = me
         self.n = n
         self.liveness = liveness
@@ -232,10 +235,13 @@ class Partition:
     def store(self, batches: list[bytes | None]) -> Out:
         """Phase 4, at the owner: the states asked for, under the keys they won with."""
         pending = self.pending
+        intern = self.intern
         for b in batches:
             if b is not None:
                 for h, action, state in pickle.loads(b):
                     p, pos, _, _ = pending[h]
+                    if intern is not None:
+                        state = intern(state)
                     pending[h] = (p, pos, action, state)
         return self.counters(), [None] * self.n
 
