@@ -165,6 +165,7 @@ class Checkpointer:
                            f"{self.path} is the last one" if self.written else
                            "no checkpoint: the run stopped inside a state's actions")
             return
+        s.ev.flush()
         ex = s.ex
         try:
             fps: Any = array("q", s.index)

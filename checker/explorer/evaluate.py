@@ -25,6 +25,9 @@ class Evaluator:
                 groups.setdefault(id(p.when), (p.when, []))[1].append(p)
         self.when = list(groups.values())
         self.trans = [p for p in props if p.transition is not None]
+        # steps whose transition checks ran since the last flush (each check counts every
+        # step: added to the evaluation counts in bulk by flush)
+        self.steps = 0
         # a step's kinds (the model's step_kinds), when some transition check declares which
         # kinds it can fire on: the others are skipped without a call
         kinds = getattr(model, "step_kinds", None)
@@ -87,15 +90,24 @@ class Evaluator:
     def on_step(self, before: Any, step: Any, src: int, action_id: int, depth: int) -> None:
         """A step taken from ``before`` (index ``src``, at ``depth``)."""
         model = self.model
-        ev = self.ex.evaluations
+        self.steps += 1
         kinds = self.step_kinds(step) if self.step_kinds is not None else None
         for p in self.trans:
-            ev[p.name] += 1
             if kinds is not None and p.triggers is not None and p.triggers.isdisjoint(kinds):
                 continue  # it can fire on none of this step's kinds
             v = p.transition(model, before, step)  # type: ignore[misc]
             if v:
                 self.record(p.name, "transition", v, src, action_id, depth + 1, step.state)
+
+    def flush(self) -> None:
+        """Add the steps checked since the last flush to each transition check's evaluation
+        count (the search flushes before anything reads the counts: its end, a checkpoint, a
+        worker's final report)."""
+        if self.steps:
+            ev = self.ex.evaluations
+            for p in self.trans:
+                ev[p.name] += self.steps
+            self.steps = 0
 
     def on_expanded(self, state: Any, idx: int, has_own: bool) -> None:
         """After every action of ``state`` was taken: name it for liveness in case it is

@@ -282,6 +282,7 @@ class Partition:
         """Everything the coordinator merges: findings with their order and actions,
         counters, liveness data by global index, own-step edges, the visitors."""
         ex = self.ex
+        self.ev.flush()
         findings = []
         for k, f in ex.findings.items():
             act = ex.actions[f.action] if f.action is not None else None

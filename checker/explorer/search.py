@@ -293,6 +293,7 @@ class Search:
         return False
 
     def finish(self) -> None:
+        self.ev.flush()
         ex = self.ex
         ex.distinct_states = len(ex.parent)
         ex.seconds = time.monotonic() - self.t0

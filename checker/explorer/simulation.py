@@ -83,6 +83,7 @@ def run(model: Any, ex: Exploration, runs: int, depth: int, seed: int, limits: L
                 progress(f"{done:,}/{runs:,} walks, {len(seen):,} distinct states, "
                          f"{rss / 2**20:,.0f} MiB, {now - t0:,.0f} s")
     ex.distinct_states = len(seen)
+    ev.flush()
     ex.seconds = time.monotonic() - t0
     ex.peak_rss_bytes = rss_bytes()
     if ex.complete:
