@@ -81,8 +81,13 @@ def test_a_hypervisor_effect_that_cannot_raise_commutes_with_a_constant_it_does_
     assert not commute(m.Driver("spawn"), state)
     # the hypervisor effect reads the instance's host
     assert not commute(off, m.Set("instance", "host", "host2"))
-    # a value read from the handler's memory is not a constant
-    assert not commute(off, m.Set("instance", "power_state", m.Ref("local.x")))
+    # a value read from the handler's memory is fine, one read from a host is not
+    assert commute(off, m.Set("local", "x", m.Ref("instance.old_vm_state")))
+    assert not commute(off, m.Set("local", "x", m.Ref("self.guest_running")))
+    # a jump to another label reads nothing: an assignment commutes with it
+    jump = m.Goto("terminate_instance", "delete_instance")
+    assert commute(jump, m.Set("local", "reservations", None))
+    assert not commute(jump, m.SaveInstance(None))
     proved = BY_ID["swap-effects:compute.stop_instance.power_off#0"]
     assert "hypervisor effect that cannot raise" in proved.proof
     # and where the row runs, the mutant's graph is Liberty's

@@ -20,8 +20,8 @@ drop-notification   a notification a step sends is removed
 ==================  =========================================================================
 
 Some mutants are equivalent by construction, and say so (``proof``): swapping two assignments to
-the handler's own memory that neither reads the other's, or a hypervisor effect that cannot raise
-and a constant assignment it does not read (they commute); dropping or widening a guard that
+the handler's own memory that neither reads the other's, a hypervisor effect that cannot raise
+and an assignment to memory it does not read, or a jump and an assignment (they commute); dropping or widening a guard that
 nova-api's own check, in the same atomic step, already ensures. Swapping two steps that
 both only assign the handler's memory is not generated (the steps differ only in an
 intermediate state no other service can see).
@@ -255,18 +255,33 @@ def _driver_reads(d: m.Driver) -> set[str]:
     return out | _reads(d.power_on) | _reads(d.keep_disk)
 
 
+MEMORY_ROOTS = ("instance.", "migration.", "local.")
+"""Reference roots that name the handler's own memory (its copies and its locals), never a
+host's or the database's state."""
+
+
+def _memory_only_reads(e: object) -> bool:
+    return not isinstance(e, m.Set) or all(r.startswith(MEMORY_ROOTS) for r in _reads(e.value))
+
+
 def _commutes_with_driver(d: object, e: object) -> bool:
-    """A hypervisor effect that cannot raise and an assignment of a constant to the handler's
-    memory that it does not read: the one changes only the host, the other only the frame, so
-    either order gives the same world and frame."""
+    """A hypervisor effect that cannot raise and an assignment to the handler's memory that it
+    does not read, of a value read from that memory alone: the one changes only the host, the
+    other only the frame, so either order gives the same world and frame."""
     if not isinstance(d, m.Driver) or d.op not in SAFE_DRIVER_OPS:
         return False
     if d.op == "power_off" and d.to is not None:
         return False
     w = _writes(e)
-    if w is None or (isinstance(e, m.Set) and _reads(e.value)):
+    if w is None or not _memory_only_reads(e):
         return False
     return not any(_overlap(w, x) for x in _driver_reads(d))
+
+
+def _commutes_with_goto(g: object, e: object) -> bool:
+    """A jump to another label (which reads nothing and sets only where the handler goes on)
+    and an assignment to the handler's memory: the row runs every effect either way."""
+    return isinstance(g, m.Goto) and _writes(e) is not None and not isinstance(e, m.Lock)
 
 
 def commute(a: object, b: object) -> bool:
@@ -277,6 +292,8 @@ def commute(a: object, b: object) -> bool:
     frame. Or one is a hypervisor effect that cannot raise and the other assigns a constant
     the hypervisor effect does not read (:func:`_commutes_with_driver`)."""
     if _commutes_with_driver(a, b) or _commutes_with_driver(b, a):
+        return True
+    if _commutes_with_goto(a, b) or _commutes_with_goto(b, a):
         return True
     wa, wb = _writes(a), _writes(b)
     if wa is None or wb is None or _overlap(wa, wb):
@@ -296,8 +313,12 @@ def swap_effect_mutants(spec: Spec) -> Iterator[Mutant]:
             desc = f"{r.id}: '{show_effect(a)}' and '{show_effect(b)}' run in the other order"
             proof = ""
             if _commutes_with_driver(a, b) or _commutes_with_driver(b, a):
-                proof = ("a hypervisor effect that cannot raise and an assignment of a constant "
-                         "to the handler's memory it does not read: they commute")
+                proof = ("a hypervisor effect that cannot raise and an assignment to the "
+                         "handler's memory it does not read, of a value from that memory: they "
+                         "commute")
+            elif _commutes_with_goto(a, b) or _commutes_with_goto(b, a):
+                proof = ("a jump to another label and an assignment to the handler's memory: "
+                         "the row runs both either way, they commute")
             elif commute(a, b):
                 proof = ("the two effects only assign the handler's own memory, different "
                          "things, and neither reads the other's: they commute")
