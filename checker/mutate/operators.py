@@ -21,8 +21,9 @@ drop-notification   a notification a step sends is removed
 
 Some mutants are equivalent by construction, and say so (``proof``): swapping two assignments to
 the handler's own memory that neither reads the other's, a hypervisor effect that cannot raise
-and an assignment to memory it does not read, or a jump and an assignment (they commute); dropping or widening a guard that
-nova-api's own check, in the same atomic step, already ensures. Swapping two steps that
+and an assignment to memory it does not read, or a jump and an assignment (they commute);
+dropping or widening a guard that nova-api's own check, in the same atomic step, already
+ensures. Swapping two steps that
 both only assign the handler's memory is not generated (the steps differ only in an
 intermediate state no other service can see).
 """
