@@ -416,3 +416,17 @@ def test_a_transition_check_skipped_by_its_triggers_would_have_found_nothing(tmp
                     nxt.append(st.state)
         level = nxt
     assert skipped > 1000
+
+
+def test_an_instance_without_a_flavor_is_a_finding_not_a_crash():
+    # a broken variant can leave a live instance with no flavor (a mutant dropping
+    # finish_resize's stash did): quota-usage-consistent reports the usage the quota still
+    # holds for it instead of raising KeyError
+    from nova_resize.checker.explicit.model import NovaModel
+    from nova_resize.engine.core import Engine
+
+    model = NovaModel(Engine(config(), LIBERTY))
+    w = model.init_states()[0]
+    broken = w._replace(instances=tuple(i._replace(flavor=None) for i in w.instances))
+    keys = {v[0] for v in BY_NAME["quota-usage-consistent"].always(model, broken)}
+    assert keys and all("over-counted" in k for k in keys), keys

@@ -30,11 +30,15 @@ def quota_usage(ctx: Context, w: World) -> list[Violation]:
     eng = ctx.engine
     cores = ram = 0
     live = [i for i in ctx.live(w) if i.vm_state != SOFT_DELETED]
+    flavors = eng.flavors
     for i in live:
-        f = eng.flavors[i.flavor]
-        c, r = f.vcpus, f.memory_mb
-        if i.vm_state == RESIZED and i.old_flavor and i.new_flavor:
-            fo, fn = eng.flavors[i.old_flavor], eng.flavors[i.new_flavor]
+        # an instance whose flavor is missing (a broken variant can write None) adds nothing:
+        # the usage the quota still holds for it shows as over-counted
+        f = flavors.get(i.flavor) if i.flavor else None
+        c, r = (f.vcpus, f.memory_mb) if f is not None else (0, 0)
+        fo = flavors.get(i.old_flavor) if i.old_flavor else None
+        fn = flavors.get(i.new_flavor) if i.new_flavor else None
+        if i.vm_state == RESIZED and fo is not None and fn is not None:
             c, r = max(fo.vcpus, fn.vcpus), max(fo.memory_mb, fn.memory_mb)
         cores += c
         ram += r
