@@ -244,3 +244,26 @@ effects = [{type = "Driver", op = "spawn", power_on = true}]
     assert "first differs on" in dv.text()
     # Liberty against itself: no divergence
     assert first_divergence(cfg, LIBERTY) is None
+
+
+def test_a_mutant_on_which_nova_resize_raises_is_an_error_and_the_campaign_goes_on(
+        monkeypatch, tmp_path):
+    from nova_resize.checker.mutate import runner
+
+    real = runner.explore_spec
+
+    def explode(config, spec, *a, **kw):
+        if spec is not LIBERTY:
+            raise KeyError(None)  # as a property once did on a mutant that lost the flavor
+        return real(config, spec, *a, **kw)
+
+    monkeypatch.setattr(runner, "explore_spec", explode)
+    o = judge(BY_ID["drop-row:compute.finish_resize.stash_old_flavor"], [ref("regression-migrate")])
+    assert o.status == "error" and "KeyError" in o.detail and "a bug" in o.detail
+    # through the command: every mutant is judged, the report is written, then exit 3
+    j = tmp_path / "m.json"
+    code = main(["mutate", "--config", "regression-migrate", "--operators", "change-status",
+                 "--sample", "4", "--seed", "0", "--json", str(j), "--quiet"])
+    doc = json.loads(j.read_text())
+    assert doc["complete"] and doc["run"] == 4
+    assert doc["total"]["error"] >= 1 and code == 3

@@ -21,7 +21,7 @@ from ..mutate.operators import OPERATORS
 from ..mutate.runner import ReferenceIncomplete
 from .bounds import add_bound_flags, bounds_of
 from .common import end_progress, positive, progress_printer, resolve_config, write_output
-from .exits import FINDINGS, INCOMPLETE, OK
+from .exits import FINDINGS, INCOMPLETE, INTERNAL, OK
 
 
 def configs_of(names: list[str]) -> list[Config]:
@@ -88,12 +88,18 @@ def cmd_mutate(args: argparse.Namespace) -> int:
 
 
 def verdict(doc: dict[str, Any], fail_under: float | None) -> int:
-    """The exit status: 4 when the run stopped before every mutant was judged, 1 when the kill
-    rate is under ``--fail-under``, else 0."""
+    """The exit status: 3 when nova-resize raised on some mutant (status ``error``), 4 when the
+    run stopped before every mutant was judged, 1 when the kill rate is under
+    ``--fail-under``, else 0."""
     rate = doc["total"]["kill_rate"]
     print(f"{doc['total']['killed']} of {doc['run']} mutants killed, kill rate "
           + ("-" if rate is None else f"{100 * rate:.1f}%")
           + ("" if doc["complete"] else " (PARTIAL)"))
+    errors = [m["id"] for m in doc["mutants"] if m["status"] == "error"]
+    if errors:
+        print(f"nova-resize: internal error on {len(errors)} mutant(s), first {errors[0]}: "
+              f"see their detail in the report (a bug: please report it)", file=sys.stderr)
+        return INTERNAL
     if not doc["complete"]:
         print(f"nova-resize: incomplete: {doc['stop_reason']} before every mutant was judged",
               file=sys.stderr)

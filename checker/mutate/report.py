@@ -53,7 +53,8 @@ def _pct(v: float | None) -> str:
 
 COLUMNS = (("generated", "mutants"), ("killed", "killed"), ("survived", "survived"),
            ("unreached", "unreached"), ("equivalent-on-configs", "equiv(conf)"),
-           ("equivalent", "equivalent"), ("invalid", "invalid"), ("incomplete", "incompl."))
+           ("equivalent", "equivalent"), ("invalid", "invalid"), ("incomplete", "incompl."),
+           ("error", "error"))
 
 
 def table(doc: dict[str, Any]) -> list[str]:
@@ -88,7 +89,8 @@ def text(doc: dict[str, Any], max_listed: int | None = 20) -> str:
     for status, title in (("survived", "survived (behaviour changed, no finding changed)"),
                           ("unreached", "unreached (the configurations never run the change)"),
                           ("equivalent-on-configs", "equivalent on these configurations"),
-                          ("incomplete", "incomplete")):
+                          ("incomplete", "incomplete"),
+                          ("error", "error (nova-resize raised on the variant: a bug)")):
         items = [m for m in doc["mutants"] if m["status"] == status]
         if not items:
             continue

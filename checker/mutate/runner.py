@@ -21,7 +21,9 @@ a run. A mutant no configuration kills is compared with Liberty whole-graph
 
 A mutant the variant checks refuse (or the engine cannot interpret) is ``invalid``; one whose
 tables equal Liberty's, or built equivalent (:attr:`.operators.Mutant.proof`), is
-``equivalent``; one whose run outgrew its bound without a new finding is ``incomplete``.
+``equivalent``; one whose run outgrew its bound without a new finding is ``incomplete``; one
+on which nova-resize itself raised (a bug of ours) is ``error``: the campaign goes on, the
+mutant counts as not killed, and the command exits 3 once the report is written.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from .equivalence import GraphSignature, Signature, same_tables
 from .operators import Mutant
 
 STATUSES = ("killed", "survived", "unreached", "equivalent-on-configs", "equivalent", "invalid",
-            "incomplete")
+            "incomplete", "error")
 STATES_FACTOR = 20
 """A mutant's run stops at this many times Liberty's distinct states (at least
 :data:`MIN_STATES`): a mutant that grows the state space that much shows no finding worth the
@@ -170,6 +172,13 @@ def judge(m: Mutant, refs: Sequence[Reference], control: Control | None = None,
             ex, cov = explore_spec(ref.config, spec, mutant_limits(ref), [sig], control)
         except ModelError as e:
             o.status, o.detail = "invalid", f"{ref.config.name}: the engine refused it: {e}"
+            return o
+        except Exception as e:
+            # a bug of nova-resize's on this variant (a property or the engine raising): the
+            # mutant is not judged, the campaign goes on, and the command exits 3 at the end
+            o.status = "error"
+            o.detail = (f"{ref.config.name}: nova-resize raised {type(e).__name__}: {e} on "
+                        f"this variant (a bug: please report it with the variant file)")
             return o
         o.runs.append({"configuration": ref.config.name, "states": ex.distinct_states,
                        "transitions": ex.transitions, "complete": ex.complete,
