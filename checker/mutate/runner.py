@@ -20,10 +20,11 @@ a run. A mutant no configuration kills is compared with Liberty whole-graph
 * ``unreached``: (a removed row) the same graph, and the row never ran.
 
 A mutant the variant checks refuse (or the engine cannot interpret) is ``invalid``; one whose
-tables equal Liberty's, or built equivalent (:attr:`.operators.Mutant.proof`), is
-``equivalent``; one whose run outgrew its bound without a new finding is ``incomplete``; one
-on which nova-resize itself raised (a bug of ours) is ``error``: the campaign goes on, the
-mutant counts as not killed, and the command exits 3 once the report is written.
+tables equal Liberty's, built equivalent (:attr:`.operators.Mutant.proof`), or whose rows can
+run in no state of any configuration (:mod:`..symbolic.domains`), is ``equivalent``; one whose
+run outgrew its bound without a new finding is ``incomplete``; one on which nova-resize itself
+raised (a bug of ours) is ``error``: the campaign goes on, the mutant counts as not killed, and
+the command exits 3 once the report is written.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from ..explicit.coverage import RowCoverage
 from ..explicit.diff import Ident, ident_of, liberty_reference
 from ..explicit.model import NovaModel
 from ..explorer import Control, Exploration, Limits, explore
+from ..symbolic.domains import unreachable_rows
 from ..variants import apply_variant_text
 from .divergence import Divergence, divergence_on
 from .equivalence import GraphSignature, Signature, same_tables
@@ -153,6 +155,10 @@ def judge(m: Mutant, refs: Sequence[Reference], control: Control | None = None,
     if same_tables(spec, LIBERTY):
         o.status, o.detail = "equivalent", "proved: the mutated tables are Liberty's"
         return o
+    never = never_runs(m, spec)
+    if never:
+        o.status, o.detail = "equivalent", f"proved: the rows it changes can never run ({never})"
+        return o
     reached = any(r in ref.rows for ref in refs for r in m.site)
     if m.local and not reached:
         o.status, o.reached = "unreached", False
@@ -202,6 +208,24 @@ def judge(m: Mutant, refs: Sequence[Reference], control: Control | None = None,
         ran = [ref.config for ref, sig in zip(refs, sigs, strict=True) if sig is not None]
         o.divergence = divergence_on(ran, spec, control)
     return o
+
+
+_LIBERTY_NEVER: dict[str, str] = {}
+
+
+def never_runs(m: Mutant, spec: Spec) -> str:
+    """Why no state of any configuration runs the rows ``m`` changes, in Liberty and in the
+    mutant (checker/symbolic/domains.py), or '' when that is not proved. A row never enabled
+    can be removed, or changed, without changing any run."""
+    if not _LIBERTY_NEVER:
+        _LIBERTY_NEVER.update(unreachable_rows(LIBERTY) or {"": ""})
+    if not m.site or not all(r in _LIBERTY_NEVER for r in m.site):
+        return ""
+    mine = unreachable_rows(spec)
+    present = {r.id for r in spec.rows}
+    if any(r in present and r not in mine for r in m.site):
+        return ""
+    return "; ".join(f"{r}: {_LIBERTY_NEVER[r]}" for r in m.site)
 
 
 def liberty_signature(ref: Reference, control: Control | None = None) -> Signature:

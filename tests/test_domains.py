@@ -1,0 +1,111 @@
+"""checker/symbolic/domains.py: the values each field can hold from any configuration, the rows
+that can therefore never run, and ``mutate`` calling a mutant of such rows equivalent."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from nova_resize.checker.explicit.model import NovaModel
+from nova_resize.checker.explorer import Limits, Visitor, explore
+from nova_resize.checker.mutate.campaign import mutants_of
+from nova_resize.checker.mutate.runner import judge, never_runs, reference
+from nova_resize.checker.symbolic.domains import NAME, analyse, outside, unreachable_rows
+from nova_resize.checker.variants import apply_variant_text
+from nova_resize.engine.core import Engine
+from nova_resize.engine.presets import load_preset
+from nova_resize.spec import LIBERTY
+from nova_resize.spec import model as m
+
+BY_ID = {x.id: x for x in mutants_of()}
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("NOVA_RESIZE_CACHE", str(tmp_path / "cache"))
+
+
+def test_liberty_rows_that_need_an_instance_without_a_host_are_proved_unreachable():
+    never = unreachable_rows(LIBERTY)
+    assert sorted(never) == ["api.restore.no_host", "compute.prep_resize.no_source_host"]
+    assert "instance.host is falsy" in never["api.restore.no_host"]
+    d = analyse(LIBERTY)
+    assert d.instance["host"] == frozenset({NAME})
+    # what the fixpoint learnt from the rows, beyond the configuration
+    assert {"resized", "soft-delete"} <= d.instance["vm_state"]
+    assert "confirmed" in d.migration["status"] and "failed" in d.migration["status"]
+    # a request about a flavor has "no instance" (host None): nothing is concluded there
+    assert "api.delete_flavor" in d.tainted
+    assert d.of("instance.host", "api.delete_flavor") is None
+
+
+def _with_row(spec, row_id: str, **changes):
+    rows = tuple(dataclasses.replace(r, **changes) if r.id == row_id else r for r in spec.rows)
+    return dataclasses.replace(spec, rows=rows, _index={})
+
+
+def test_a_row_that_writes_a_host_of_none_makes_them_reachable():
+    # finish_resize's row that moves the instance to the destination, writing None instead
+    row = next(r for r in LIBERTY.rows
+               if any(isinstance(e, m.Set) and e.target == "instance" and e.name == "host"
+                      for e in r.effects))
+    effects = tuple(m.Set("instance", "host", None)
+                    if isinstance(e, m.Set) and e.name == "host" else e for e in row.effects)
+    broken = _with_row(LIBERTY, row.id, effects=effects)
+    assert {NAME, None} <= analyse(broken).instance["host"]
+    assert unreachable_rows(broken) == {}
+
+
+class _Outside(Visitor):
+    def __init__(self, d) -> None:
+        self.d, self.found = d, []
+
+    def on_state(self, state, index, depth) -> None:
+        self.found.extend(outside(self.d, state))
+
+
+def _outside(d, preset: str) -> list[str]:
+    v = _Outside(d)
+    ex = explore(NovaModel(Engine(load_preset(preset), LIBERTY)), "bfs", None, [v])
+    assert ex.complete
+    return v.found
+
+
+@pytest.mark.parametrize("preset", ["regression-cleanup", "regression-soft-delete-races",
+                                    "regression-revert-delete", "regression-reschedule"])
+def test_every_reached_value_is_within_the_fixpoint(preset):
+    assert _outside(analyse(LIBERTY), preset) == []
+
+
+def test_the_soundness_check_fires_on_a_value_the_analysis_left_out():
+    d = analyse(LIBERTY)
+    d.instance["vm_state"] = d.instance["vm_state"] - {"resized"}
+    d.migration["status"] = d.migration["status"] - {"failed"}
+    found = _outside(d, "regression-cleanup")
+    assert any("vm_state = 'resized'" in f for f in found)
+    assert any("status = 'failed'" in f for f in found)
+
+
+def test_a_mutant_of_a_row_no_configuration_runs_is_proved_equivalent():
+    refs = [reference(load_preset("regression-soft-delete"), Limits())]
+    for mid in ("guard-drop:api.restore.no_host", "drop-row:compute.prep_resize.no_source_host",
+                "swap-effects:api.restore.no_host#1"):
+        o = judge(BY_ID[mid], refs)
+        assert o.status == "equivalent", (mid, o.status)
+        assert "can never run" in o.detail and "instance.host is falsy" in o.detail
+    # a mutant that also changes a row that runs is judged by its runs
+    mixed = BY_ID["move-quota:api.restore.commit:earlier:api.restore.no_host"]
+    spec = apply_variant_text(LIBERTY, mixed.text, "x.toml").spec
+    assert never_runs(mixed, spec) == ""
+
+
+def test_a_mutant_that_makes_such_a_row_reachable_is_not_proved():
+    x = BY_ID["guard-drop:api.restore.no_host"]
+    spec = apply_variant_text(LIBERTY, x.text, "x.toml").spec
+    row = next(r for r in spec.rows
+               if any(isinstance(e, m.Set) and e.target == "instance" and e.name == "host"
+                      for e in r.effects))
+    effects = tuple(m.Set("instance", "host", None)
+                    if isinstance(e, m.Set) and e.name == "host" else e for e in row.effects)
+    assert never_runs(x, spec) != ""
+    assert never_runs(x, _with_row(spec, row.id, effects=effects)) == ""
