@@ -171,8 +171,8 @@ ROWS: tuple[Row, ...] = (
         "task",
         MGR + "_init_instance",
         "task_state resize_migrating (the source died in migrate_disk_and_power_off): "
-        "driver.finish_revert_migration, powered on unless old_vm_state is stopped (errors "
-        "only logged)",
+        "driver.finish_revert_migration, powered on unless old_vm_state is stopped; an "
+        "exception (the disk missing) is only logged, and the finally clause runs anyway",
         when=(Cond("instance.task_state", "==", RESIZE_MIGRATING),),
         effects=(
             Set("local", "power_on", NotEq("instance.old_vm_state", STOPPED)),
@@ -180,6 +180,7 @@ ROWS: tuple[Row, ...] = (
             Driver("spawn", power_on=NotEq("instance.old_vm_state", STOPPED)),
         ),
         then="clear_migrating",
+        on_fail="clear_migrating",
     ),
     Row(
         "compute.init_instance.clear_migrating",

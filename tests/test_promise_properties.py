@@ -220,3 +220,29 @@ def test_migration_agrees_names_the_host_and_flavor():
     bad = w._replace(instances=tuple(i._replace(host="host1") for i in w.instances))
     got = migration_agrees(model, bad)
     assert [v[0] for v in got] == ["active/None with migration confirmed: host disagree"]
+
+
+
+# ---- task-cleared-on-failure ---------------------------------------------------------------
+
+SOFT_DELETE = {"actions": {"delete": 1}, "faults": {"driver": 1},
+               "options": {"reclaim_instance_interval": 3600}}
+
+
+def test_task_cleared_on_failure_silent_when_reverts_task_state_clears_a_failed_soft_delete(
+        tmp_path):
+    # soft_delete_instance's power-off fails: reverts_task_state sets task_state back to None
+    res = run(config(**SOFT_DELETE), None, tmp_path)
+    assert res.report.rows_executed["compute.soft_delete_instance.power_off_fails"] > 0
+    assert res.report.ex.evaluations["task-cleared-on-failure"] > 0
+    assert keys(res, "task-cleared-on-failure") == set()
+
+
+def test_task_cleared_on_failure_fires_without_the_reverts_task_state_decorator(tmp_path):
+    res = run(config(**SOFT_DELETE), """
+[[handler]]
+name = "soft_delete_instance"
+scopes = {"body" = ["soft_delete_instance.except"]}
+""", tmp_path)
+    assert keys(res, "task-cleared-on-failure") == {
+        "soft_delete_instance raised Exception: left active/soft-deleting"}

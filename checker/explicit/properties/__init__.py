@@ -27,7 +27,7 @@ from .answers import API_ANSWERS_EXPECTED
 from .claims import CLAIMS_CONSISTENT, occupancy
 from .context import Context, at_quiescence
 from .deletion import DELETE_COMPLETES, NO_ORPHAN
-from .errors import ERROR_HAS_CAUSE
+from .errors import ERROR_HAS_CAUSE, TASK_CLEARED_ON_FAILURE
 from .guest import GUEST_MATCHES_STATE
 from .instance import DISK_NEVER_LOST, HOST_CONSISTENT, LEGAL_STATE, VM_STATE_RESTORED
 from .liveness import NO_STUCK_RESIZE
@@ -53,6 +53,7 @@ PROPERTIES: tuple[Property, ...] = (
     MIGRATION_AGREES,
     VM_STATE_RESTORED,
     ERROR_HAS_CAUSE,
+    TASK_CLEARED_ON_FAILURE,
     VERIFY_RESIZE_ACTIONABLE,
     NO_ORPHAN,
     DELETE_COMPLETES,

@@ -67,4 +67,42 @@ ERROR_HAS_CAUSE: Property = Property(
 )
 
 
-__all__ = ["ERROR_HAS_CAUSE", "error_handlers", "error_has_cause"]
+def task_cleared_on_failure(ctx: Context, before: World, res: StepResult) -> list[Violation]:
+    """When a compute handler gives up on an instance (an exception leaves its last error
+    handler: the engine's ``frame_end`` event with ok False) and nothing else is running or in
+    flight for that instance, the instance holds no task_state. Nova's ``reverts_task_state``
+    and ``_error_out_instance_on_exception`` exist to clear it; a task left behind keeps the
+    server busy (every action but delete refused) until an operator resets it."""
+    out: list[Violation] = []
+    w = res.world
+    for ev in res.events:
+        if ev.kind != "frame_end":
+            continue
+        service, name, ok, exc = ev.data
+        if ok or not name or service in ("api", "conductor"):
+            continue
+        inst = next((i for i in w.instances if i.name == name), None)
+        if inst is None or inst.deleted or inst.task_state is None:
+            continue
+        if any(f.instance.name == name for f in w.frames) or \
+                any(m.instance.name == name for m in w.messages):
+            continue  # another handler or message may still settle it
+        out.append((f"{ev.row} raised {exc}: left {inst.vm_state}/{inst.task_state}",
+                    f"{ev.row} on {service} gave up on {name} with {exc} and nothing else is "
+                    f"running for it, but it still holds task_state {inst.task_state}", name))
+    return out
+
+
+TASK_CLEARED_ON_FAILURE: Property = Property(
+    "task-cleared-on-failure",
+    "When a compute handler gives up on an instance (an exception leaves its last error "
+    "handler) and nothing else is running or in flight for it, the instance holds no "
+    "task_state (reverts_task_state and _error_out_instance_on_exception clear it); a task "
+    "left behind keeps the server busy until an operator resets it.",
+    transition=task_cleared_on_failure,
+    triggers=frozenset({"frame_end"}),
+)
+
+
+__all__ = ["ERROR_HAS_CAUSE", "TASK_CLEARED_ON_FAILURE", "error_handlers", "error_has_cause",
+           "task_cleared_on_failure"]
