@@ -291,6 +291,7 @@ def _send(tb: Tables, tx: Tx, fr: WFrame, eff: m.Send) -> None:
     msg = Message(eff.kind, eff.method, target, fr.instance, fr.migration, args, reply_to)
     tx.messages.append(msg)
     tx.sent.append(msg)
+    tx.events.append(Event("send", fr.method, (msg,)))
     for k, v in args:
         if k == "reservations" and v:
             fr.handed = tuple(sorted({*fr.handed, *v}))

@@ -199,10 +199,10 @@ class Event:
     """Something a step did that properties look at (an overwrite, a status move...).
 
     ``kind`` names it (``instance_write``, ``migration_write``, ``guard_refused``,
-    ``unguarded_task_write``, ``frame_end``, ``audit``...), ``row`` is the spec row (the method,
-    for ``frame_end``), ``data`` its details. An ``instance_write`` carries the row before and
-    after in ``data`` and the save's ``expected_task_state`` (None: unguarded) in
-    ``expected_task_state``."""
+    ``unguarded_task_write``, ``frame_end``, ``send``, ``audit``...), ``row`` is the spec row (the
+    method, for ``frame_end`` and ``send``), ``data`` its details (``send``: the message). An
+    ``instance_write`` carries the row before and after in ``data`` and the save's
+    ``expected_task_state`` (None: unguarded) in ``expected_task_state``."""
 
     kind: str
     row: str

@@ -246,3 +246,25 @@ scopes = {"body" = ["soft_delete_instance.except"]}
 """, tmp_path)
     assert keys(res, "task-cleared-on-failure") == {
         "soft_delete_instance raised Exception: left active/soft-deleting"}
+
+
+# ---- retries-bounded -------------------------------------------------------------------------
+
+def test_retries_bounded_silent_when_max_retries_stops_a_reschedule(tmp_path):
+    # two claims refused among four hosts with scheduler_max_attempts = 2: one reschedule,
+    # then MaxRetriesExceeded although a host is left
+    from nova_resize.engine.presets import load_preset
+    res = run(load_preset("regression-reschedule"), None, tmp_path)
+    assert res.report.rows_executed["reschedule.call_conductor"] > 0
+    assert res.report.rows_executed["conductor.migrate_server.max_retries"] > 0
+    assert res.report.ex.evaluations["retries-bounded"] > 0
+    assert keys(res, "retries-bounded") == set()
+
+
+def test_retries_bounded_fires_when_populate_retry_never_gives_up(tmp_path):
+    from nova_resize.engine.presets import load_preset
+    res = run(load_preset("regression-reschedule"), """
+[[remove]]
+row = "conductor.migrate_server.max_retries"
+""", tmp_path)
+    assert keys(res, "retries-bounded") == {"prep_resize cast beyond scheduler_max_attempts"}

@@ -15,7 +15,8 @@ that a baseline can list known findings. Checks:
 Predicates receive a :class:`Context` (the Nova model is one) and a world. One module per
 concern: :mod:`.instance`, :mod:`.updates`, :mod:`.quota`, :mod:`.claims`, :mod:`.migration`,
 :mod:`.deletion`, :mod:`.tracker`, :mod:`.errors`, :mod:`.verify`,
-:mod:`.notifications`, :mod:`.guest`, :mod:`.liveness`.
+:mod:`.notifications`, :mod:`.guest`, :mod:`.answers`, :mod:`.scheduling`,
+:mod:`.liveness`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .liveness import NO_STUCK_RESIZE
 from .migration import MIGRATION_AGREES, MIGRATION_ENDPOINTS_FIXED, MIGRATION_STATUS_LEGAL
 from .notifications import NOTIFICATIONS_PAIRED
 from .quota import QUOTA_RESOLVED_ONCE, QUOTA_USAGE_CONSISTENT
+from .scheduling import RETRIES_BOUNDED
 from .tracker import TRACKER_MATCHES_AUDIT
 from .updates import NO_LOST_UPDATE
 from .verify import VERIFY_RESIZE_ACTIONABLE
@@ -51,6 +53,7 @@ PROPERTIES: tuple[Property, ...] = (
     MIGRATION_STATUS_LEGAL,
     MIGRATION_ENDPOINTS_FIXED,
     MIGRATION_AGREES,
+    RETRIES_BOUNDED,
     VM_STATE_RESTORED,
     ERROR_HAS_CAUSE,
     TASK_CLEARED_ON_FAILURE,
