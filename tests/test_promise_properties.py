@@ -268,3 +268,28 @@ def test_retries_bounded_fires_when_populate_retry_never_gives_up(tmp_path):
 row = "conductor.migrate_server.max_retries"
 """, tmp_path)
     assert keys(res, "retries-bounded") == {"prep_resize cast beyond scheduler_max_attempts"}
+
+
+# ---- same-host-migrate-supported -----------------------------------------------------------
+
+def test_same_host_migrate_supported_silent_when_the_driver_supports_it(tmp_path):
+    # one host: the migrate can only land where it is, and the driver says it can
+    cfg = config(hosts=1, actions={"migrate": 1},
+                 options={"allow_resize_to_same_host": True,
+                          "supports_migrate_to_same_host": True})
+    res = run(cfg, None, tmp_path)
+    assert reached(res, lambda w: any(
+        m.source_compute == m.dest_compute and m.migration_type == "migration"
+        for m in w.migrations))
+    assert res.report.ex.evaluations["same-host-migrate-supported"] > 0
+    assert keys(res, "same-host-migrate-supported") == set()
+
+
+def test_same_host_migrate_supported_fires_without_unable_to_migrate_to_self(tmp_path):
+    from nova_resize.engine.presets import load_preset
+    res = run(load_preset("regression-same-host"), """
+[[remove]]
+row = "compute.prep_resize.same_host_unsupported"
+""", tmp_path)
+    assert keys(res, "same-host-migrate-supported") == {
+        "same-host migration with a driver that cannot"}

@@ -11,6 +11,7 @@ directory.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -40,9 +41,11 @@ def ident_of(f: dict[str, Any]) -> Ident:
     return (str(f.get("property")), str(f.get("key")), str(f.get("where") or ""))
 
 
+@functools.cache
 def source_fingerprint() -> str:
     """A hash of the model's own source (its tables, engine and checker): a cached Liberty run
-    is reused only by the code that wrote it."""
+    is reused only by the code that wrote it. Computed once per process, so that a file edited
+    while a long run goes on does not label that run's results with the new code's key."""
     h = hashlib.sha256()
     for d in SOURCE_DIRS:
         root = PACKAGE_ROOT / d

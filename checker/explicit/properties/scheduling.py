@@ -1,4 +1,6 @@
-"""Scheduling: a resize or cold migration is tried on at most ``scheduler_max_attempts`` hosts.
+"""Scheduling and placement: a resize or cold migration is tried on at most
+``scheduler_max_attempts`` hosts, and a migration of an unchanged flavor never targets its own
+host with a driver that cannot do that.
 
 ``populate_retry`` counts the attempts in the request's retry record (``local.attempts``,
 carried in every prep_resize cast and back to the conductor by ``_reschedule``) and raises
@@ -45,4 +47,35 @@ RETRIES_BOUNDED: Property = Property(
 )
 
 
-__all__ = ["RETRIES_BOUNDED", "retries_bounded"]
+def same_host_migrate_supported(ctx: Context, before: World, res: StepResult
+                                ) -> list[Violation]:
+    """No migration of an unchanged flavor (type ``migration``) is created with its source as
+    its destination unless the driver declares ``supports_migrate_to_same_host`` (libvirt does
+    not: ``_prep_resize`` raises UnableToMigrateToSelf before the claim creates the record)."""
+    out: list[Violation] = []
+    for ev in res.events:
+        if ev.kind != "migration_write" or ev.data[0] is not None:
+            continue
+        mig = ev.data[1]
+        if mig.source_compute != mig.dest_compute or mig.migration_type != "migration":
+            continue
+        if ctx.engine.config.option("supports_migrate_to_same_host"):
+            continue
+        out.append(("same-host migration with a driver that cannot",
+                    f"{mig.instance} is migrated onto its own host {mig.dest_compute} with the "
+                    f"same flavor, which the driver does not support", mig.instance))
+    return out
+
+
+SAME_HOST_MIGRATE_SUPPORTED: Property = Property(
+    "same-host-migrate-supported",
+    "A migration of an unchanged flavor never has its source as its destination unless the "
+    "driver supports it (supports_migrate_to_same_host; libvirt does not, and _prep_resize "
+    "raises UnableToMigrateToSelf before the claim).",
+    transition=same_host_migrate_supported,
+    triggers=frozenset({"migration_write"}),
+)
+
+
+__all__ = ["RETRIES_BOUNDED", "SAME_HOST_MIGRATE_SUPPORTED", "retries_bounded",
+           "same_host_migrate_supported"]
