@@ -173,13 +173,15 @@ class Search:
                 new.append((nw, self._add(nw, h, idx, aid, d1)))
         return new
 
-    def expand_run(self, current: list[tuple[Any, int]], start: int,
-                   frontier: list[tuple[Any, int]], most: int = 512) -> int:
-        """The lean expansion of ``current[start:]`` into ``frontier``, at most ``most`` states
-        at a time, stopping early once the state bound is met; the index after the last state
-        expanded. The same states, in the same order, as :meth:`expand` on each of them, with
-        the table, the arrays and the evaluator bound once per run of states instead of once
-        per state (the breadth-first loop checks the other bounds between runs)."""
+    def expand_run(self, current: list[Any], base: int, start: int, frontier: list[Any],
+                   most: int = 512) -> int:
+        """The lean expansion of ``current[start:]`` (a breadth-first level whose state ``k``
+        has index ``base + k``) into ``frontier`` (the states reached first, in index order),
+        at most ``most`` states at a time, stopping early once the state bound is met; the
+        position after the last state expanded. The same states, in the same order, as
+        :meth:`expand` on each of them, with the table, the arrays and the evaluator bound once
+        per run of states instead of once per state (the breadth-first loop checks the other
+        bounds between runs)."""
         ex = self.ex
         index = self.index
         fingerprint = self.fingerprint
@@ -210,7 +212,8 @@ class Search:
         deepest = ex.diameter
         i = start
         while i < end:
-            w, idx = current[i]
+            w = current[i]
+            idx = base + i
             i += 1
             d1 = depth[idx] + 1
             if succ is not None:
@@ -248,7 +251,7 @@ class Search:
                     on_state(nw, nidx, d1)
                 for v in state_visitors:
                     v.on_state(nw, nidx, d1)
-                front_app((nw, nidx))
+                front_app(nw)
             if len(parent) >= cap:
                 break
         ex.transitions += transitions
