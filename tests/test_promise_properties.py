@@ -293,3 +293,27 @@ row = "compute.prep_resize.same_host_unsupported"
 """, tmp_path)
     assert keys(res, "same-host-migrate-supported") == {
         "same-host migration with a driver that cannot"}
+
+
+# ---- task-settles ----------------------------------------------------------------------------
+
+def test_task_settles_silent_when_a_stop_and_a_start_finish(tmp_path):
+    res = run(config(actions={"stop": 1, "start": 1}), None, tmp_path)
+    assert reached(res, lambda w: quiescent(w) and any(
+        i.vm_state == "stopped" for i in w.instances))
+    assert res.report.ex.evaluations["task-settles"] > 0
+    assert keys(res, "task-settles") == set()
+
+
+def test_task_settles_fires_when_stop_instance_never_saves(tmp_path):
+    res = run(config(actions={"stop": 1}), """
+[[replace]]
+row = "compute.stop_instance.power_off"
+effects = [
+  {type = "Driver", op = "power_off"},
+  {type = "Set", target = "instance", name = "power_state", value = 4},
+  {type = "Set", target = "instance", name = "vm_state", value = "stopped"},
+  {type = "Set", target = "instance", name = "task_state", value = "None"},
+]
+""", tmp_path)
+    assert keys(res, "task-settles") == {"active/powering-off at quiescence"}

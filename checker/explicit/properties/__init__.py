@@ -30,7 +30,13 @@ from .context import Context, at_quiescence
 from .deletion import DELETE_COMPLETES, NO_ORPHAN
 from .errors import ERROR_HAS_CAUSE, TASK_CLEARED_ON_FAILURE
 from .guest import GUEST_MATCHES_STATE
-from .instance import DISK_NEVER_LOST, HOST_CONSISTENT, LEGAL_STATE, VM_STATE_RESTORED
+from .instance import (
+    DISK_NEVER_LOST,
+    HOST_CONSISTENT,
+    LEGAL_STATE,
+    TASK_SETTLES,
+    VM_STATE_RESTORED,
+)
 from .liveness import NO_STUCK_RESIZE
 from .migration import MIGRATION_AGREES, MIGRATION_ENDPOINTS_FIXED, MIGRATION_STATUS_LEGAL
 from .notifications import NOTIFICATIONS_PAIRED
@@ -42,6 +48,7 @@ from .verify import VERIFY_RESIZE_ACTIONABLE
 
 PROPERTIES: tuple[Property, ...] = (
     LEGAL_STATE,
+    TASK_SETTLES,
     NO_LOST_UPDATE,
     QUOTA_RESOLVED_ONCE,
     QUOTA_USAGE_CONSISTENT,

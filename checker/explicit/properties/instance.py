@@ -7,6 +7,7 @@ from nova_resize.engine.world import World, quiescent
 from nova_resize.spec.states import (
     DELETING,
     ERROR,
+    RESIZE_TASK_STATES,
     RESIZED,
     SOFT_DELETING,
 )
@@ -32,6 +33,19 @@ def legal_state(ctx: Context, w: World) -> list[Violation]:
             continue
         out.append((pair(i), f"{i.name} is ({i.vm_state}, {i.task_state}), a pair Nova does "
                     f"not define", i.name))
+    return out
+
+
+def task_settles(ctx: Context, w: World) -> list[Violation]:
+    """At quiescence no live instance holds a task_state but a resize's (no-stuck-resize judges
+    those on the graph): nothing Nova runs by itself would clear it."""
+    out: list[Violation] = []
+    for i in ctx.live(w):
+        if i.task_state is None or i.task_state in RESIZE_TASK_STATES:
+            continue
+        out.append((f"{pair(i)} at quiescence",
+                    f"{i.name} keeps task_state {i.task_state} with nothing running or in flight "
+                    f"for it: the server stays busy until an operator resets it", i.name))
     return out
 
 
@@ -93,6 +107,16 @@ LEGAL_STATE: Property = Property(
 )
 
 
+TASK_SETTLES: Property = Property(
+    "task-settles",
+    "Whenever Nova is quiescent, no live instance holds a task_state other than a resize's "
+    "(no-stuck-resize covers those): nothing Nova runs by itself would clear it, and the "
+    "server would stay busy until an operator resets it.",
+    always=task_settles,
+    when=at_quiescence,
+)
+
+
 HOST_CONSISTENT: Property = Property(
     "host-consistent",
     "instance.host is the migration's source or destination while one is in progress.",
@@ -120,9 +144,11 @@ __all__ = [
     "DISK_NEVER_LOST",
     "HOST_CONSISTENT",
     "LEGAL_STATE",
+    "TASK_SETTLES",
     "VM_STATE_RESTORED",
     "disk_never_lost",
     "host_consistent",
     "legal_state",
+    "task_settles",
     "vm_state_restored",
 ]
