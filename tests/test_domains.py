@@ -4,13 +4,22 @@ that can therefore never run, and ``mutate`` calling a mutant of such rows equiv
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
 
+import nova_resize.engine
 import pytest
 from nova_resize.checker.explicit.model import NovaModel
 from nova_resize.checker.explorer import Limits, Visitor, explore
 from nova_resize.checker.mutate.campaign import mutants_of
 from nova_resize.checker.mutate.runner import judge, never_runs, reference
-from nova_resize.checker.symbolic.domains import NAME, analyse, outside, unreachable_rows
+from nova_resize.checker.symbolic.domains import (
+    ENGINE_EXCEPTIONS,
+    NAME,
+    analyse,
+    outside,
+    unreachable_rows,
+)
 from nova_resize.checker.variants import apply_variant_text
 from nova_resize.engine.core import Engine
 from nova_resize.engine.presets import load_preset
@@ -27,8 +36,10 @@ def cache(tmp_path, monkeypatch):
 
 def test_liberty_rows_that_need_an_instance_without_a_host_are_proved_unreachable():
     never = unreachable_rows(LIBERTY)
-    assert sorted(never) == ["api.restore.no_host", "compute.prep_resize.no_source_host"]
+    assert sorted(never) == ["api.restore.no_host", "compute.prep_resize.no_source_host",
+                             "error_out.not_implemented"]
     assert "instance.host is falsy" in never["api.restore.no_host"]
+    assert "exc == NotImplementedError" in never["error_out.not_implemented"]
     d = analyse(LIBERTY)
     assert d.instance["host"] == frozenset({NAME})
     # what the fixpoint learnt from the rows, beyond the configuration
@@ -53,7 +64,7 @@ def test_a_row_that_writes_a_host_of_none_makes_them_reachable():
                     if isinstance(e, m.Set) and e.name == "host" else e for e in row.effects)
     broken = _with_row(LIBERTY, row.id, effects=effects)
     assert {NAME, None} <= analyse(broken).instance["host"]
-    assert unreachable_rows(broken) == {}
+    assert sorted(unreachable_rows(broken)) == ["error_out.not_implemented"]
 
 
 class _Outside(Visitor):
@@ -81,9 +92,39 @@ def test_the_soundness_check_fires_on_a_value_the_analysis_left_out():
     d = analyse(LIBERTY)
     d.instance["vm_state"] = d.instance["vm_state"] - {"resized"}
     d.migration["status"] = d.migration["status"] - {"failed"}
+    d.exc = d.exc - {"InstanceNotFound"}
     found = _outside(d, "regression-cleanup")
     assert any("vm_state = 'resized'" in f for f in found)
     assert any("status = 'failed'" in f for f in found)
+    assert any("raising 'InstanceNotFound'" in f for f in found)
+
+
+def test_the_exceptions_the_engine_raises_by_itself_are_all_listed():
+    # every exception name the engine's own code raises or answers a call with
+    src = "\n".join(p.read_text(encoding="utf-8")
+                    for p in (Path(nova_resize.engine.__file__).parent).glob("*.py"))
+    named = set(re.findall(r'NovaError\("(\w+)"\)', src))
+    named |= set(re.findall(r'locals\["reply"\] = "(\w+)"', src))
+    named |= set(re.findall(r'fr\.exc or "(\w+)"', src))
+    named.discard("ok")  # a call's answer when nothing was raised
+    assert {"InstanceNotFound", "MessagingTimeout", "OverQuota"} <= named
+    assert named - ENGINE_EXCEPTIONS == set()
+    d = analyse(LIBERTY)
+    assert ENGINE_EXCEPTIONS <= d.exc
+    assert {"InstanceFaultRollback", "UnableToMigrateToSelf"} <= d.exc  # the rows' Raise
+    assert "MigrationError" not in d.exc  # raised only by a row that can never run
+
+
+def test_a_row_that_raises_not_implemented_makes_its_handler_reachable():
+    # a driver call that lets libvirt's NotImplementedError escape, say from soft_delete
+    row = next(r for r in LIBERTY.rows if r.id == "compute.prep_resize.start")
+    broken = _with_row(LIBERTY, row.id, effects=(*row.effects, m.Raise("NotImplementedError")))
+    assert "NotImplementedError" in analyse(broken).exc
+    assert "error_out.not_implemented" not in unreachable_rows(broken)
+    # a re-raise of a local the analysis cannot follow: any exception
+    odd = _with_row(LIBERTY, row.id, effects=(*row.effects, m.Raise(m.Ref("local.whatever"))))
+    assert analyse(odd).exc is None
+    assert "error_out.not_implemented" not in unreachable_rows(odd)
 
 
 def test_a_mutant_of_a_row_no_configuration_runs_is_proved_equivalent():

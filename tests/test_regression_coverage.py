@@ -35,7 +35,8 @@ UNREACHABLE: dict[str, str] = {
     "failed save goes to api.restore.save_failed)",
     "error_out.not_implemented": "libvirt implements every driver method the resize family "
     "calls inside _error_out_instance_on_exception, and the model's driver raises no "
-    "NotImplementedError there (soft_delete's and restore's are handled where they happen)",
+    "NotImplementedError there (soft_delete's and restore's are handled where they happen): "
+    "no row raises it (proved by checker/symbolic/domains.py)",
     "compute.cleanup_incomplete_migrations.skip": "the engine offers a run of "
     "_cleanup_incomplete_migrations only for a migration it acts on (Engine.periodic_candidates "
     "applies the delete_files condition), and the run's first row is evaluated in the same step",

@@ -12,10 +12,17 @@ its ``when`` conditions holds for no value of its field; the fixpoint only adds 
 left out can run in no state of any configuration (a proof for the engine as it is: a state a
 user writes by hand, such as an observed world in ``oracle``, is not a configuration).
 
-Anything the analysis cannot follow is :data:`TOP` and makes a condition satisfiable: the
-handlers' locals, RPC arguments, options, exceptions, flavor attributes, the order of updates;
-and the instance copy of every handler a request about a flavor reaches (its copy is "no
-instance", whose host is None). ``tests/test_domains.py`` checks the result against every state
+The exception a handler is raising (``exc``, what its error handlers test) is one of the names
+the engine itself raises (:data:`ENGINE_EXCEPTIONS`: a refused compare-and-swap, a destroyed
+row, a call with no answer...) or that a row which may run raises (``Raise``); re-raising a
+call's answer (``Raise(Ref("local.reply"))``) adds nothing new, since a reply is "ok", a
+timeout or the exception the callee raised. A condition on an exception no one raises (libvirt's
+NotImplementedError is caught where Nova calls the driver) never holds.
+
+Anything else the analysis cannot follow is :data:`TOP` and makes a condition satisfiable: the
+handlers' locals, RPC arguments, options, flavor attributes, the order of updates; and the
+instance copy of every handler a request about a flavor reaches (its copy is "no instance",
+whose host is None). ``tests/test_domains.py`` checks the result against every state
 the regression presets reach.
 """
 
@@ -65,6 +72,25 @@ _ENGINE: dict[str, frozenset[Any]] = {
 }
 
 
+ENGINE_EXCEPTIONS: frozenset[str] = frozenset({
+    "InstanceNotFound",  # a save or read of a destroyed row (effects.save_instance, _reread)
+    "UnexpectedTaskStateError",  # a refused expected_task_state compare-and-swap
+    "UnexpectedDeletingTaskStateError",  # the same, while the instance is being deleted
+    "InstanceNotReady",  # a power action on a guest in the wrong state (effects._driver)
+    "InstanceDiskMissing",  # the hypervisor's disk is gone (effects._driver)
+    "Exception",  # a driver failure, and a callee's unnamed failure (handlers.end)
+    "NoValidHost",  # the scheduler found nothing (effects._select)
+    "TypeError",  # a quota commit or rollback of reservations that were never made (quota)
+    "OverQuota",  # quota_reserve past a limit (quota.reserve)
+    "MessagingTimeout",  # a call's answer that never came (core)
+})
+"""The Nova exceptions the engine raises by itself, besides the rows' ``Raise`` (a test checks
+this list against the engine's source)."""
+
+REPLY_LOCALS: frozenset[str] = frozenset({"reply"})
+"""Locals the engine fills with a call's answer: "ok", a timeout, or the callee's exception."""
+
+
 def _union(a: Domain, b: Domain) -> Domain:
     return TOP if a is TOP or b is TOP else a | b
 
@@ -79,9 +105,13 @@ class Domains:
     unreachable: dict[str, str]
     tainted: frozenset[str]
     """Handlers whose instance copy may be "no instance" with no host (a flavor request's)."""
+    exc: Domain = TOP
+    """The exceptions any handler can be raising (module docstring)."""
 
     def of(self, path: str, handler: str = "") -> Domain:
         """The abstract value of the reference ``path`` in a row of ``handler``."""
+        if path == "exc":
+            return self.exc
         parts = path.split(".")
         if parts[0] == "db":
             parts = parts[1:]
@@ -187,6 +217,31 @@ def _writes(d: Domains, row: m.Row) -> Iterable[tuple[str, str, Domain]]:
                 yield "migration", f, frozenset({NAME})
 
 
+def _raises(spec: Spec, row: m.Row) -> Domain:
+    """The exceptions ``row`` raises by its ``Raise`` effects (TOP: it raises what a local it
+    cannot follow holds)."""
+    out: set[Any] = set()
+    for e in row.effects:
+        if not isinstance(e, m.Raise):
+            continue
+        if is_constant(e.exc):
+            out.add(e.exc)
+        elif isinstance(e.exc, m.Ref) and e.exc.path.startswith("local."):
+            name = e.exc.path.removeprefix("local.")
+            if name not in REPLY_LOCALS or _assigned(spec, name):
+                return TOP
+        else:
+            return TOP
+    return frozenset(out)
+
+
+def _assigned(spec: Spec, local: str) -> bool:
+    """Whether a row assigns the local ``local`` itself (the engine's answer no longer the
+    only value it can hold)."""
+    return any(isinstance(e, m.Set) and e.target == "local" and e.name == local
+               for r in spec.rows for e in r.effects)
+
+
 def analyse(spec: Spec) -> Domains:
     """The least fixpoint of the tables' writes from every configuration (module docstring)."""
     inst: dict[str, Domain] = {f: _CONFIGURED.get(f, TOP) for f in INSTANCE_FIELDS}
@@ -196,12 +251,16 @@ def analyse(spec: Spec) -> Domains:
     inst["host"] = _union(inst["host"], frozenset({NAME}))
     mig: dict[str, Domain] = {f: frozenset() for f in MIGRATION_FIELDS}
     mig["updated_at"] = TOP  # ranks the engine keeps
-    d = Domains(inst, mig, {}, _tainted(spec))
+    d = Domains(inst, mig, {}, _tainted(spec), frozenset(ENGINE_EXCEPTIONS))
     while True:
         changed = False
         for row in spec.rows:
             if not all(d.satisfiable(c, row.handler) for c in row.when):
                 continue
+            raised = _union(d.exc, _raises(spec, row))
+            if raised != d.exc:
+                d.exc = raised
+                changed = True
             for target, name, vs in _writes(d, row):
                 table = d.instance if target == "instance" else d.migration
                 new = _union(table.get(name, TOP), vs)
@@ -245,6 +304,8 @@ def outside(d: Domains, world: World) -> list[str]:
     for g in world.migrations:
         mig("database", g)
     for fr in world.frames:
+        if fr.exc is not None and not _within(fr.exc, d.exc):
+            out.append(f"handler {fr.id}: raising {fr.exc!r}")
         if fr.handler not in d.tainted:
             inst(f"handler {fr.id}", fr.instance)
         mig(f"handler {fr.id}", fr.migration)
@@ -260,4 +321,4 @@ def unreachable_rows(spec: Spec) -> dict[str, str]:
     return dict(analyse(spec).unreachable)
 
 
-__all__ = ["NAME", "TOP", "Domains", "analyse", "outside", "unreachable_rows"]
+__all__ = ["ENGINE_EXCEPTIONS", "NAME", "TOP", "Domains", "analyse", "outside", "unreachable_rows"]
