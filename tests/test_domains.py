@@ -37,7 +37,7 @@ def cache(tmp_path, monkeypatch):
 def test_liberty_rows_that_need_an_instance_without_a_host_are_proved_unreachable():
     never = unreachable_rows(LIBERTY)
     assert sorted(never) == ["api.restore.no_host", "compute.prep_resize.no_source_host",
-                             "error_out.not_implemented"]
+                             "conductor.cold_migrate.other", "error_out.not_implemented"]
     assert "instance.host is falsy" in never["api.restore.no_host"]
     assert "exc == NotImplementedError" in never["error_out.not_implemented"]
     d = analyse(LIBERTY)
@@ -64,7 +64,8 @@ def test_a_row_that_writes_a_host_of_none_makes_them_reachable():
                     if isinstance(e, m.Set) and e.name == "host" else e for e in row.effects)
     broken = _with_row(LIBERTY, row.id, effects=effects)
     assert {NAME, None} <= analyse(broken).instance["host"]
-    assert sorted(unreachable_rows(broken)) == ["error_out.not_implemented"]
+    assert sorted(unreachable_rows(broken)) == ["conductor.cold_migrate.other",
+                                                "error_out.not_implemented"]
 
 
 class _Outside(Visitor):
@@ -93,10 +94,38 @@ def test_the_soundness_check_fires_on_a_value_the_analysis_left_out():
     d.instance["vm_state"] = d.instance["vm_state"] - {"resized"}
     d.migration["status"] = d.migration["status"] - {"failed"}
     d.exc = d.exc - {"InstanceNotFound"}
+    d.handler_exc["error_out"] = d.handler_exc["error_out"] - {"InstanceFaultRollback"}
     found = _outside(d, "regression-cleanup")
     assert any("vm_state = 'resized'" in f for f in found)
     assert any("status = 'failed'" in f for f in found)
     assert any("raising 'InstanceNotFound'" in f for f in found)
+    assert any("'InstanceFaultRollback' in error_out" in f for f in found)
+
+
+def test_what_reaches_an_error_handler_follows_its_scope_chains():
+    d = analyse(LIBERTY)
+    # the conductor's migrate task: the scheduler's NoValidHost and populate_retry's
+    # MaxRetriesExceeded, through the task's rollback; its message goes to the host the
+    # scheduler chose in the same step, never None
+    assert d.handler_exc["conductor.cold_migrate.except"] == {"NoValidHost", "MaxRetriesExceeded"}
+    assert d.handler_exc["conductor.task_rollback"] == {"NoValidHost", "MaxRetriesExceeded"}
+    assert "every exception that reaches conductor.cold_migrate.except (MaxRetriesExceeded, " \
+        "NoValidHost) is taken by another of its rows" in unreachable_rows(LIBERTY)[
+            "conductor.cold_migrate.other"]
+    # a delete re-raises its confirm call's answer: anything a callee raises, or a timeout
+    assert {"Exception", "MessagingTimeout", "InstanceFaultRollback"} <= d.handler_exc[
+        "api.delete.except"]
+    # body handlers run with no exception
+    assert d.handler_exc["api.resize"] == {None}
+
+
+@pytest.mark.parametrize("extra", [m.Raise("Exception"), m.Quota("reserve", "upsize", "r"),
+                                   m.Send("cast", "prep_resize", "local.elsewhere", ())])
+def test_a_conductor_row_that_can_raise_something_else_makes_the_other_branch_reachable(extra):
+    row = next(r for r in LIBERTY.rows if r.id == "conductor.migrate_server.select_destinations")
+    broken = _with_row(LIBERTY, row.id, effects=(*row.effects, extra))
+    assert len(analyse(broken).handler_exc["conductor.cold_migrate.except"]) > 2
+    assert "conductor.cold_migrate.other" not in unreachable_rows(broken)
 
 
 def test_the_exceptions_the_engine_raises_by_itself_are_all_listed():
