@@ -138,9 +138,13 @@ def first_divergence(config: Config, spec: Spec, max_states: int = 200_000,
         if control is not None and control.reason is not None:
             return None
         w = queue.popleft()
-        acts = list(dict.fromkeys([*mut.actions(w), *lib.actions(w)]))
-        for a in acts:
-            rm, rl = mut.step(w, a), lib.step(w, a)
+        on_mut, on_lib = list(mut.actions(w)), list(lib.actions(w))
+        ok_mut, ok_lib = set(on_mut), set(on_lib)
+        for a in dict.fromkeys([*on_mut, *on_lib]):
+            # an action one side does not offer (a fault row the mutant removed, say) is not
+            # taken there: its row may not even exist in that side's tables
+            rm = mut.step(w, a) if a in ok_mut else None
+            rl = lib.step(w, a) if a in ok_lib else None
             same = (rm is None and rl is None) or (
                 rm is not None and rl is not None and rm.state == rl.state
                 and _outputs(rm) == _outputs(rl))

@@ -206,7 +206,11 @@ def judge(m: Mutant, refs: Sequence[Reference], control: Control | None = None,
     o.status, o.detail = compare_graphs(sigs, refs, reached, control)
     if o.status == "survived":
         ran = [ref.config for ref, sig in zip(refs, sigs, strict=True) if sig is not None]
-        o.divergence = divergence_on(ran, spec, control)
+        try:
+            o.divergence = divergence_on(ran, spec, control)
+        except Exception as e:  # the verdict stands; only where it first differs is missing
+            o.detail += (f" (nova-resize raised {type(e).__name__}: {e} looking for where it "
+                         f"first differs: a bug, please report it with the variant file)")
     return o
 
 
