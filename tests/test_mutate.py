@@ -267,3 +267,17 @@ def test_a_mutant_on_which_nova_resize_raises_is_an_error_and_the_campaign_goes_
     doc = json.loads(j.read_text())
     assert doc["complete"] and doc["run"] == 4
     assert doc["total"]["error"] >= 1 and code == 3
+
+
+def test_a_dropped_fault_row_diverges_where_liberty_takes_the_fault():
+    # Liberty offers the scheduler's NoValidHost; the mutant has no such row, so that action is
+    # taken on Liberty's side only (stepping the mutant with it once raised a KeyError)
+    from nova_resize.checker.mutate.divergence import first_divergence
+    from nova_resize.engine.presets import load_preset
+
+    x = BY_ID["drop-row:conductor.migrate_server.no_valid_host"]
+    spec = apply_variant_text(LIBERTY, x.text, "x.toml").spec
+    dv = first_divergence(load_preset("regression-no-host"), spec)
+    assert dv is not None
+    assert "conductor.migrate_server.no_valid_host" in dv.step
+    assert dv.mutant == [] or "changes nothing" in dv.text()
