@@ -163,14 +163,6 @@ class World(NamedTuple):
     deleted_flavors: frozenset[str] = frozenset()
 
 
-def local(frame: Frame, name: str, default: Any = None) -> Any:
-    """A frame local by name."""
-    for k, v in frame.locals:
-        if k == name:
-            return v
-    return default
-
-
 def quiescent(w: World) -> bool:
     """Nothing left to happen by itself: no handler running, every compute service up (one
     that is down will be restarted) or gone for good, and no message in flight but those queued

@@ -96,17 +96,17 @@ def _checked_in_same_step(spec: Spec, r: m.Row, k: int) -> ApiCheck | None:
     other row as one step): the operation and the task states its check admits. None when
     that cannot be shown from the tables.
 
-    Shown when: the row is in the handler an API operation starts, with a task-state check; no
+    Shown when: the row is in the handler API operations start, each with a task-state check; no
     other row enters that handler (a ``Goto`` or ``Spawn``), so it runs only after the check;
     every way to the row's label from ``start`` goes through memory-only rows at labels with no
     fault alternative; and the row's effects before the save touch only its memory."""
     ops = [o for o in spec.operations if o.handler == r.handler]
-    if len(ops) != 1:
+    if not ops or any(o.task_states is None for o in ops):
         return None
-    op = ops[0]
-    admitted = op.task_states
-    if admitted is None:
-        return None
+    # several operations may start the handler (resize and migrate): each checks its own
+    # states, so the save can meet any state one of them admits
+    admitted = tuple(dict.fromkeys(s for o in ops for s in o.task_states or ()))
+    name = " and ".join(dict.fromkeys(o.name for o in ops))
     for row in spec.rows:
         for e in row.effects:
             if isinstance(e, (m.Goto, m.Spawn)) and getattr(e, "handler", None) == r.handler:
@@ -137,7 +137,7 @@ def _checked_in_same_step(spec: Spec, r: m.Row, k: int) -> ApiCheck | None:
                 changed = True
     if r.at not in reached:
         return None
-    return op.name, admitted
+    return name, admitted
 
 
 def _always_passes(checked: ApiCheck | None,
