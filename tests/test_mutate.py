@@ -201,9 +201,20 @@ def test_a_sampled_run_writes_its_report_and_variants(tmp_path, capsys):
                                                        "regression-delete-only")
         else:
             assert x["variant"].startswith("name = ")
+    # what pinning the counts too would catch: at least the killed, and every survivor whose
+    # numbers of states or transitions differ from Liberty's on a configuration
+    liberty = {c["name"]: (c["liberty_states"], c["liberty_transitions"])
+               for c in doc["configurations"]}
+    differ = [x for x in doc["mutants"] if x["status"] == "survived" and any(
+        not r.get("skipped") and (r["states"], r["transitions"]) != liberty[r["configuration"]]
+        for r in x["runs"])]
+    assert [x["id"] for x in doc["mutants"] if x["pinned_counts_differ"]] == [
+        x["id"] for x in differ]
+    assert doc["manifest"]["caught"] == t["killed"] + len(differ)
     text = capsys.readouterr().out
     assert "kill rate" in text and text.strip().splitlines()[-1].endswith(
         f"kill rate {100 * t['kill_rate']:.1f}%")
+    assert "as the regression manifest does) catches" in text
 
 
 def test_fail_under_and_bad_input(tmp_path, capsys):

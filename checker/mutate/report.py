@@ -11,17 +11,39 @@ from .operators import OPERATORS
 from .runner import STATUSES, Outcome, Reference, kill_rates
 
 
-def outcome_json(o: Outcome) -> dict[str, Any]:
+def outcome_json(o: Outcome, refs: Sequence[Reference] = ()) -> dict[str, Any]:
     m = o.mutant
     d: dict[str, Any] = {"id": m.id, "operator": m.operator, "description": m.description,
                          "rows": list(m.site), "status": o.status, "detail": o.detail,
                          "reached": o.reached, "killed_by": o.killed_by, "runs": o.runs,
-                         "file": o.file}
+                         "file": o.file, "pinned_counts_differ": counts_differ(o, refs)}
     if o.status not in ("killed", "invalid"):
         d["variant"] = m.text  # a survivor can be opened even without --out
     if o.divergence is not None:
         d["divergence"] = o.divergence.to_json()
     return d
+
+
+def counts_differ(o: Outcome, refs: Sequence[Reference]) -> bool:
+    """Whether a mutant no finding killed reaches, on some configuration, another number of
+    distinct states or transitions than Liberty: what the regression manifest pins besides the
+    findings (``nova-resize regression`` fails on it)."""
+    pinned = {r.config.name: (r.states, r.transitions) for r in refs}
+    return o.status == "survived" and any(
+        not run.get("skipped") and run.get("complete", True)
+        and (run.get("states"), run.get("transitions")) != pinned.get(run["configuration"])
+        for run in o.runs)
+
+
+def manifest_rates(outcomes: Sequence[Outcome], refs: Sequence[Reference]) -> dict[str, Any]:
+    """The mutants the regression manifest catches: a finding changed (killed), or a pinned
+    count did; over the same mutants as the kill rates."""
+    c = kill_rates(outcomes)
+    caught = c["killed"] + sum(1 for o in outcomes if counts_differ(o, refs))
+    base = c["generated"] - c["invalid"] - c["equivalent"]
+    obs = base - c["equivalent-on-configs"]
+    return {"caught": caught, "rate": round(caught / base, 4) if base else None,
+            "rate_observable": round(caught / obs, 4) if obs else None}
 
 
 def to_json(outcomes: Sequence[Outcome], refs: Sequence[Reference], generated: int,
@@ -43,7 +65,8 @@ def to_json(outcomes: Sequence[Outcome], refs: Sequence[Reference], generated: i
         "operators": {op: kill_rates([o for o in outcomes if o.mutant.operator == op])
                       for op in ops},
         "total": kill_rates(outcomes),
-        "mutants": [outcome_json(o) for o in outcomes],
+        "manifest": manifest_rates(outcomes, refs),
+        "mutants": [outcome_json(o, refs) for o in outcomes],
     }
 
 
@@ -86,6 +109,12 @@ def text(doc: dict[str, Any], max_listed: int | None = 20) -> str:
                  f"mutants neither invalid nor proved equivalent; "
                  f"{_pct(t['kill_rate_observable'])} leaving out those equivalent on these "
                  f"configurations")
+    mf = doc.get("manifest")
+    if mf is not None:
+        lines.append(f"pinning each configuration's findings and its numbers of distinct states "
+                     f"and transitions (as the regression manifest does) catches "
+                     f"{_pct(mf['rate'])} of the same mutants, {_pct(mf['rate_observable'])} "
+                     f"of those")
     for status, title in (("survived", "survived (behaviour changed, no finding changed)"),
                           ("unreached", "unreached (the configurations never run the change)"),
                           ("equivalent-on-configs", "equivalent on these configurations"),
