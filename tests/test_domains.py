@@ -12,7 +12,7 @@ import pytest
 from nova_resize.checker.explicit.model import NovaModel
 from nova_resize.checker.explorer import Limits, Visitor, explore
 from nova_resize.checker.mutate.campaign import mutants_of
-from nova_resize.checker.mutate.runner import judge, never_runs, reference
+from nova_resize.checker.mutate.runner import judge, never_raises, never_runs, reference
 from nova_resize.checker.symbolic.domains import (
     ENGINE_EXCEPTIONS,
     NAME,
@@ -179,3 +179,24 @@ def test_a_mutant_that_makes_such_a_row_reachable_is_not_proved():
                     if isinstance(e, m.Set) and e.name == "host" else e for e in row.effects)
     assert never_runs(x, spec) != ""
     assert never_runs(x, _with_row(spec, row.id, effects=effects)) == ""
+
+
+def test_a_chain_no_row_of_its_scope_can_raise_into_is_proved_never_entered():
+    # prep_resize's outer scope only sends usage notifications: dropping an error handler
+    # from its chain changes nothing
+    refs = [reference(load_preset("regression-migrate"), Limits())]
+    for mid in ("drop-chain-entry:prep_resize:outer:0:error_out",
+                "drop-chain-entry:prep_resize:outer:1:reverts_task_state"):
+        o = judge(BY_ID[mid], refs)
+        assert o.status == "equivalent", (mid, o.status, o.detail)
+        assert "no row of the scope" in o.detail and "can raise" in o.detail
+    # the body scope's rows save and call the driver: judged by its runs
+    x = BY_ID["drop-chain-entry:resize_instance:body:0:error_out"]
+    spec = apply_variant_text(LIBERTY, x.text, "x.toml").spec
+    assert never_raises(x, spec) == ""
+    # a row of the outer scope that saves could raise: no longer proved
+    y = BY_ID["drop-chain-entry:prep_resize:outer:0:error_out"]
+    row = next(r for r in LIBERTY.rows if r.id == "compute.prep_resize.start")
+    noisy = _with_row(apply_variant_text(LIBERTY, y.text, "y.toml").spec, row.id,
+                      effects=(m.SaveInstance(None),))
+    assert never_raises(y, noisy) == ""

@@ -46,7 +46,7 @@ from ..explicit.coverage import RowCoverage
 from ..explicit.diff import Ident, ident_of, liberty_reference
 from ..explicit.model import NovaModel
 from ..explorer import Control, Exploration, Limits, explore
-from ..symbolic.domains import unreachable_rows
+from ..symbolic.domains import silent_rows, unreachable_rows
 from ..variants import apply_variant_text
 from .divergence import Divergence, divergence_on
 from .equivalence import GraphSignature, Signature, same_tables
@@ -159,6 +159,10 @@ def judge(m: Mutant, refs: Sequence[Reference], control: Control | None = None,
     if never:
         o.status, o.detail = "equivalent", f"proved: the rows it changes can never run ({never})"
         return o
+    quiet = never_raises(m, spec)
+    if quiet:
+        o.status, o.detail = "equivalent", f"proved: {quiet}"
+        return o
     reached = any(r in ref.rows for ref in refs for r in m.site)
     if m.local and not reached:
         o.status, o.reached = "unreached", False
@@ -214,7 +218,24 @@ def judge(m: Mutant, refs: Sequence[Reference], control: Control | None = None,
     return o
 
 
+def never_raises(m: Mutant, spec: Spec) -> str:
+    """For a mutant that changes an error scope's chain: why no row of that scope can raise,
+    in Liberty and in the mutant (so the chain is never entered), or '' when that is not
+    proved (checker/symbolic/domains.py)."""
+    if m.operator != "drop-chain-entry" or not m.site:
+        return ""
+    if not _LIBERTY_SILENT:
+        _LIBERTY_SILENT.update(silent_rows(LIBERTY) or {""})
+    if not all(r in _LIBERTY_SILENT for r in m.site):
+        return ""
+    if not all(r in silent_rows(spec) for r in m.site):
+        return ""
+    return (f"no row of the scope ({', '.join(m.site)}) can raise, so its error chain is "
+            f"never entered")
+
+
 _LIBERTY_NEVER: dict[str, str] = {}
+_LIBERTY_SILENT: set[str] = set()
 
 
 def never_runs(m: Mutant, spec: Spec) -> str:

@@ -489,9 +489,19 @@ def outside(d: Domains, world: World) -> list[str]:
     return out
 
 
+def silent_rows(spec: Spec) -> frozenset[str]:
+    """The rows that can raise nothing: each effect raises nothing by itself and the row has
+    no ``Raise`` (or the row handles its own failure), or the row can never run. An error
+    scope whose rows are all silent never enters its chain."""
+    d = analyse(spec)
+    return frozenset(r.id for r in spec.rows
+                     if r.id in d.unreachable or _effect_raises(spec, d, r) == frozenset())
+
+
 def unreachable_rows(spec: Spec) -> dict[str, str]:
     """The rows of ``spec`` no state of any configuration can run, each with its reason."""
     return dict(analyse(spec).unreachable)
 
 
-__all__ = ["ENGINE_EXCEPTIONS", "NAME", "TOP", "Domains", "analyse", "outside", "unreachable_rows"]
+__all__ = ["ENGINE_EXCEPTIONS", "NAME", "TOP", "Domains", "analyse", "outside", "silent_rows",
+           "unreachable_rows"]
