@@ -156,8 +156,8 @@ def test_bad_checkpoints_are_refused_in_one_line_naming_the_file(tmp_path, capsy
     flipped = bytearray(saved)
     flipped[-50] ^= 0xFF
     assert "torn or altered" in _resume_with(tmp_path / "c", capsys, bytes(flipped))
-    head = saved.replace(b'"format": 1', b'"format": 9', 1)
-    assert "checkpoint format 9, expected 1" in _resume_with(tmp_path / "d", capsys, head)
+    head = saved.replace(b'"format": 2', b'"format": 9', 1)
+    assert "checkpoint format 9, expected 2" in _resume_with(tmp_path / "d", capsys, head)
     # a payload with the right checksum that would run code when unpickled is not loaded
     marker = tmp_path / "ran"
     evil = pickle.dumps(_Evil(str(marker)), protocol=5)

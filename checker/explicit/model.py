@@ -19,6 +19,8 @@ from ..explorer.model import Property
 from ..explorer.stable import stable_hash
 from .properties import PROPERTIES, Context
 
+FINGERPRINT_MASK = (1 << 60) - 1
+
 
 class NovaModel(Context):
     """The explorer's view of an :class:`Engine`."""
@@ -29,18 +31,30 @@ class NovaModel(Context):
         self.name = engine.config.name
         self._properties = tuple(properties)
         self.symmetry = HostSymmetry(engine.config, engine.initial(), engine.tables.fifo)
-        self.fingerprint: Callable[[World], int] | None = None
         self._interned: dict[Any, Any] = {}
-        if symmetry and self.symmetry.active:
-            # one world per orbit of interchangeable hosts (engine/symmetry.py)
-            self.fingerprint = self.symmetry.fingerprint
+        self._symmetric = symmetry and self.symmetry.active
+        # one world per orbit of interchangeable hosts (engine/symmetry.py)
+        self.fingerprint: Callable[[World], int] = (
+            self.orbit_fingerprint if self._symmetric else self.world_fingerprint)
+
+    # Fingerprints are 60 bits wide: Python stores an int below 2**60 in 32 bytes and a wider
+    # one in 36, and the fingerprint table holds one per distinct state. Two of a million
+    # states share one with a probability of about 1e-6 (TLC's 64-bit fingerprints: 3e-8).
+
+    def world_fingerprint(self, w: World) -> int:
+        """A world's fingerprint: Python's hash, 60 bits of it."""
+        return hash(w) & FINGERPRINT_MASK
+
+    def orbit_fingerprint(self, w: World) -> int:
+        """The fingerprint of a world's orbit under host symmetry, 60 bits of it."""
+        return self.symmetry.fingerprint(w) & FINGERPRINT_MASK
 
     def stable_fingerprint(self, w: World) -> int:
         """The fingerprint, equal in every process (for workers that are not forked: see
         :mod:`~nova_resize.checker.explorer.stable`)."""
-        if self.fingerprint is not None:
-            return self.symmetry.fingerprint(w, stable_hash)
-        return stable_hash(w)
+        if self._symmetric:
+            return self.symmetry.fingerprint(w, stable_hash) & FINGERPRINT_MASK
+        return stable_hash(w) & FINGERPRINT_MASK
 
     def init_states(self) -> list[World]:
         return [self.engine.initial()]

@@ -3,7 +3,7 @@
 A checkpoint is one file, ``DIR/checkpoint``, written every ``every`` seconds (at the first
 boundary between two states after that) and once more when a bound or a signal stops the run.
 It holds what the search needs to go on as if it had never stopped: the exploration's typed
-arrays (parent, via, depth, has_own, own_src, own_dst) and action table, every state's
+arrays (parent, via, depth, own_src, own_dst) and action table, every state's
 fingerprint in index order (the fingerprint table), the states of the level being expanded that
 are still to expand and those of the next level reached so far, the findings, evaluation
 counters and liveness data, the visitors' state, the transition count and the elapsed time.
@@ -52,11 +52,11 @@ if TYPE_CHECKING:
 
 FILE_NAME = "checkpoint"
 MAGIC = b"nova-resize checkpoint\n"
-FORMAT = 1
+FORMAT = 2
 PROBE = ("nova-resize checkpoint probe", 1, None, (None, "a"))
 MAX_HEADER = 1 << 20
 SAVED = ("transitions", "diameter", "findings", "evaluations", "parent", "via", "depth",
-         "actions", "own_src", "own_dst", "has_own", "liveness")
+         "actions", "own_src", "own_dst", "liveness")
 """The exploration's fields a checkpoint carries (the rest are measured or derived at the end)."""
 
 Entry = tuple[Any, int]

@@ -73,7 +73,6 @@ class Exploration:
     actions: list[Any] = field(default_factory=list)
     own_src: array[int] = field(default_factory=lambda: array("i"))
     own_dst: array[int] = field(default_factory=lambda: array("i"))
-    has_own: bytearray = field(default_factory=bytearray)
     liveness: dict[str, LivenessData] = field(default_factory=dict)
     stuck_states: int = 0
 

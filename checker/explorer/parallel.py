@@ -160,7 +160,6 @@ def _merge(ex: Exploration, finals: list[dict[str, Any]], visitors: list[Visitor
     best: dict[tuple[str, str, str], tuple[Any, Finding]] = {}
     evaluations: Counter[str] = Counter()
     n = len(ex.parent)
-    ex.has_own = bytearray(n)
     for fin in finals:
         for order, f, act in fin["findings"]:
             if act is not None and act not in ids:
@@ -178,7 +177,6 @@ def _merge(ex: Exploration, finals: list[dict[str, Any]], visitors: list[Visitor
             if d >= 0:
                 ex.own_src.append(s)
                 ex.own_dst.append(d)
-                ex.has_own[s] = 1
         for name, (good, key, keys) in fin["liveness"].items():
             data = ex.liveness.setdefault(name, LivenessData(bytearray(n),
                                                              array("i", [-1]) * n))

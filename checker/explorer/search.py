@@ -88,7 +88,6 @@ class Search:
         ex.parent.append(parent)
         ex.via.append(aid)
         ex.depth.append(depth)
-        ex.has_own.append(0)
         if depth > ex.diameter:
             ex.diameter = depth
         self.ev.on_state(state, idx, depth)
@@ -138,8 +137,6 @@ class Search:
                 own = True
                 ex.own_src.append(idx)
                 ex.own_dst.append(nidx)
-        if own:
-            ex.has_own[idx] = 1
         if liveness:
             ev.on_expanded(w, idx, own)
         return new
@@ -187,9 +184,8 @@ class Search:
         fingerprint = self.fingerprint
         action_ids = self.action_ids
         actions_app = ex.actions.append
-        parent, via, depth, has_own = ex.parent, ex.via, ex.depth, ex.has_own
-        parent_app, via_app, depth_app, own_app = (parent.append, via.append, depth.append,
-                                                   has_own.append)
+        parent, via, depth = ex.parent, ex.via, ex.depth
+        parent_app, via_app, depth_app = parent.append, via.append, depth.append
         ev = self.ev
         on_state = ev.on_state
         # only plain always checks: called here, their evaluations counted once per run
@@ -238,7 +234,6 @@ class Search:
                 parent_app(idx)
                 via_app(aid)
                 depth_app(d1)
-                own_app(0)
                 if d1 > deepest:
                     deepest = d1
                 if plain is not None:
