@@ -467,11 +467,16 @@ def main() -> int:
                     help="keep the clean run's coverage here, reused while no file changes")
     ap.add_argument("--rerun", metavar="JSON",
                     help="an earlier run's --json: keep its kills, run its survivors again")
+    ap.add_argument("--deselect", action="append", default=[], metavar="NODEID",
+                    help="also leave these tests (or test files) out of the judging, besides "
+                         "mutation.toml's (repeatable): say, tests/test_regression.py to count "
+                         "only kills by tests other than the pinned regression manifest")
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--keep", action="store_true", help="keep the copies under /tmp")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
     cfg = tomllib.loads(CONFIG.read_text())
+    cfg["deselect"] = [*cfg.get("deselect", []), *args.deselect]
     modules = args.modules or cfg["modules"]
     if modules == ["all"]:
         modules = sorted(p.stem for p in (ROOT / "engine").glob("*.py") if p.stem != "__init__")
