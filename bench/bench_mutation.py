@@ -190,6 +190,8 @@ def cached_coverage_map(copy: Path, cfg: dict[str, Any], quiet: bool, cache: Pat
     """:func:`coverage_map`, kept in ``cache``: reused while no file changes, and completed
     with a run of the changed test modules alone when only test modules changed."""
     files = digests(copy)
+    # the tests left out change which tests ran each line: part of the key
+    files["--deselect"] = json.dumps(sorted(cfg.get("deselect", [])))
     digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
     if cache is not None and cache.exists():
         data = json.loads(cache.read_text())
