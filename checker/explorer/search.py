@@ -3,9 +3,10 @@ graph, evaluating properties, calling visitors, expanding one state, and the bou
 
 States are identified by a fingerprint of at most 64 bits: Python's hash of the immutable state,
 or the model's ``fingerprint(state)`` when it has one (a symmetry reduction gives every state of
-an orbit the same fingerprint, so that one of them is explored; the Nova model keeps 60 bits). The table maps fingerprints to indices;
-the graph is in the exploration's typed arrays. ``expand`` takes every enabled action of one
-state and returns the states it reached for the first time.
+an orbit the same fingerprint, so that one of them is explored; the Nova model keeps 60 bits).
+The table maps fingerprints to indices; the graph is in the exploration's typed arrays.
+``expand`` takes every enabled action of one state and returns the states it reached for the
+first time.
 """
 
 from __future__ import annotations
