@@ -13,13 +13,8 @@ from nova_resize.checker.explicit.model import NovaModel
 from nova_resize.checker.explorer import Limits, Visitor, explore
 from nova_resize.checker.mutate.campaign import mutants_of
 from nova_resize.checker.mutate.runner import judge, never_raises, never_runs, reference
-from nova_resize.checker.symbolic.domains import (
-    ENGINE_EXCEPTIONS,
-    NAME,
-    analyse,
-    outside,
-    unreachable_rows,
-)
+from nova_resize.checker.symbolic.domains import NAME, analyse, outside, unreachable_rows
+from nova_resize.checker.symbolic.exceptions import ENGINE_EXCEPTIONS
 from nova_resize.checker.variants import apply_variant_text
 from nova_resize.engine.core import Engine
 from nova_resize.engine.presets import load_preset

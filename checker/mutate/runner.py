@@ -46,7 +46,8 @@ from ..explicit.coverage import RowCoverage
 from ..explicit.diff import Ident, ident_of, liberty_reference
 from ..explicit.model import NovaModel
 from ..explorer import Control, Exploration, Limits, explore
-from ..symbolic.domains import silent_rows, unreachable_rows
+from ..symbolic.domains import unreachable_rows
+from ..symbolic.exceptions import silent_rows
 from ..variants import apply_variant_text
 from .divergence import Divergence, divergence_on
 from .equivalence import GraphSignature, Signature, same_tables
