@@ -135,6 +135,8 @@ def end(tx: Tx, fr: WFrame, ok: bool, refused: bool = False) -> None:
     exception out of nova-api's own handler is an ``api_error`` event (the user's HTTP 500)."""
     fr.ended = True
     tx.events.append(Event("frame_end", fr.method, (fr.service, fr.instance.name, ok, fr.exc)))
+    if ok and (fr.dirty or fr.mig_dirty):
+        _unsaved(tx, fr)
     if fr.service == "api" and not ok and not refused:
         last = tx.rows[-1] if tx.rows else fr.handler
         tx.events.append(Event("api_error", fr.method, (fr.instance.name, fr.exc, last)))
@@ -153,6 +155,25 @@ def end(tx: Tx, fr: WFrame, ok: bool, refused: bool = False) -> None:
             caller = tx.thaw(fr.reply_to)
             caller.locals["reply"] = "ok" if ok else (fr.exc or "Exception")
             caller.waiting = False
+
+
+def _unsaved(tx: Tx, fr: WFrame) -> None:
+    """An ``unsaved_changes`` event when a handler returns holding changes it never saved:
+    fields of its instance or migration whose value differs from the database's (the request's
+    objects go away with it, and so do the changes)."""
+    lost: list[str] = []
+    db = tx.instances[tx.inst_index(fr.instance.name)]
+    if not db.deleted:
+        lost += [f"instance.{f}" for f in sorted(fr.dirty)
+                 if getattr(fr.instance, f) != getattr(db, f)]
+    if fr.migration is not None and fr.migration.id in tx.migrations:
+        mdb = tx.migrations[fr.migration.id]
+        lost += [f"migration.{f}" for f in sorted(fr.mig_dirty)
+                 if getattr(fr.migration, f) != getattr(mdb, f)]
+    if lost:
+        last = tx.rows[-1] if tx.rows else fr.handler
+        tx.events.append(Event("unsaved_changes", last,
+                               (fr.method, fr.instance.name, tuple(lost))))
 
 
 def run_eager(tb: Tables, tx: Tx, fr: WFrame) -> None:

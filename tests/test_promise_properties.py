@@ -317,3 +317,41 @@ effects = [
 ]
 """, tmp_path)
     assert keys(res, "task-settles") == {"active/powering-off at quiescence"}
+
+
+# ---- changes-saved ---------------------------------------------------------------------------
+
+def test_changes_saved_silent_when_the_poll_marks_migrations_in_error(tmp_path):
+    from nova_resize.engine.presets import load_preset
+    res = run(load_preset("regression-autoconfirm-faults"), None, tmp_path)
+    # the branches that set a status and save it ran: had they not saved, it would fire
+    assert {"compute.poll_unconfirmed_resizes.not_resized",
+            "compute.poll_unconfirmed_resizes.instance_not_found"} <= set(res.report.rows_executed)
+    assert res.report.ex.evaluations["changes-saved"] > 0
+    assert keys(res, "changes-saved") == set()
+
+
+def test_changes_saved_fires_when_the_poll_forgets_to_save(tmp_path):
+    from nova_resize.engine.presets import load_preset
+    res = run(load_preset("regression-autoconfirm-faults"), """
+[[replace]]
+row = "compute.poll_unconfirmed_resizes.not_resized"
+effects = [{type = "Set", target = "migration", name = "status", value = "error"}]
+""", tmp_path)
+    assert keys(res, "changes-saved") == {
+        "returned at compute.poll_unconfirmed_resizes.not_resized with migration.status unsaved"}
+
+
+def test_changes_saved_fires_when_a_field_is_set_after_the_last_save(tmp_path):
+    res = run(config(actions=RESIZE), """
+[[replace]]
+row = "compute.finish_resize.resized"
+effects = [
+  {type = "Set", target = "instance", name = "vm_state", value = "resized"},
+  {type = "Set", target = "instance", name = "launched", value = true},
+  {type = "SaveInstance", guard = ["resize_finish"]},
+  {type = "Set", target = "instance", name = "task_state", value = "None"},
+]
+""", tmp_path)
+    assert keys(res, "changes-saved") == {
+        "returned at compute.finish_resize.commit with instance.task_state unsaved"}

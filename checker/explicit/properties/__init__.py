@@ -43,13 +43,14 @@ from .notifications import NOTIFICATIONS_PAIRED
 from .quota import QUOTA_RESOLVED_ONCE, QUOTA_USAGE_CONSISTENT
 from .scheduling import RETRIES_BOUNDED, SAME_HOST_MIGRATE_SUPPORTED
 from .tracker import TRACKER_MATCHES_AUDIT
-from .updates import NO_LOST_UPDATE
+from .updates import CHANGES_SAVED, NO_LOST_UPDATE
 from .verify import VERIFY_RESIZE_ACTIONABLE
 
 PROPERTIES: tuple[Property, ...] = (
     LEGAL_STATE,
     TASK_SETTLES,
     NO_LOST_UPDATE,
+    CHANGES_SAVED,
     QUOTA_RESOLVED_ONCE,
     QUOTA_USAGE_CONSISTENT,
     CLAIMS_CONSISTENT,

@@ -1,4 +1,5 @@
-"""Lost updates: an unguarded save overwriting a task_state another operation set."""
+"""Lost updates: an unguarded save overwriting a task_state another operation set, and a
+handler returning with changes it never saved."""
 
 from __future__ import annotations
 
@@ -41,4 +42,27 @@ NO_LOST_UPDATE: Property = Property(
 )
 
 
-__all__ = ["NO_LOST_UPDATE", "no_lost_update"]
+def changes_saved(ctx: Context, before: World, res: StepResult) -> list[Violation]:
+    """A handler that returns normally has saved what it changed on the instance and migration
+    objects it holds; fields still differing from the database when it returns are lost."""
+    out: list[Violation] = []
+    for ev in res.events:
+        if ev.kind != "unsaved_changes":
+            continue
+        method, name, fields = ev.data
+        out.append((f"returned at {ev.row} with {', '.join(fields)} unsaved",
+                    f"{method} returned at {ev.row} without having saved {', '.join(fields)} of "
+                    f"{name}: the change never reaches the database", name))
+    return out
+
+
+CHANGES_SAVED: Property = Property(
+    "changes-saved",
+    "A handler that returns normally has saved every change it made to its instance and "
+    "migration objects: none is left only in the request's memory.",
+    transition=changes_saved,
+    triggers=frozenset({"unsaved_changes"}),
+)
+
+
+__all__ = ["CHANGES_SAVED", "NO_LOST_UPDATE", "changes_saved", "no_lost_update"]
