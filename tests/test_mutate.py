@@ -112,6 +112,34 @@ def test_a_guard_the_api_check_already_ensured_in_the_same_step_is_proved_redund
     assert o.status == "equivalent-on-configs" and o.reached, o.detail
 
 
+def test_an_api_save_and_its_cast_in_the_checks_step_are_proved_to_commute():
+    # stop and start save and cast in the step of nova-api's check: neither can raise
+    for mid in ("swap-effects:api.stop.powering_off#1", "swap-effects:api.start.powering_on#1"):
+        assert "neither can raise" in BY_ID[mid].proof, mid
+    # restore reserves quota before its save (the save can meet a racing change); confirm
+    # saves the migration; a compute manager's save is never in the API's step
+    for mid in ("swap-effects:api.restore.restoring#1", "swap-effects:api.confirm_resize."
+                "confirming#1", "swap-effects:compute.prep_resize.resize_claim#2"):
+        assert not BY_ID[mid].proof, mid
+    # without the proof the mutant's graph is Liberty's where the rows run
+    unproved = dataclasses.replace(BY_ID["swap-effects:api.stop.powering_off#1"], proof="")
+    o = judge(unproved, [ref("regression-stop-start")])
+    assert o.status == "equivalent-on-configs" and o.reached, o.detail
+
+
+def test_a_message_may_raise_only_when_its_target_may_be_none():
+    from nova_resize.checker.symbolic.exceptions import message_may_raise
+    r = LIBERTY.row("api.stop.powering_off")
+    assert not message_may_raise(LIBERTY, r, 2)  # instance.host: every instance has one
+    for target, may in (("local.never_assigned", True), ("migration.dest_compute", False),
+                        ("instance.node", True)):
+        send = dataclasses.replace(r.effects[2], target=target)
+        row = dataclasses.replace(r, effects=(*r.effects[:2], send))
+        assert message_may_raise(LIBERTY, row, 2) is may, target
+    with pytest.raises(TypeError):
+        message_may_raise(LIBERTY, r, 0)
+
+
 def test_a_sample_is_seeded_and_keeps_every_operator_in_proportion():
     s = sample(ALL, 40, 7)
     assert len(s) == 40 and s == sample(ALL, 40, 7) and s != sample(ALL, 40, 8)

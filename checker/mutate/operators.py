@@ -323,8 +323,38 @@ def swap_effect_mutants(spec: Spec) -> Iterator[Mutant]:
             elif commute(a, b):
                 proof = ("the two effects only assign the handler's own memory, different "
                          "things, and neither reads the other's: they commute")
+            else:
+                proof = _save_and_message_commute(spec, r, k)
             yield _mutant("swap-effects", f"{r.id}#{k}", desc, _with_effects(r, effs, desc),
                           (r.id,), proof)
+
+
+def _save_and_message_commute(spec: Spec, r: m.Row, k: int) -> str:
+    """The proof that effects ``k`` and ``k+1`` of ``r``, an instance save and a message in
+    either order, commute, or "". They do when neither can raise: the save runs in the atomic
+    step of nova-api's check, which admits only states its guard accepts and a live instance
+    (:func:`_checked_in_same_step`), and the message's target is never None
+    (:func:`~nova_resize.checker.symbolic.exceptions.message_may_raise`). The save writes the
+    database's row and leaves the handler's copy as it was (that copy was read in this step),
+    and the message reads only that copy and the handler's memory and appends to the queue;
+    the save's update notification is the step's only one either way."""
+    a, b = r.effects[k], r.effects[k + 1]
+    if isinstance(a, m.SaveInstance) and isinstance(b, m.Send):
+        save, send = k, k + 1
+    elif isinstance(a, m.Send) and isinstance(b, m.SaveInstance):
+        save, send = k + 1, k
+    else:
+        return ""
+    e = r.effects[save]
+    assert isinstance(e, m.SaveInstance)
+    if not _always_passes(_checked_in_same_step(spec, r, save), e.guard):
+        return ""
+    from ..symbolic.exceptions import message_may_raise
+    if message_may_raise(spec, r, send):
+        return ""
+    return ("an instance save that runs in the atomic step of nova-api's check, whose guard "
+            "that check makes always pass, and a message whose target is never None: neither "
+            "can raise, and neither reads what the other writes, so they commute")
 
 
 def _only_step(spec: Spec, handler: str, label: str) -> m.Row | None:

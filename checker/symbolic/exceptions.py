@@ -221,6 +221,29 @@ def _covered(spec: Spec, d: Domains, row: m.Row) -> bool:
                for x in here)
 
 
+def message_may_raise(spec: Spec, row: m.Row, k: int) -> bool:
+    """Whether the message ``row.effects[k]`` (a :class:`~nova_resize.spec.model.Send`) can
+    raise by itself: only when its target can be None in that row (InstanceNotReady)."""
+    e = row.effects[k]
+    if not isinstance(e, m.Send):
+        raise TypeError(f"{row.id} effect {k} is not a message")
+    if e.target == "conductor":
+        return False
+    if _ANALYSED[0] is not spec:
+        _ANALYSED[:] = [spec, analyse(spec)]
+    d: Domains = _ANALYSED[1]
+    known: dict[str, Domain] = {}
+    for x in row.effects[:k]:  # as _effect_raises follows the locals a row assigns
+        if isinstance(x, m.SelectDestination):
+            known["host"] = frozenset({NAME})
+        elif isinstance(x, m.Set) and x.target == "local":
+            known[x.name] = d.value(x.value, row.handler)
+    return _may_be_none(d, e.target, row.handler, known)
+
+
+_ANALYSED: list[Any] = [None, None]
+
+
 def silent_rows(spec: Spec) -> frozenset[str]:
     """The rows that can raise nothing: each effect raises nothing by itself and the row has
     no ``Raise`` (or the row handles its own failure), or the row can never run. An error
@@ -232,4 +255,4 @@ def silent_rows(spec: Spec) -> frozenset[str]:
 
 
 __all__ = ["EFFECT_EXCEPTIONS", "ENGINE_EXCEPTIONS", "REPLY_LOCALS", "SILENT_EFFECTS",
-           "silent_rows"]
+           "message_may_raise", "silent_rows"]
