@@ -71,7 +71,7 @@ three hosts and two instances, is 1.5 million states)."""
 OP_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 ACTION_KEYS = ("resize", "migrate", "confirm_resize", "revert_resize", "delete", "stop", "start",
-               "restore", "delete_flavor")
+               "restore", "force_delete", "delete_flavor")
 FLAVOR_ACTIONS = ("delete_flavor",)
 """Requests about a flavor, not an instance (an admin's): no ``targets``."""
 FAULT_KEYS = ("driver", "claim_refused", "no_valid_host", "crash", "stay_down", "lose",

@@ -45,7 +45,7 @@ from .actions import (
 from .config import FLAVOR_ACTIONS, Config, Flavor
 from .effects import new_frame
 from .handlers import applicable, exec_row, faults_at, run_eager, run_one
-from .outcome import ApiOutcome, step_outcome
+from .outcome import UNEXPECTED_HTTP, ApiOutcome, answer_http, step_outcome
 from .refs import resolve
 from .resources import Resources, Usage
 from .tables import Tables
@@ -469,7 +469,9 @@ class Engine:
         opd = self.spec.operation(a.op)
         refusal = self._refusal(tx, opd, a.instance, a.arg)
         if refusal is not None:
-            return StepResult(w, [], [], [], str(refusal), [], refusal)
+            events = [] if refusal.refused else [
+                Event("api_error", a.op, (a.instance, refusal.exception, "its checks"))]
+            return StepResult(w, [], events, [], str(refusal), [], refusal)
         inst = (_nobody() if opd.target == "flavor"
                 else tx.instances[tx.inst_index(a.instance)])
         fr = new_frame(self.tables, tx, "api", a.op, opd.handler, inst, None,
@@ -511,17 +513,15 @@ class Engine:
         if inst.deleted:
             return ApiOutcome("refused", op, "InstanceNotFound", 404)
         if opd.lock_check and inst.locked:
-            return ApiOutcome("refused", op, "InstanceIsLocked", 409)
+            return _checked(op, "InstanceIsLocked")
         if opd.vm_states is not None and inst.vm_state not in opd.vm_states:
-            return ApiOutcome("refused", op, "InstanceInvalidState", 409,
-                              f"vm_state {inst.vm_state}")
+            return _checked(op, "InstanceInvalidState", f"vm_state {inst.vm_state}")
         if opd.task_states is not None and inst.task_state not in opd.task_states:
-            return ApiOutcome("refused", op, "InstanceInvalidState", 409,
-                              f"task_state {inst.task_state}")
+            return _checked(op, "InstanceInvalidState", f"task_state {inst.task_state}")
         if opd.must_have_launched and not inst.launched:
-            return ApiOutcome("refused", op, "InstanceInvalidState", 409, "not launched")
+            return _checked(op, "InstanceInvalidState", "not launched")
         if opd.name in ("stop", "start") and not inst.host:
-            return ApiOutcome("refused", op, "InstanceNotReady", 409)
+            return _checked(op, "InstanceNotReady")
         return self._invalid(tx, opd, inst, arg)
 
     def _invalid(self, tx: Tx, opd: m.ApiOperation, inst: Instance, arg: Any
@@ -587,16 +587,26 @@ class Engine:
         return self.resources.audit_of(w.instances, w.migrations, host, per_instance, stopped)
 
 
+def _checked(op: str, exc: str, detail: str = "") -> ApiOutcome:
+    """The answer to a request a decorator's check turns down with ``exc``: the controller's
+    client error, or HTTP 500 (status ``error``) when its except clauses do not name ``exc``
+    (force_delete catches only InstanceIsLocked; restore not InstanceIsLocked)."""
+    http = answer_http(op, exc)
+    return ApiOutcome("error" if http == UNEXPECTED_HTTP else "refused", op, exc, http, detail)
+
+
 def _no_requests(name: str) -> tuple[ApiRequest, ...]:
     return ()
 
 
 def _request_locals(opd: m.ApiOperation, arg: Any) -> dict[str, Any]:
     """What a request hands its handler: the flavor it names (``flavor_id``, None for an
-    operation that names none), and a host when the operation names one."""
+    operation that names none), a host when the operation names one, and the operation's own
+    ``hands``."""
     out: dict[str, Any] = {"flavor_id": arg if opd.takes_flavor else None}
     if opd.takes_host:
         out["host_name"] = arg
+    out.update(opd.hands)
     return out
 
 

@@ -18,6 +18,8 @@ ACCEPTED_HTTP: dict[str, int] = {
     "delete": 204,  # servers.py delete
     "stop": 202,  # servers.py _stop_server
     "start": 202,  # servers.py _start_server
+    "restore": 202,  # deferred_delete.py DeferredDeleteController._restore
+    "force_delete": 202,  # deferred_delete.py _force_delete
 }
 """The HTTP status nova-api answers an accepted request with, by operation."""
 
@@ -57,6 +59,7 @@ CAUGHT: dict[str, tuple[tuple[str, int], ...]] = {
     "start": (("InstanceNotReady", 409), ("InstanceIsLocked", 409),
               ("InstanceInvalidState", 409)),
     "restore": (("QuotaError", 403), ("InstanceInvalidState", 409)),
+    "force_delete": (("InstanceIsLocked", 409),),
     "delete_flavor": (("FlavorNotFound", 404),),
 }
 """What each REST action turns into a client error (servers.py, migrate_server.py,

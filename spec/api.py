@@ -522,7 +522,8 @@ ROWS: tuple[Row, ...] = (
         "task_state; task_state soft-deleting and deleted_at now, save() with no "
         "expected_task_state",
         when=(Cond("config.reclaim_instance_interval", "truthy"),
-              Cond("instance.launched", "truthy")),
+              Cond("instance.launched", "truthy"),
+              Cond("local.force", "falsy")),
         effects=(
             Set("local", "soft", True),
             Set("local", "original_task_state", Ref("instance.task_state")),
@@ -539,7 +540,7 @@ ROWS: tuple[Row, ...] = (
         "start",
         API + "_delete",
         "(reclaim_instance_interval 0, or a never-launched instance: soft_delete's "
-        "InstanceInvalidState makes ServersController._delete call delete) "
+        "InstanceInvalidState makes ServersController._delete call delete; or force_delete) "
         "original_task_state = task_state; task_state deleting, progress 0, save() with no "
         "expected_task_state",
         otherwise=True,

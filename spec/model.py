@@ -472,6 +472,8 @@ class ApiOperation:
     auxiliary history what the request was (resize, migrate, delete, stop, start...).
     ``target`` is ``instance`` (the request names an instance) or ``flavor`` (an admin request
     about a flavor, its argument; no instance is loaded and the instance checks do not apply).
+    ``hands`` are locals the request sets for its handler (``force_delete`` runs the delete
+    handler with ``local.force``, as Nova's force_delete calls ``_delete`` itself).
     """
 
     name: str
@@ -489,6 +491,7 @@ class ApiOperation:
     instance_action: str | None = None
     takes_host: bool = False
     target: str = "instance"
+    hands: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

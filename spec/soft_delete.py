@@ -54,6 +54,23 @@ OPERATIONS: tuple[ApiOperation, ...] = (
         summary="POST /servers/{id}/action {restore: null} (os-deferred-delete)",
         instance_action="restore",
     ),
+    ApiOperation(
+        name="force_delete",
+        cite=API + "force_delete",
+        handler="api.delete",
+        lock_check=True,
+        vm_states=None,
+        task_states=(None,),
+        must_have_launched=False,
+        quota="delete",
+        sends="cast compute.terminate_instance to instance.host (_do_force_delete), with no "
+        "reservation for a soft-deleted instance",
+        summary="POST /servers/{id}/action {forceDelete: null} (os-deferred-delete): _delete "
+        "with task_state deleting whatever reclaim_instance_interval says; any vm_state, no "
+        "task",
+        instance_action="delete",
+        hands=(("force", True),),
+    ),
 )
 
 HANDLERS: tuple[Handler, ...] = (

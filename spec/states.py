@@ -177,6 +177,8 @@ STATE_PAIRS: tuple[StatePair, ...] = (
     StatePair(SOFT_DELETED, SOFT_DELETING, "SOFT_DELETED", _C),
     StatePair(SOFT_DELETED, None, "SOFT_DELETED", _C),
     StatePair(SOFT_DELETED, RESTORING, "SOFT_DELETED", _C),
+    # API.force_delete: any vm_state with no task, a soft-deleted one included
+    StatePair(SOFT_DELETED, DELETING, "SOFT_DELETED", _C),
     StatePair(ERROR, RESIZE_PREP, "ERROR", _C, transient=True),
     StatePair(ERROR, RESIZE_MIGRATING, "ERROR", _C, transient=True),
     StatePair(ERROR, RESIZE_MIGRATED, "ERROR", _C, transient=True),
@@ -194,7 +196,7 @@ TASK_OWNERS: dict[str, tuple[str, ...]] = {
     RESIZE_REVERTING: ("revert_resize", "finish_revert_resize"),
     POWERING_OFF: ("stop", "stop_instance", "finish_revert_resize"),
     POWERING_ON: ("start", "start_instance"),
-    DELETING: ("delete", "terminate_instance", "init_instance"),
+    DELETING: ("delete", "force_delete", "terminate_instance", "init_instance"),
     SOFT_DELETING: ("delete", "soft_delete_instance"),
     RESTORING: ("restore", "restore_instance"),
 }
