@@ -49,7 +49,7 @@ from .views import HostUsage, QuotaUsage, host_usage, quota_usage
 from .world import INSTANCE_FIELDS, Frame, Host, Instance, Message, Migration, Reservation, World
 
 OPERATIONS = ("resize", "migrate", "confirm_resize", "revert_resize", "delete", "stop", "start",
-              "restore", "delete_flavor")
+              "restore", "force_delete", "delete_flavor")
 """Liberty's user and admin requests (``Cloud.api``); a variant's spec may add operations,
 which :meth:`Cloud.request` takes by name."""
 
@@ -115,6 +115,10 @@ class Api:
     def restore(self, instance: str, run_api: bool = True) -> StepResult:
         """``nova restore <instance>`` (a soft-deleted instance: reclaim_instance_interval)."""
         return self._cloud.request("restore", instance, run_api=run_api)
+
+    def force_delete(self, instance: str, run_api: bool = True) -> StepResult:
+        """``nova force-delete <instance>`` (os-deferred-delete: any vm_state, no task)."""
+        return self._cloud.request("force_delete", instance, run_api=run_api)
 
     def delete_flavor(self, flavor: str, run_api: bool = True) -> StepResult:
         """``nova flavor-delete <flavor>``, an admin's request (no instance involved)."""

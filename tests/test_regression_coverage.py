@@ -25,8 +25,6 @@ UNREACHABLE: dict[str, str] = {
     "checker/symbolic/domains.py)",
     "api.restore.no_host": "an instance without a host needs a failed boot; not modelled "
     "(proved by checker/symbolic/domains.py)",
-    "api.delete.terminate_soft_deleted": "a hard delete of a soft-deleted instance is "
-    "force_delete, not modelled: with reclaim_instance_interval set every delete is soft",
     "init_instance.delete_failed.error_state": "restart recovery runs in one step, without "
     "fault injection, so the _delete_instance it resumes never fails",
     "api.delete.confirm_no_new_flavor": "confirm clears old_flavor and new_flavor in one step "

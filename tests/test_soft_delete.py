@@ -335,3 +335,46 @@ def test_the_explorer_reaches_soft_deleted_restored_and_reclaimed_states():
     assert {("soft-delete", None, False), ("soft-delete", "restoring", False),
             ("deleted", None, True)} <= pairs
     assert ("active", None, False) in pairs  # restored
+
+
+# ---- force_delete ----------------------------------------------------------------------------
+
+def test_force_delete_of_a_soft_deleted_instance_terminates_it_and_rolls_its_reservation_back():
+    # given a soft-deleted instance (its quota already released)
+    c = soft_deleted()
+    # when an admin force-deletes it
+    res = c.api.force_delete("vm")
+    # then _delete saves deleting (unguarded), reserves the delete, and, the instance being
+    # soft-deleted, rolls that reservation back before casting terminate_instance with none
+    # (bug 1333145)
+    assert res.outcome == "accepted" and res.api.http == 202
+    assert c.status("vm") == ("SOFT_DELETED", "deleting")
+    c.run_until_quiescent()
+    assert "api.delete.terminate_soft_deleted" in c.rows()
+    assert c.instance("vm").deleted
+    assert c.quota_usage == {"instances": 0, "cores": 0, "ram": 0}
+    assert c.quota_reserved == {"instances": 0, "cores": 0, "ram": 0}
+    assert "vm" not in c.host("host1").disks
+
+
+def test_force_delete_of_a_busy_instance_is_http_500_and_a_locked_restore_too():
+    # force_delete's controller catches only InstanceIsLocked: check_instance_state's
+    # InstanceInvalidState leaves through expected_errors as HTTP 500 (Liberty v2.1)
+    c = soft_cloud()
+    c.api.stop("vm")
+    res = c.api.force_delete("vm")
+    assert (res.api.status, res.api.exception, res.api.http) == (
+        "error", "InstanceInvalidState", 500)
+    assert [e.kind for e in res.events] == ["api_error"]
+    # restore's catches QuotaError and InstanceInvalidState, not InstanceIsLocked (no request
+    # locks an instance, so the check is asked of a soft-deleted world with the lock set)
+    c = soft_deleted()
+    w = c.world
+    w = w._replace(instances=tuple(i._replace(locked=True) for i in w.instances))
+    got = c.engine.api_check(w, "restore", "vm")
+    assert got is not None and (got.status, got.exception, got.http) == (
+        "error", "InstanceIsLocked", 500)
+    # while a delete of a locked instance is the controller's 409
+    got = c.engine.api_check(w, "delete", "vm")
+    assert got is not None and (got.status, got.exception, got.http) == (
+        "refused", "InstanceIsLocked", 409)
