@@ -99,3 +99,15 @@ def test_messages_to_a_down_host_wait_for_its_restart():
     c.run_until_quiescent()
     # init cleared resize_prep first: the resize then fails as above
     assert c.instance("vm").vm_state == "error"
+
+
+def test_a_crash_and_a_service_that_stays_down_are_told_apart_in_the_rows_and_hosts():
+    # a crash (restarted later) and a service that never comes back each name their own row,
+    # the one a report's trace shows and coverage counts, and leave the host down or gone
+    c = cloud()
+    res = c.crash("host1")
+    assert res.rows == ["compute.service.crash"]
+    assert c.host("host1").status == "down"
+    res = c.stay_down("host2")
+    assert res.rows == ["compute.service.stays_down"]
+    assert c.host("host2").status == "gone"

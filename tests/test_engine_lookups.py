@@ -99,3 +99,4 @@ def test_an_exception_enters_the_first_handler_of_its_chain_at_that_handler_s_en
     assert {"error_out.error_state", "errors_out_migration.error"} <= set(c.rows())
     assert c.migration("vm").status == "error"
     assert [r.status for r in c.reservations] == ["pending"]  # nothing rolled it back
+
