@@ -224,6 +224,12 @@ def test_the_history_records_the_vm_state_a_resize_found_and_deletes_while_resiz
     # and it stays requested after a later delete of a quiet instance
     again = history.record((resized,), "delete", inst)[0]
     assert again.delete_requested is True
+    # a restore takes the (soft) delete back; nothing else does
+    back = history.record((resized,), "restore", inst)[0]
+    assert (back.delete_requested, back.delete_any) == (False, False)
+    for op in ("stop", "start", "confirm_resize", "revert_resize"):
+        kept = history.record((resized,), op, inst)[0]
+        assert (kept.delete_requested, kept.delete_any) == (True, True), op
 
 
 def test_an_accepted_request_is_recorded_in_the_world_a_refused_one_is_not():
