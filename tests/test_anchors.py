@@ -82,10 +82,11 @@ def test_the_tlc_and_spin_summaries_are_read_as_documented():
 def test_the_bench_runs_the_python_tools_and_refuses_bad_flags(tmp_path):
     out = tmp_path / "r.json"
     ok = subprocess.run([sys.executable, str(BENCH), "--n", "3", "--repeat", "1", "--quiet",
-                         "--tools", "explorer,plain-bfs", "--json", str(out)],
+                         "--tools", "explorer,explorer-packed,plain-bfs", "--json",
+                         str(out)],
                         capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert ok.returncode == 0, ok.stderr
-    assert "plain-bfs" in ok.stdout and "1.00x" in ok.stdout
+    assert "plain-bfs" in ok.stdout and "1.00x" in ok.stdout and "explorer-packed" in ok.stdout
     assert ok.stderr == ""
     assert '"disagreements": []' in out.read_text()
     for flags in (["--n", "9"], ["--repeat", "0"], ["--tools", "nusmv"], ["--bogus"]):
@@ -119,5 +120,5 @@ def test_an_anchor_that_is_not_installed_is_skipped_not_an_error(monkeypatch, ca
     code = bench.main(["--n", "3", "--repeat", "1", "--quiet", "--tools", "spin,tlc-w2"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "spin        3  skipped: spin and gcc not installed" in out
-    assert "tlc-w2      3  skipped: java not installed" in out
+    assert f"{'spin':15}  3  skipped: spin and gcc not installed" in out
+    assert f"{'tlc-w2':15}  3  skipped: java not installed" in out

@@ -3,7 +3,7 @@ that its peak memory is its own: prints one JSON line with the counts, the wall 
 of the search alone (imports and interpreter start excluded) and the resident memory before and
 at the peak of the search.
 
-    python bench/anchors/python_run.py explorer|plain-bfs N
+    python bench/anchors/python_run.py explorer|explorer-packed|plain-bfs N
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ def rss_now() -> int:
 
 
 def run(tool: str, n: int) -> dict[str, object]:
-    if tool == "explorer":
+    if tool in ("explorer", "explorer-packed"):
         sys.path.insert(0, ROOT)
         from nova_resize.checker.explorer import explore
 
         from examples.twophase import TwoPhaseCommit
+        from examples.twophase_packed import TwoPhaseCommitPacked
 
-        model = TwoPhaseCommit(n)
+        model = TwoPhaseCommit(n) if tool == "explorer" else TwoPhaseCommitPacked(n)
         rss0 = rss_now()
         t0, c0 = time.perf_counter(), time.process_time()
         ex = explore(model, "bfs", liveness=False)
@@ -55,7 +56,8 @@ def run(tool: str, n: int) -> dict[str, object]:
             distinct, generated, ok, note = 0, 0, False, str(e)
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     else:
-        raise SystemExit(f"python_run.py: unknown tool {tool!r} (expected explorer or plain-bfs)")
+        raise SystemExit(f"python_run.py: unknown tool {tool!r} (expected explorer, "
+                         "explorer-packed or plain-bfs)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {"tool": tool, "n": n, "distinct": distinct, "generated": generated,
             "seconds": seconds, "cpu": cpu, "rss_before": rss0, "peak_rss": peak, "ok": ok,
@@ -64,5 +66,5 @@ def run(tool: str, n: int) -> dict[str, object]:
 
 if __name__ == "__main__":
     if len(sys.argv) != 3:
-        raise SystemExit("usage: python_run.py explorer|plain-bfs N")
+        raise SystemExit("usage: python_run.py explorer|explorer-packed|plain-bfs N")
     print(json.dumps(run(sys.argv[1], int(sys.argv[2]))))

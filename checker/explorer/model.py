@@ -133,6 +133,20 @@ class Successors(Protocol):
         ...
 
 
+class IntStates(Protocol):
+    """Optional: models whose every state is a non-negative int below ``2**61 - 1`` (a packed
+    state vector) may say so with ``states_are_fingerprints = True``. CPython hashes such an
+    int to itself, so the state is its own exact fingerprint and the breadth-first loop uses it
+    without calling ``hash`` (everywhere else ``hash`` gives the same number). The search checks
+    the initial states and refuses a model whose claim they break."""
+
+    states_are_fingerprints: bool
+
+
+INT_STATE_LIMIT = (1 << 61) - 1
+"""CPython's hash modulus: non-negative ints below it are their own hash."""
+
+
 class Locating(Protocol):
     """Optional: models that name where a violation happened and what caused it."""
 
@@ -167,5 +181,17 @@ class Outcome(Generic[S]):
         return f"Outcome({self.state!r}, {self.info!r})"
 
 
-__all__ = ["A", "Locating", "Model", "Outcome", "Property", "Recoverable", "S", "Step",
-           "Successors", "Violation"]
+__all__ = [
+    "INT_STATE_LIMIT",
+    "A",
+    "IntStates",
+    "Locating",
+    "Model",
+    "Outcome",
+    "Property",
+    "Recoverable",
+    "S",
+    "Step",
+    "Successors",
+    "Violation",
+]

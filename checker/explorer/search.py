@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .evaluate import Evaluator
 from .exploration import Exploration, Limits, current_rss_bytes, rss_bytes
+from .model import INT_STATE_LIMIT
 from .visitor import Control, Visitor
 
 if TYPE_CHECKING:
@@ -41,6 +42,9 @@ class Search:
         self.ev = Evaluator(model, ex, list(model.properties()), liveness)
         self.index: dict[int, int] = {}
         self.fingerprint: Callable[[Any], int] = getattr(model, "fingerprint", None) or hash
+        # a model of packed int states: each is its own fingerprint (model.IntStates)
+        self.own_fingerprints = (getattr(model, "states_are_fingerprints", False) is True
+                                 and self.fingerprint is hash)
         self.action_ids: dict[Any, int] = {}
         self.visitors = visitors
         self.step_visitors = [v for v in visitors if type(v).on_step is not Visitor.on_step]
@@ -75,6 +79,10 @@ class Search:
         """The initial states, recorded."""
         out = []
         for s0 in self.model.init_states():
+            if self.own_fingerprints and not (type(s0) is int and 0 <= s0 < INT_STATE_LIMIT):
+                raise ValueError(f"{self.model.name}: says its states are their own "
+                                 f"fingerprints, but an initial state is {s0!r}, not an int "
+                                 f"in [0, 2**61 - 1)")
             h = self.fingerprint(s0)
             if h in self.index:
                 continue
@@ -183,6 +191,7 @@ class Search:
         ex = self.ex
         index = self.index
         fingerprint = self.fingerprint
+        own_fp = self.own_fingerprints
         action_ids = self.action_ids
         actions_app = ex.actions.append
         parent, via, depth = ex.parent, ex.via, ex.depth
@@ -223,7 +232,7 @@ class Search:
                         pairs.append((a, st.state))
             transitions += len(pairs)
             for action, nw in pairs:
-                h = fingerprint(nw)
+                h = nw if own_fp else fingerprint(nw)
                 if h in index:
                     continue
                 aid = action_ids.get(action)
