@@ -93,18 +93,55 @@ def adapt_config(base: Config, obs: ObservationSet, instance: str | None,
     base_inst = base.instances[0]
     inst = InstanceConfig(name, hosts[0].name, first_flavor or base_inst.flavor, vm,
                           base_inst.locked)
-    actions = tuple((op, UNLIMITED) for op in ("resize", "migrate", "confirm_resize",
-                                              "revert_resize", "delete", "stop", "start"))
+    ops = ["resize", "migrate", "confirm_resize", "revert_resize", "delete", "stop", "start"]
+    periodic = base.periodic
+    options = base.options
+    if soft_deletes(mine):
+        # the cloud soft-deletes: DELETE keeps the instance SOFT_DELETED until a restore, a
+        # force delete or the periodic reclaim; the trace says so even when the base does not
+        ops += ["restore", "force_delete"]
+        if not base.option("reclaim_instance_interval"):
+            if "reclaim_instance_interval" in base.options_set():
+                raise ObservationError(
+                    f"{base.source}: options.reclaim_instance_interval is 0, but the "
+                    f"observations of {name} show a soft delete or a restore (they happen "
+                    f"only when it is above 0): set it above 0, or leave it out")
+            options = base.with_options(reclaim_instance_interval=REINFERRED_INTERVAL).options
+        periodic = tuple(sorted({**dict(periodic), "reclaim_queued_deletes": True}.items()))
     cfg = dataclasses.replace(
         base,
         hosts=tuple(hosts),
         flavors=tuple(flavors),
         instances=(inst,),
-        actions=actions,
+        actions=tuple((op, UNLIMITED) for op in ops),
         resize_flavors=tuple(f.name for f in flavors),
         targets=(),
+        options=options,
+        periodic=periodic,
     )
     return cfg, name
+
+
+SOFT_DELETE_STATES = {"soft-delete", "soft-deleting", "restoring", "SOFT_DELETED"}
+SOFT_DELETE_EVENTS = ("compute.instance.soft_delete.", "compute.instance.restore.")
+REINFERRED_INTERVAL = 3600
+"""The reclaim interval assumed when the trace shows soft deletes and the configuration leaves
+it out: the model tells only 0 from not 0."""
+
+
+def soft_deletes(mine: list[Obs]) -> bool:
+    """Whether the instance's observations show the cloud soft-deleting (a state, status,
+    notification or instance action only soft delete and restore produce)."""
+    for o in mine:
+        if any(o.get(k) in SOFT_DELETE_STATES for k in (
+                "vm_state", "task_state", "status", "state", "old_state", "old_task_state",
+                "new_task_state")):
+            return True
+        if str(o.get("event_type") or "").startswith(SOFT_DELETE_EVENTS):
+            return True
+        if o.kind == "action" and o.get("action") == "restore":
+            return True
+    return False
 
 
 def _canonical(obs: ObservationSet) -> ObservationSet:
@@ -197,6 +234,7 @@ def validate(base: Config, spec: Spec, obs: ObservationSet, instance: str | None
         v.warnings = list(obs.warnings)
         v.assumptions = {"start_host": cfg.instances[0].host, "flavor": cfg.instances[0].flavor,
                          "notify_on_state_change": cfg.option("notify_on_state_change"),
+                         "reclaim_instance_interval": cfg.option("reclaim_instance_interval"),
                          "api_host": cfg.option("api_host"),
                          "conductor_host": cfg.option("conductor_host")}
         if v.accepted:
