@@ -20,6 +20,13 @@ The stable surface is what ``__all__`` lists:
 - Errors: every error raised on purpose derives from :class:`NovaResizeError`; bad input is an
   :class:`InputError` (a ``ValueError``).
 """
+# ruff: noqa: E402 (the compiled modules are activated before the package imports its own)
+
+from nova_resize import native as _native
+
+# the compiled modules, when a current build exists (nova_resize/native.py); before any import
+# of the engine's own modules
+NATIVE = _native.activate(__path__)
 
 from nova_resize.spec import LIBERTY
 

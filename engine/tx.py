@@ -257,9 +257,8 @@ class Tx:
     _budgets: dict[str, int] | None
     _deleted_flavors: set[str] | None
 
-    @classmethod
-    def of(cls, w: World) -> Tx:
-        tx = object.__new__(cls)
+    def __init__(self, w: World) -> None:
+        tx = self
         tx.instances = list(w.instances)
         tx.hosts = list(w.hosts)
         tx.frames = {f.id: f for f in w.frames}
@@ -276,7 +275,11 @@ class Tx:
         tx._messages = None
         tx._budgets = None
         tx._deleted_flavors = None
-        return tx
+
+    @classmethod
+    def of(cls, w: World) -> Tx:
+        """The working copy of ``w`` a step starts from."""
+        return cls(w)
 
     # ---- the parts copied when first read ------------------------------------------------------
     @property

@@ -1,0 +1,101 @@
+"""The compiled engine (nova_resize/native.py, make native): used only when current, and the
+same searches as the Python sources."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from nova_resize import native, native_build
+
+ENGINE_DIR = Path(native.__file__).resolve().parent.parent / "engine"
+
+
+def _stamp(where: Path, **over: object) -> None:
+    where.mkdir(parents=True, exist_ok=True)
+    stamp = {"digest": native.sources_digest(ENGINE_DIR), "interpreter": native.interpreter(),
+             "shared": "no_such_library__mypyc", **over}
+    (where / native.STAMP).write_text(json.dumps(stamp))
+
+
+@pytest.fixture
+def compiled_allowed(monkeypatch):
+    monkeypatch.delenv("NOVA_RESIZE_PURE", raising=False)
+
+
+def test_the_suite_itself_runs_the_python_sources():
+    import nova_resize.engine as engine
+
+    assert os.environ["NOVA_RESIZE_PURE"] == "1"
+    assert engine.NATIVE == "pure Python (NOVA_RESIZE_PURE is set)"
+
+
+def test_a_build_is_used_only_when_it_is_current_and_for_this_interpreter(tmp_path,
+                                                                          compiled_allowed):
+    assert native.check(ENGINE_DIR, tmp_path) == "no compiled build: make native"
+    _stamp(tmp_path)
+    assert native.check(ENGINE_DIR, tmp_path) is None
+    _stamp(tmp_path, digest="0" * 64)
+    assert "older than the sources" in str(native.check(ENGINE_DIR, tmp_path))
+    _stamp(tmp_path, interpreter="cpython-27-plan9-16")
+    assert "for cpython-27-plan9-16" in str(native.check(ENGINE_DIR, tmp_path))
+    (tmp_path / native.STAMP).write_text("{torn")
+    assert "unreadable" in str(native.check(ENGINE_DIR, tmp_path))
+
+
+def test_a_build_that_does_not_load_leaves_the_sources_in_place(tmp_path, compiled_allowed):
+    _stamp(tmp_path)
+    os.environ["NOVA_RESIZE_NATIVE_DIR"] = str(tmp_path)
+    try:
+        path = [str(ENGINE_DIR)]
+        status = native.activate(path)
+    finally:
+        del os.environ["NOVA_RESIZE_NATIVE_DIR"]
+    assert status == "pure Python (the compiled build does not load (ModuleNotFoundError): " \
+                     "make native)"
+    assert path == [str(ENGINE_DIR)]
+
+
+SEARCH = r"""
+import json, sys
+import nova_resize.engine as engine
+from nova_resize.engine.core import Engine
+from nova_resize.engine.presets import load_preset
+from nova_resize.checker.explicit.model import NovaModel
+from nova_resize.checker.explorer import Limits, explore
+out = {"engine": engine.NATIVE}
+for name, cap in [("ci", 40000), ("full", 25000), ("regression-soft-delete-races", None)]:
+    ex = explore(NovaModel(Engine(load_preset(name))), "bfs", Limits(max_states=cap))
+    out[name] = [ex.distinct_states, ex.transitions, list(ex.parent)[-50:],
+                 sorted([list(k), f.count, f.depth, f.state] for k, f in ex.findings.items())]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(native_build.missing() is not None,
+                    reason=f"cannot compile here: {native_build.missing()}")
+def test_the_compiled_engine_searches_exactly_as_the_sources_do(tmp_path):
+    out = tmp_path / "native"
+    assert native_build.main(["--out", str(out), "--quiet"]) == 0
+    env = {k: v for k, v in os.environ.items() if k != "NOVA_RESIZE_PURE"}
+    env["NOVA_RESIZE_NATIVE_DIR"] = str(out)
+
+    def run(extra: dict[str, str]) -> dict:
+        p = subprocess.run([sys.executable, "-c", SEARCH], env={**env, **extra},
+                           capture_output=True, text=True, timeout=600, check=False)
+        assert p.returncode == 0, p.stderr[-3000:]
+        return json.loads(p.stdout)
+
+    fast, slow = run({}), run({"NOVA_RESIZE_PURE": "1"})
+    assert fast.pop("engine") == "compiled (mypyc)"
+    assert slow.pop("engine").startswith("pure Python")
+    assert fast == slow
+    # every pinned regression preset: the same states, transitions and findings as pinned
+    reg = subprocess.run([sys.executable, "-m", "nova_resize.checker.cli.main", "regression",
+                          "--quiet"], env=env, capture_output=True, text=True, timeout=600,
+                         check=False)
+    assert reg.returncode == 0, reg.stdout[-3000:] + reg.stderr[-3000:]
