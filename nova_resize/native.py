@@ -6,6 +6,10 @@ directory ``NOVA_RESIZE_NATIVE_DIR`` names) and records a digest of their source
 engine package is imported, :func:`activate` puts the build in front of the package's own
 path, so that those modules load compiled, only if
 
+- the process asked for it: the ``nova-resize`` command line does (it sets :data:`WANTED`
+  before it imports the engine), a library user sets ``NOVA_RESIZE_NATIVE=1``. An import of
+  the engine as a library runs the sources by default, because compiled classes cannot be
+  subclassed or patched and carry no docstrings;
 - ``NOVA_RESIZE_PURE`` is not set (the test suite sets it: its tests patch engine functions,
   which a compiled module binds early),
 - the recorded digest equals the sources' digest now (a build older than an edit is never
@@ -29,6 +33,9 @@ from pathlib import Path
 MODULES: tuple[str, ...] = ("tx", "handlers", "effects", "refs", "core", "resources", "quota",
                             "notify", "tables", "compiled")
 """The engine modules compiled: the step function and what it calls on every step."""
+
+WANTED = False
+"""Set by the command line before it imports the engine: use a current build."""
 
 STAMP = "stamp.json"
 STATUS = "pure Python (not activated)"
@@ -62,6 +69,8 @@ def check(engine_dir: Path, where: Path) -> str | None:
     """Why the build in ``where`` cannot serve the sources in ``engine_dir`` (None: it can)."""
     if os.environ.get("NOVA_RESIZE_PURE"):
         return "NOVA_RESIZE_PURE is set"
+    if not (WANTED or os.environ.get("NOVA_RESIZE_NATIVE")):
+        return "imported as a library: NOVA_RESIZE_NATIVE=1 uses a compiled build"
     try:
         stamp = json.loads((where / STAMP).read_text())
     except FileNotFoundError:
@@ -108,5 +117,5 @@ def activate(package_path: list[str]) -> str:
     return STATUS
 
 
-__all__ = ["MODULES", "STATUS", "activate", "check", "interpreter", "native_dir",
+__all__ = ["MODULES", "STATUS", "WANTED", "activate", "check", "interpreter", "native_dir",
            "sources_digest"]

@@ -1,6 +1,6 @@
 """Compile the engine's hot modules with mypyc (``make native``).
 
-    python -m nova_resize.native_build [--out DIR] [--quiet]
+    python -m nova_resize.native_build [--out DIR] [--auto] [--quiet]
 
 Copies the package's sources into a temporary tree under their import names, runs mypyc on
 :data:`nova_resize.native.MODULES`, and installs the extensions into ``DIR`` (default:
@@ -11,7 +11,8 @@ changes (:mod:`nova_resize.native`).
 
 Exit status: 0 built; 2 no C compiler or no mypyc (one line saying which; the engine stays pure
 Python, which is not an error anywhere else); 3 the build failed (mypyc's or the compiler's
-output follows).
+output follows). With ``--auto`` (``make check``) a build that is current is kept, and a build
+that cannot be made is one line on stderr and exit 0: the Python sources run.
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ def missing() -> str | None:
         return f"no C compiler ({cc})"
     try:
         import mypyc  # noqa: F401
-    except ImportError:
-        return "mypyc is not installed (pip install mypy)"
+        import setuptools  # noqa: F401
+    except ImportError as e:
+        return f"{e.name} is not installed (pip install mypy setuptools)"
     include = sysconfig.get_paths().get("include")
     if not include or not (Path(include) / "Python.h").exists():
         return f"no Python headers ({include}/Python.h)"
@@ -126,13 +128,19 @@ def main(argv: list[str] | None = None) -> int:
                                  description="Compile the engine's hot modules with mypyc.")
     ap.add_argument("--out", type=Path, default=None,
                     help="where to put the build (default: .native beside the package)")
+    ap.add_argument("--auto", action="store_true",
+                    help="keep a current build; when none can be made, say so and exit 0")
     ap.add_argument("--quiet", action="store_true", help="no progress lines")
     args = ap.parse_args(argv)
+    out = args.out or native.native_dir()
+    if args.auto and native.check(_package_dirs()["engine"], out) is None:
+        return 0
     try:
-        return build(args.out or native.native_dir(), args.quiet)
+        code = build(out, args.quiet)
     except OSError as e:
         print(f"native_build: {e}", file=sys.stderr)
-        return 2
+        code = 2
+    return 0 if args.auto else code
 
 
 if __name__ == "__main__":

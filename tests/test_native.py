@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from nova_resize import native, native_build
 
 ENGINE_DIR = Path(native.__file__).resolve().parent.parent / "engine"
@@ -25,6 +26,7 @@ def _stamp(where: Path, **over: object) -> None:
 @pytest.fixture
 def compiled_allowed(monkeypatch):
     monkeypatch.delenv("NOVA_RESIZE_PURE", raising=False)
+    monkeypatch.setenv("NOVA_RESIZE_NATIVE", "1")
 
 
 def test_the_suite_itself_runs_the_python_sources():
@@ -32,6 +34,17 @@ def test_the_suite_itself_runs_the_python_sources():
 
     assert os.environ["NOVA_RESIZE_PURE"] == "1"
     assert engine.NATIVE == "pure Python (NOVA_RESIZE_PURE is set)"
+
+
+def test_a_library_import_runs_the_sources_unless_it_asks(tmp_path, monkeypatch):
+    _stamp(tmp_path)
+    monkeypatch.delenv("NOVA_RESIZE_PURE", raising=False)
+    monkeypatch.delenv("NOVA_RESIZE_NATIVE", raising=False)
+    assert "imported as a library" in str(native.check(ENGINE_DIR, tmp_path))
+    monkeypatch.setattr(native, "WANTED", True)  # what the command line does
+    assert native.check(ENGINE_DIR, tmp_path) is None
+    monkeypatch.setenv("NOVA_RESIZE_PURE", "1")
+    assert native.check(ENGINE_DIR, tmp_path) == "NOVA_RESIZE_PURE is set"
 
 
 def test_a_build_is_used_only_when_it_is_current_and_for_this_interpreter(tmp_path,
@@ -83,6 +96,7 @@ def test_the_compiled_engine_searches_exactly_as_the_sources_do(tmp_path):
     assert native_build.main(["--out", str(out), "--quiet"]) == 0
     env = {k: v for k, v in os.environ.items() if k != "NOVA_RESIZE_PURE"}
     env["NOVA_RESIZE_NATIVE_DIR"] = str(out)
+    env["NOVA_RESIZE_NATIVE"] = "1"  # a library import asks for it
 
     def run(extra: dict[str, str]) -> dict:
         p = subprocess.run([sys.executable, "-c", SEARCH], env={**env, **extra},
@@ -94,8 +108,13 @@ def test_the_compiled_engine_searches_exactly_as_the_sources_do(tmp_path):
     assert fast.pop("engine") == "compiled (mypyc)"
     assert slow.pop("engine").startswith("pure Python")
     assert fast == slow
-    # every pinned regression preset: the same states, transitions and findings as pinned
-    reg = subprocess.run([sys.executable, "-m", "nova_resize.checker.cli.main", "regression",
-                          "--quiet"], env=env, capture_output=True, text=True, timeout=600,
-                         check=False)
+    # every pinned regression preset: the same states, transitions and findings as pinned,
+    # by the command line, which asks for the build by itself
+    del env["NOVA_RESIZE_NATIVE"]
+    reg = subprocess.run([sys.executable, "-c", "import sys; "
+                          "from nova_resize.checker.cli import main; "
+                          "import nova_resize.engine as e; print(e.NATIVE); "
+                          "sys.exit(main(['regression', '--quiet']))"],
+                         env=env, capture_output=True, text=True, timeout=600, check=False)
     assert reg.returncode == 0, reg.stdout[-3000:] + reg.stderr[-3000:]
+    assert reg.stdout.startswith("compiled (mypyc)\n44 presets, 0 differences")
