@@ -25,7 +25,17 @@ from typing import Any
 
 from .config import Config
 from .tx import _message_key
-from .world import World
+from .world import INSTANCE_INDEX, MIGRATION_INDEX, Frame, Host, Message, World
+
+_new = tuple.__new__
+"""A record from its fields' list, without the NamedTuple constructor or ``_replace``."""
+_I_HOST = INSTANCE_INDEX["host"]
+_M_SRC, _M_DST = MIGRATION_INDEX["source_compute"], MIGRATION_INDEX["dest_compute"]
+_H_NAME = Host._fields.index("name")
+_MSG = {f: Message._fields.index(f) for f in ("target", "instance", "migration", "args",
+                                               "reply_to")}
+_FR = {f: Frame._fields.index(f) for f in ("id", "service", "instance", "migration", "locals",
+                                           "reply_to")}
 
 PART_MEMO = 100_000
 """Renamed handlers and messages remembered per renaming before the memo starts afresh."""
@@ -97,16 +107,23 @@ class HostSymmetry:
     # ---- one part of a world renamed (each a function of that part and the renaming) ---------
     @staticmethod
     def _inst(i: Any, m: dict[str, str]) -> Any:
-        h = i.host
-        return i._replace(host=m[h]) if h in m else i
+        h = i[_I_HOST]
+        if h not in m:
+            return i
+        x = list(i)
+        x[_I_HOST] = m[h]
+        return _new(type(i), x)
 
     @staticmethod
     def _mig(g: Any, m: dict[str, str]) -> Any:
         if g is None:
             return None
-        s, d = g.source_compute, g.dest_compute
+        s, d = g[_M_SRC], g[_M_DST]
         if s in m or d in m:
-            return g._replace(source_compute=m.get(s, s), dest_compute=m.get(d, d))
+            x = list(g)
+            x[_M_SRC] = m.get(s, s)
+            x[_M_DST] = m.get(d, d)
+            return _new(type(g), x)
         return g
 
     def _instances(self, part: tuple[Any, ...], m: dict[str, str]) -> tuple[Any, ...]:
@@ -117,8 +134,15 @@ class HostSymmetry:
 
     def _hosts(self, part: tuple[Any, ...], m: dict[str, str]) -> tuple[Any, ...]:
         pos = self.pos
-        return tuple(sorted((h._replace(name=m[h.name]) if h.name in m else h for h in part),
-                            key=lambda h: pos[h.name]))
+        out = []
+        for h in part:
+            name = h[_H_NAME]
+            if name in m:
+                x = list(h)
+                x[_H_NAME] = m[name]
+                h = _new(type(h), x)
+            out.append(h)
+        return tuple(sorted(out, key=lambda h: pos[h[_H_NAME]]))
 
     def _messages(self, part: tuple[Any, ...], m: dict[str, str],
                   memo: dict[Any, Any] | None = None) -> tuple[Any, ...]:
@@ -134,9 +158,13 @@ class HostSymmetry:
     def _message(self, x: Any, m: dict[str, str], memo: dict[Any, Any] | None) -> Any:
         got = memo.get(x) if memo is not None else None
         if got is None:
-            got = x._replace(target=m.get(x.target, x.target), instance=self._inst(x.instance, m),
-                             migration=self._mig(x.migration, m), args=_map(x.args, m),
-                             reply_to=_map(x.reply_to, m))
+            y = list(x)
+            y[_MSG["target"]] = m.get(x.target, x.target)
+            y[_MSG["instance"]] = self._inst(x.instance, m)
+            y[_MSG["migration"]] = self._mig(x.migration, m)
+            y[_MSG["args"]] = _map(x.args, m)
+            y[_MSG["reply_to"]] = _map(x.reply_to, m)
+            got = _new(type(x), y)
             if memo is not None:
                 memo[x] = got
         return got
@@ -144,10 +172,14 @@ class HostSymmetry:
     def _frame(self, f: Any, m: dict[str, str], memo: dict[Any, Any] | None) -> Any:
         got = memo.get(f) if memo is not None else None
         if got is None:
-            got = f._replace(id=_map(f.id, m), service=m.get(f.service, f.service),
-                             instance=self._inst(f.instance, m),
-                             migration=self._mig(f.migration, m),
-                             locals=_map(f.locals, m), reply_to=_map(f.reply_to, m))
+            y = list(f)
+            y[_FR["id"]] = _map(f.id, m)
+            y[_FR["service"]] = m.get(f.service, f.service)
+            y[_FR["instance"]] = self._inst(f.instance, m)
+            y[_FR["migration"]] = self._mig(f.migration, m)
+            y[_FR["locals"]] = _map(f.locals, m)
+            y[_FR["reply_to"]] = _map(f.reply_to, m)
+            got = _new(type(f), y)
             if memo is not None:
                 memo[f] = got
         return got

@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 
 MODULES: tuple[str, ...] = ("tx", "handlers", "effects", "refs", "core", "resources", "quota",
-                            "notify", "tables", "compiled")
+                            "notify", "tables", "compiled", "symmetry")
 """The engine modules compiled: the step function and what it calls on every step."""
 
 WANTED = False

@@ -52,7 +52,7 @@ def missing() -> str | None:
         return f"no C compiler ({cc})"
     try:
         import mypyc  # noqa: F401
-        import setuptools  # noqa: F401
+        import setuptools  # type: ignore[import-untyped]  # noqa: F401
     except ImportError as e:
         return f"{e.name} is not installed (pip install mypy setuptools)"
     include = sysconfig.get_paths().get("include")

@@ -88,9 +88,9 @@ class NovaModel(Context):
 
         return World(*[part(x) for x in w])
 
-    def step_kinds(self, res: StepResult) -> set[str]:
+    def step_kinds(self, res: StepResult) -> frozenset[str]:
         """The kinds of the step's events (what the properties' ``triggers`` name)."""
-        return {e.kind for e in res.events}
+        return frozenset([e.kind for e in res.events])
 
     def format_action(self, state: World, action: Action) -> str:
         return self.engine.describe(state, action)

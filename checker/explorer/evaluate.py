@@ -33,6 +33,8 @@ class Evaluator:
         kinds = getattr(model, "step_kinds", None)
         self.step_kinds = kinds if kinds is not None and any(
             p.triggers is not None for p in self.trans) else None
+        # per set of kinds a step has, the transition checks that can fire on it (in order)
+        self._checks_for: dict[Any, tuple[Property, ...]] = {}
         self.live = [p for p in props if p.recoverable is not None] if liveness else []
         self.locate = getattr(model, "locate", None)
         # a parallel worker's evaluation order (see .partition); None: the order of the calls
@@ -91,13 +93,25 @@ class Evaluator:
         """A step taken from ``before`` (index ``src``, at ``depth``)."""
         model = self.model
         self.steps += 1
-        kinds = self.step_kinds(step) if self.step_kinds is not None else None
-        for p in self.trans:
-            if kinds is not None and p.triggers is not None and p.triggers.isdisjoint(kinds):
-                continue  # it can fire on none of this step's kinds
-            v = p.transition(model, before, step)  # type: ignore[misc]
+        checks: Any = self.trans
+        if self.step_kinds is not None:
+            kinds = self.step_kinds(step)
+            try:
+                checks = self._checks_for[kinds]
+            except TypeError:  # a model's kinds that do not hash: filter them here
+                checks = self._checks(kinds)
+            except KeyError:
+                checks = self._checks_for[kinds] = self._checks(kinds)
+        for p in checks:
+            v = p.transition(model, before, step)
             if v:
                 self.record(p.name, "transition", v, src, action_id, depth + 1, step.state)
+
+    def _checks(self, kinds: Any) -> tuple[Property, ...]:
+        """The transition checks that can fire on a step of these kinds: the others declare
+        triggers none of which is among them."""
+        return tuple(p for p in self.trans
+                     if p.triggers is None or not p.triggers.isdisjoint(kinds))
 
     def flush(self) -> None:
         """Add the steps checked since the last flush to each transition check's evaluation
