@@ -40,6 +40,7 @@ def test_a_library_import_runs_the_sources_unless_it_asks(tmp_path, monkeypatch)
     _stamp(tmp_path)
     monkeypatch.delenv("NOVA_RESIZE_PURE", raising=False)
     monkeypatch.delenv("NOVA_RESIZE_NATIVE", raising=False)
+    monkeypatch.setattr(native, "WANTED", False)  # (importing the command line sets it)
     assert "imported as a library" in str(native.check(ENGINE_DIR, tmp_path))
     monkeypatch.setattr(native, "WANTED", True)  # what the command line does
     assert native.check(ENGINE_DIR, tmp_path) is None
