@@ -37,6 +37,14 @@ _MSG = {f: Message._fields.index(f) for f in ("target", "instance", "migration",
 _FR = {f: Frame._fields.index(f) for f in ("id", "service", "instance", "migration", "locals",
                                            "reply_to")}
 
+
+def _with(rec: Any, index: dict[str, int], **values: Any) -> Any:
+    """``rec`` with the named fields (at ``index``'s positions) replaced."""
+    y = list(rec)
+    for k, v in values.items():
+        y[index[k]] = v
+    return _new(type(rec), y)
+
 PART_MEMO = 100_000
 """Renamed handlers and messages remembered per renaming before the memo starts afresh."""
 
@@ -158,13 +166,9 @@ class HostSymmetry:
     def _message(self, x: Any, m: dict[str, str], memo: dict[Any, Any] | None) -> Any:
         got = memo.get(x) if memo is not None else None
         if got is None:
-            y = list(x)
-            y[_MSG["target"]] = m.get(x.target, x.target)
-            y[_MSG["instance"]] = self._inst(x.instance, m)
-            y[_MSG["migration"]] = self._mig(x.migration, m)
-            y[_MSG["args"]] = _map(x.args, m)
-            y[_MSG["reply_to"]] = _map(x.reply_to, m)
-            got = _new(type(x), y)
+            got = _with(x, _MSG, target=m.get(x.target, x.target),
+                        instance=self._inst(x.instance, m), migration=self._mig(x.migration, m),
+                        args=_map(x.args, m), reply_to=_map(x.reply_to, m))
             if memo is not None:
                 memo[x] = got
         return got
@@ -172,14 +176,9 @@ class HostSymmetry:
     def _frame(self, f: Any, m: dict[str, str], memo: dict[Any, Any] | None) -> Any:
         got = memo.get(f) if memo is not None else None
         if got is None:
-            y = list(f)
-            y[_FR["id"]] = _map(f.id, m)
-            y[_FR["service"]] = m.get(f.service, f.service)
-            y[_FR["instance"]] = self._inst(f.instance, m)
-            y[_FR["migration"]] = self._mig(f.migration, m)
-            y[_FR["locals"]] = _map(f.locals, m)
-            y[_FR["reply_to"]] = _map(f.reply_to, m)
-            got = _new(type(f), y)
+            got = _with(f, _FR, id=_map(f.id, m), service=m.get(f.service, f.service),
+                        instance=self._inst(f.instance, m), migration=self._mig(f.migration, m),
+                        locals=_map(f.locals, m), reply_to=_map(f.reply_to, m))
             if memo is not None:
                 memo[f] = got
         return got
