@@ -31,7 +31,7 @@ check: $(STAMP)
 	@$(BIN)/python -m nova_resize.native_build --auto
 	$(BIN)/nova-resize check
 
-# the engine's hot modules compiled with mypyc into .native/ (about 15 s; needs a C compiler and
+# the engine's hot modules compiled with mypyc into .native/ (about 25 s; needs a C compiler and
 # Python's headers). The engine uses the build only while it matches the sources: an edit makes
 # it run the Python again until the next build. make check builds it when it can.
 native: $(STAMP)

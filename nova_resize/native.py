@@ -1,10 +1,11 @@
 """The engine's hot modules compiled with mypyc, used when a current build exists.
 
-``make native`` (``python -m nova_resize.native_build``) compiles :data:`MODULES` of
-``nova_resize.engine`` into C extensions under ``.native/`` beside the package (or the
-directory ``NOVA_RESIZE_NATIVE_DIR`` names) and records a digest of their sources. When the
-engine package is imported, :func:`activate` puts the build in front of the package's own
-path, so that those modules load compiled, only if
+``make native`` (``python -m nova_resize.native_build``) compiles :data:`COMPILED` (the
+engine's step function and the checker's property predicates) into C extensions under
+``.native/`` beside the package (or the directory ``NOVA_RESIZE_NATIVE_DIR`` names) and records
+a digest of their sources. When the engine package is imported, :func:`activate` puts the build
+in front of the package's own path, so that those modules load compiled (and the properties
+package does the same through :func:`activate_part` once the engine's is active), only if
 
 - the process asked for it: the ``nova-resize`` command line does (it sets :data:`WANTED`
   before it imports the engine), a library user sets ``NOVA_RESIZE_NATIVE=1``. An import of
@@ -34,6 +35,20 @@ MODULES: tuple[str, ...] = ("tx", "handlers", "effects", "refs", "core", "resour
                             "notify", "tables", "compiled", "symmetry")
 """The engine modules compiled: the step function and what it calls on every step."""
 
+PROPERTIES = "checker/explicit/properties"
+COMPILED: dict[str, tuple[str, ...]] = {
+    "engine": MODULES,
+    # the predicates, not the package's __init__ or the Context the Nova model subclasses
+    PROPERTIES: ("answers", "claims", "deletion", "errors", "guest", "instance", "liveness",
+                 "migration", "notifications", "quota", "scheduling", "tracker", "updates",
+                 "verify"),
+}
+"""Every compiled module, by its folder relative to the package root (one build, one digest:
+compiled modules of one build call each other directly, so they are used all or none)."""
+
+ACTIVE: Path | None = None
+"""The build in use once :func:`activate` accepted it."""
+
 WANTED = False
 """Set by the command line before it imports the engine: use a current build."""
 
@@ -57,11 +72,15 @@ def interpreter() -> str:
 
 
 def sources_digest(engine_dir: Path) -> str:
-    """The digest of the compiled modules' sources, as they are now."""
+    """The digest of the compiled modules' sources as they are now (``engine_dir``: the
+    engine's folder; the others are found beside it, as both a development install and a
+    wheel lay them out)."""
+    root = engine_dir.parent
     h = hashlib.sha256()
-    for name in MODULES:
-        h.update(name.encode())
-        h.update((engine_dir / f"{name}.py").read_bytes())
+    for rel, names in COMPILED.items():
+        for name in names:
+            h.update(f"{rel}/{name}".encode())
+            h.update((root / rel / f"{name}.py").read_bytes())
     return h.hexdigest()
 
 
@@ -93,7 +112,7 @@ def check(engine_dir: Path, where: Path) -> str | None:
 def activate(package_path: list[str]) -> str:
     """Put a current build in front of the engine package's ``__path__`` (called by the
     package before it imports any of its modules); the status, also kept in :data:`STATUS`."""
-    global STATUS
+    global STATUS, ACTIVE
     if not package_path:
         STATUS = "pure Python (the engine package has no path)"
         return STATUS
@@ -113,9 +132,21 @@ def activate(package_path: list[str]) -> str:
         STATUS = f"pure Python ({why})"
         return STATUS
     package_path.insert(0, str(where / "engine"))
+    ACTIVE = where
     STATUS = "compiled (mypyc)"
     return STATUS
 
 
-__all__ = ["MODULES", "STATUS", "WANTED", "activate", "check", "interpreter", "native_dir",
+def activate_part(package_path: list[str], rel: str) -> bool:
+    """Put the active build's modules of the package at ``rel`` (a key of :data:`COMPILED`)
+    in front of its ``__path__``: only when the engine's build was accepted (the package
+    imports the engine first)."""
+    if ACTIVE is None:
+        return False
+    package_path.insert(0, str(ACTIVE / rel))
+    return True
+
+
+__all__ = ["ACTIVE", "COMPILED", "MODULES", "PROPERTIES", "STATUS", "WANTED", "activate",
+           "activate_part", "check", "interpreter", "native_dir",
            "sources_digest"]

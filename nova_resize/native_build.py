@@ -30,19 +30,21 @@ from pathlib import Path
 
 from nova_resize import native
 
-SOURCES = ("spec", "engine")
+SOURCES = ("spec", "engine", "checker")
 """Source folders the compiled modules import (mypy reads them to type the code)."""
 
 
 def _package_dirs() -> dict[str, Path]:
     """Where each part of the package lives (a development install maps them to spec/,
     engine/ beside nova_resize/)."""
+    import nova_resize.checker
     import nova_resize.engine
     import nova_resize.spec
 
     return {"nova_resize": Path(native.__file__).resolve().parent,
             "spec": Path(nova_resize.spec.__path__[-1]),
-            "engine": Path(nova_resize.engine.__path__[-1])}
+            "engine": Path(nova_resize.engine.__path__[-1]),
+            "checker": Path(nova_resize.checker.__path__[-1])}
 
 
 def missing() -> str | None:
@@ -84,9 +86,10 @@ def build(out: Path, quiet: bool = False) -> int:
     with tempfile.TemporaryDirectory(prefix="nova-resize-native-") as t:
         tmp = Path(t)
         pkg = _tree(tmp, dirs)
-        files = [f"nova_resize/engine/{m}.py" for m in native.MODULES]
+        files = [f"nova_resize/{rel}/{m}.py" for rel, names in native.COMPILED.items()
+                 for m in names]
         if not quiet:
-            print(f"compiling {len(files)} engine modules with mypyc (about half a minute) ...",
+            print(f"compiling {len(files)} modules with mypyc (about half a minute) ...",
                   flush=True)
         env = {**os.environ, "MYPYC_OPT_LEVEL": os.environ.get("MYPYC_OPT_LEVEL", "3")}
         proc = subprocess.run([sys.executable, "-m", "mypyc", *files], cwd=tmp, env=env,
@@ -98,27 +101,29 @@ def build(out: Path, quiet: bool = False) -> int:
             return 3
         suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
         shared = [p for p in tmp.glob(f"*__mypyc{suffix}")]
-        shims = [pkg / "engine" / f"{m}{suffix}" for m in native.MODULES]
-        if len(shared) != 1 or not all(p.exists() for p in shims):
+        shims = [(rel, pkg / rel / f"{m}{suffix}") for rel, names in native.COMPILED.items()
+                 for m in names]
+        if len(shared) != 1 or not all(p.exists() for _, p in shims):
             print(f"native_build: mypyc left no shared library or module extensions in {tmp}",
                   file=sys.stderr)
             return 3
         staged = out.with_name(out.name + ".new")
         shutil.rmtree(staged, ignore_errors=True)
-        (staged / "engine").mkdir(parents=True)
-        (staged / "lib").mkdir()
-        for p in shims:
-            shutil.copy(p, staged / "engine" / p.name)
+        (staged / "lib").mkdir(parents=True)
+        for rel, p in shims:
+            (staged / rel).mkdir(parents=True, exist_ok=True)
+            shutil.copy(p, staged / rel / p.name)
         shutil.copy(shared[0], staged / "lib" / shared[0].name)
         stamp = {"digest": native.sources_digest(pkg / "engine"),
                  "interpreter": native.interpreter(),
                  "shared": shared[0].name[:-len(suffix)],
-                 "modules": list(native.MODULES)}
+                 "modules": [f"{rel}/{m}" for rel, names in native.COMPILED.items()
+                             for m in names]}
         (staged / native.STAMP).write_text(json.dumps(stamp, indent=1) + "\n")
         shutil.rmtree(out, ignore_errors=True)
         staged.rename(out)
     if not quiet:
-        print(f"built {len(native.MODULES)} compiled engine modules into {out} in "
+        print(f"built {len(shims)} compiled modules into {out} in "
               f"{time.monotonic() - t0:.0f} s")
     return 0
 

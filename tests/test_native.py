@@ -77,11 +77,12 @@ def test_a_build_that_does_not_load_leaves_the_sources_in_place(tmp_path, compil
 SEARCH = r"""
 import json, sys
 import nova_resize.engine as engine
+import nova_resize.checker.explicit.properties.claims as claims
 from nova_resize.engine.core import Engine
 from nova_resize.engine.presets import load_preset
 from nova_resize.checker.explicit.model import NovaModel
 from nova_resize.checker.explorer import Limits, explore
-out = {"engine": engine.NATIVE}
+out = {"engine": engine.NATIVE, "predicates": not claims.__file__.endswith(".py")}
 for name, cap in [("ci", 40000), ("full", 25000), ("regression-soft-delete-races", None)]:
     ex = explore(NovaModel(Engine(load_preset(name))), "bfs", Limits(max_states=cap))
     out[name] = [ex.distinct_states, ex.transitions, list(ex.parent)[-50:],
@@ -106,8 +107,8 @@ def test_the_compiled_engine_searches_exactly_as_the_sources_do(tmp_path):
         return json.loads(p.stdout)
 
     fast, slow = run({}), run({"NOVA_RESIZE_PURE": "1"})
-    assert fast.pop("engine") == "compiled (mypyc)"
-    assert slow.pop("engine").startswith("pure Python")
+    assert fast.pop("engine") == "compiled (mypyc)" and fast.pop("predicates") is True
+    assert slow.pop("engine").startswith("pure Python") and slow.pop("predicates") is False
     assert fast == slow
     # every pinned regression preset: the same states, transitions and findings as pinned,
     # by the command line, which asks for the build by itself

@@ -23,6 +23,12 @@ from __future__ import annotations
 
 from nova_resize.engine.world import World
 
+# ruff: noqa: E402 (the compiled predicates are activated before the package imports them)
+from nova_resize import native
+
+# the compiled predicates, when the engine's compiled build is in use (nova_resize/native.py)
+native.activate_part(__path__, native.PROPERTIES)
+
 from ...explorer.model import Property
 from .answers import API_ANSWERS_EXPECTED
 from .claims import CLAIMS_CONSISTENT, occupancy
