@@ -41,7 +41,7 @@ COMPILED: dict[str, tuple[str, ...]] = {
     # the predicates, not the package's __init__ or the Context the Nova model subclasses
     PROPERTIES: ("answers", "claims", "deletion", "errors", "guest", "instance", "liveness",
                  "migration", "notifications", "quota", "scheduling", "tracker", "updates",
-                 "verify"),
+                 "verify", "where"),
 }
 """Every compiled module, by its folder relative to the package root (one build, one digest:
 compiled modules of one build call each other directly, so they are used all or none)."""
