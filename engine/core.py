@@ -49,7 +49,7 @@ from .outcome import UNEXPECTED_HTTP, ApiOutcome, answer_http, step_outcome
 from .refs import resolve
 from .resources import Resources, Usage
 from .tables import Tables
-from .tx import Event, Notification, Tx, WFrame, get_local
+from .tx import Event, Notification, Tx, WFrame, get_local, replaced
 from .world import Frame, Host, Instance, Message, Migration, Quota, World, frame_of, quiescent
 
 OWN_KINDS = frozenset({"deliver", "run", "restart", "periodic"})
@@ -416,7 +416,7 @@ class Engine:
                        "compute.service.stays_down")
         h = tx.host(host)
         assert h is not None
-        tx.set_host(h._replace(status=status))
+        tx.set_host(replaced(h, status=status))
         for fid in [f.id for f in tx.frames.values() if f.service == host]:
             del tx.frames[fid]
 
@@ -427,7 +427,7 @@ class Engine:
         tb = self.tables
         h = tx.host(host)
         assert h is not None
-        tx.set_host(h._replace(status="init", tracked_migrations=frozenset()))
+        tx.set_host(replaced(h, status="init", tracked_migrations=frozenset()))
         tx.rows.append("compute.service.restart")
         fr = new_frame(tb, tx, host, "init_host", "init_host", _nobody(host), None, {}, None)
         run_one(tb, tx, fr)
@@ -480,15 +480,15 @@ class Engine:
         if not fr.ended:
             run_one(self.tables, tx, fr)
         after = tx.freeze(self.tables.fifo)
-        if after._replace(budgets=w.budgets) == w:
+        if replaced(after, budgets=w.budgets) == w:
             text = tx.outcome or "refused"
             return StepResult(w, tx.rows, tx.events, tx.notifications, text, tx.sent,
                               step_outcome(a.op, text, tx.refusal))
         budgets = dict(after.budgets)
         budgets[f"op:{a.op}"] = budgets.get(f"op:{a.op}", 1) - 1
-        after = after._replace(budgets=tuple(sorted(budgets.items())),
-                               requests=history.record(after.requests,
-                                                       opd.instance_action or a.op, inst))
+        after = replaced(after, budgets=tuple(sorted(budgets.items())),
+                         requests=history.record(after.requests,
+                                                 opd.instance_action or a.op, inst))
         text = tx.outcome or "accepted"
         return StepResult(after, tx.rows, tx.events, tx.notifications, text, tx.sent,
                           step_outcome(a.op, text, tx.refusal))

@@ -19,7 +19,7 @@ from nova_resize.errors import SpecError
 from . import quota
 from .notify import issues_update, update_notification
 from .refs import resolve, value
-from .tx import Event, NovaError, Tx, WFrame
+from .tx import Event, NovaError, Tx, WFrame, replaced
 from .world import (
     FLAVOR_SLOTS,
     INSTANCE_FIELDS,
@@ -77,7 +77,7 @@ def apply(tb: Tables, tx: Tx, fr: WFrame, eff: Any, row: m.Row) -> None:
         fr.lock = eff.op == "acquire"
     elif kind is m.Destroy:
         i = tx.inst_index(fr.instance.name)
-        tx.instances[i] = tx.instances[i]._replace(deleted=True)
+        tx.instances[i] = replaced(tx.instances[i], deleted=True)
     elif kind is m.DestroyFlavor:
         name = value(tb, tx, fr, eff.flavor)
         if name not in tb.flavors:
@@ -95,7 +95,7 @@ def apply(tb: Tables, tx: Tx, fr: WFrame, eff: Any, row: m.Row) -> None:
     elif kind is m.Service:
         h = tx.host(fr.service)
         assert h is not None
-        tx.set_host(h._replace(status=eff.op))
+        tx.set_host(replaced(h, status=eff.op))
     else:
         raise SpecError(f"row {row.id}: unknown effect {eff!r}")
 
@@ -110,7 +110,7 @@ def _set(tb: Tables, tx: Tx, fr: WFrame, eff: m.Set) -> None:
     elif eff.target == "instance":
         i = INSTANCE_INDEX.get(eff.name)
         if i is None:
-            fr.instance = fr.instance._replace(**{eff.name: v})  # raises: no such field
+            fr.instance = replaced(fr.instance, **{eff.name: v})  # raises: no such field
         else:
             fields = list(fr.instance)
             fields[i] = v
@@ -119,7 +119,7 @@ def _set(tb: Tables, tx: Tx, fr: WFrame, eff: m.Set) -> None:
     elif eff.target == "migration":
         if fr.migration is None:
             raise SpecError(f"Set migration.{eff.name}: the handler has no migration")
-        fr.migration = fr.migration._replace(**{eff.name: v})
+        fr.migration = replaced(fr.migration, **{eff.name: v})
         fr.mig_dirty.add(eff.name)
     else:
         raise SpecError(f"Set: unknown target {eff.target}")
@@ -136,15 +136,15 @@ def save_instance(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] 
     i = tx.inst_index(fr.instance.name)
     db = tx.instances[i]
     cols = [f for f in fr.dirty if f not in FLAVOR_SLOTS]
-    update = issues_update(cols, db, db._replace(**{f: getattr(fr.instance, f) for f in cols}),
+    update = issues_update(cols, db, replaced(db, **{f: getattr(fr.instance, f) for f in cols}),
                            columns)
     if fr.dirty & FLAVOR_SLOTS:
         # Instance._save_flavor: current, old and new flavor together, from this copy, in a
         # statement of their own before the UPDATE and whatever becomes of its guard (on a
         # destroyed instance it matches no row and nothing happens)
         if not db.deleted:
-            db = db._replace(flavor=fr.instance.flavor, old_flavor=fr.instance.old_flavor,
-                             new_flavor=fr.instance.new_flavor)
+            db = replaced(db, flavor=fr.instance.flavor, old_flavor=fr.instance.old_flavor,
+                          new_flavor=fr.instance.new_flavor)
             tx.instances[i] = db
         if not update or fr.service == "api":
             # nova-api saves locally and _save_flavor resets the three fields; a compute's
@@ -166,7 +166,7 @@ def save_instance(tb: Tables, tx: Tx, fr: WFrame, guard: tuple[str | None, ...] 
                                (db.task_state, fr.instance.task_state, fr.seen_task, fr.method,
                                 db.name)))
     before = db
-    db = db._replace(**{f: getattr(fr.instance, f) for f in cols})
+    db = replaced(db, **{f: getattr(fr.instance, f) for f in cols})
     tx.instances[i] = db
     tx.events.append(Event("instance_write", row, (before, db), guard))
     _notify_update(tb, tx, fr.service, row, before, db)
@@ -185,7 +185,7 @@ def _fresh_save(tb: Tables, tx: Tx, fr: WFrame, eff: m.FreshSave, row: str) -> N
         tx.events.append(Event("unguarded_task_write", row,
                                (db.task_state, fields["task_state"], fr.seen_task, fr.method,
                                 db.name)))
-    after = db._replace(**fields)
+    after = replaced(db, **fields)
     tx.instances[i] = after
     tx.events.append(Event("instance_write", row, (db, after), None))
     _notify_update(tb, tx, fr.service, row, db, after)
@@ -204,7 +204,7 @@ def _save_migration(tx: Tx, fr: WFrame, row: str) -> None:
         raise SpecError(f"{row}: SaveMigration without a migration")
     db = tx.migrations[fr.migration.id]
     if fr.mig_dirty:
-        after = db._replace(**{f: getattr(fr.migration, f) for f in fr.mig_dirty})
+        after = replaced(db, **{f: getattr(fr.migration, f) for f in fr.mig_dirty})
         if after != db:
             # an UPDATE that changes a column sets updated_at (TimestampMixin's onupdate)
             after = _touch(tx, after)
@@ -224,8 +224,8 @@ def _touch(tx: Tx, mig: Migration) -> Migration:
                      and o.updated_at is not None), key=lambda o: o.updated_at or 0)
     for rank, o in enumerate(others, 1):
         if o.updated_at != rank:
-            tx.migrations[o.id] = o._replace(updated_at=rank)
-    return mig._replace(updated_at=len(others) + 1)
+            tx.migrations[o.id] = replaced(o, updated_at=rank)
+    return replaced(mig, updated_at=len(others) + 1)
 
 
 def _reread(tx: Tx, fr: WFrame, target: str) -> None:
@@ -346,7 +346,7 @@ def _driver(tb: Tables, tx: Tx, fr: WFrame, eff: m.Driver) -> None:
     if h is None:
         raise SpecError(f"driver op on unknown host {host}")
     if eff.op == "power_off":
-        h = h._replace(running=h.running - {name})
+        h = replaced(h, running=h.running - {name})
         tx.set_host(h)
         if eff.to is not None:
             # libvirt's migrate_disk_and_power_off: the instance directory is moved aside to
@@ -357,19 +357,19 @@ def _driver(tb: Tables, tx: Tx, fr: WFrame, eff: m.Driver) -> None:
                 raise NovaError("Exception")
             if name not in h.disks:
                 raise NovaError("InstanceDiskMissing")
-            tx.set_host(h._replace(disks=h.disks - {name},
-                                   resize_disks=h.resize_disks | {name}))
+            tx.set_host(replaced(h, disks=h.disks - {name},
+                                 resize_disks=h.resize_disks | {name}))
             dest = tx.host(dest_name)
             assert dest is not None
-            tx.set_host(dest._replace(disks=dest.disks | {name}))
+            tx.set_host(replaced(dest, disks=dest.disks | {name}))
     elif eff.op == "spawn":
         if name not in h.disks:
             raise NovaError("InstanceDiskMissing")
         if value(tb, tx, fr, eff.power_on):
-            tx.set_host(h._replace(running=h.running | {name}))
+            tx.set_host(replaced(h, running=h.running | {name}))
     elif eff.op == "destroy_guest":
         keep = value(tb, tx, fr, eff.keep_disk)
-        h = h._replace(running=h.running - {name})
+        h = replaced(h, running=h.running - {name})
         if not keep:
             h = _delete_instance_files(h, name)
         tx.set_host(h)
@@ -379,14 +379,14 @@ def _driver(tb: Tables, tx: Tx, fr: WFrame, eff: m.Driver) -> None:
         # confirm_migration -> _cleanup_resize: remove <path>_resize; undefine the domain only
         # when the instance now lives on another host (on the same host it is the new guest)
         running = h.running if fr.instance.host == h.name else h.running - {name}
-        tx.set_host(h._replace(resize_disks=h.resize_disks - {name}, running=running))
+        tx.set_host(replaced(h, resize_disks=h.resize_disks - {name}, running=running))
     elif eff.op == "restore_resize_copy":
         # finish_revert_migration: if <path>_resize exists, remove <path> and move it back
         if name in h.resize_disks:
-            tx.set_host(h._replace(disks=h.disks | {name},
-                                   resize_disks=h.resize_disks - {name}))
+            tx.set_host(replaced(h, disks=h.disks | {name},
+                                 resize_disks=h.resize_disks - {name}))
     elif eff.op == "destroy_disk":
-        tx.set_host(h._replace(disks=h.disks - {name}))
+        tx.set_host(replaced(h, disks=h.disks - {name}))
     else:
         raise SpecError(f"unknown driver op {eff.op}")
 
@@ -396,8 +396,8 @@ def _delete_instance_files(h: Host, name: str) -> Host:
     <path>_resize; then remove it. One of the two per call: a host holding both keeps the
     resize copy."""
     if name in h.disks:
-        return h._replace(disks=h.disks - {name})
-    return h._replace(resize_disks=h.resize_disks - {name})
+        return replaced(h, disks=h.disks - {name})
+    return replaced(h, resize_disks=h.resize_disks - {name})
 
 
 # ---- scheduling and service start ---------------------------------------------------------

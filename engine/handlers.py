@@ -18,7 +18,7 @@ from . import effects
 from .effects import Refused
 from .notify import usage_notification
 from .tables import Tables
-from .tx import Event, Notification, NovaError, Tx, WFrame
+from .tx import Event, Notification, NovaError, Tx, WFrame, replaced
 from .world import Frame
 
 USAGE_PREFIX = "compute.instance."
@@ -73,7 +73,7 @@ def exec_row(tb: Tables, tx: Tx, fr: WFrame, row: m.Row) -> None:
     for n in row.notify:
         send_usage(tx, fr, usage_notification(tb, n, fr, row.id))
     for n in row.notify_late:
-        send_usage(tx, fr, usage_notification(tb, n, fr, row.id)._replace(late=True))
+        send_usage(tx, fr, replaced(usage_notification(tb, n, fr, row.id), late=True))
     if (fr.handler, fr.label) != before and any(isinstance(e, m.Goto) for e in row.effects):
         return  # a Goto chose where to continue
     goto(tb, tx, fr, row.then)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from nova_resize.spec.model import QuotaDelta
 
-from .tx import Event, NovaError, Tx
+from .tx import Event, NovaError, Tx, replaced
 from .world import Reservation
 
 if TYPE_CHECKING:
@@ -74,4 +74,4 @@ def resolve(tx: Tx, ids: tuple[str, ...] | None, commit: bool, row: str) -> None
                 tx.in_use[i] += d
             if d >= 0:
                 tx.reserved[i] -= d
-        tx.reservations[rid] = r._replace(status="committed" if commit else "rolled_back")
+        tx.reservations[rid] = replaced(r, status="committed" if commit else "rolled_back")

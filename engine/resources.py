@@ -7,7 +7,7 @@ from nova_resize.spec import Spec
 from nova_resize.spec.states import DELETED
 
 from .config import Config, Flavor
-from .tx import Tx
+from .tx import Tx, replaced
 from .world import Host, Instance, Migration
 
 Usage = tuple[int, int, int]
@@ -106,12 +106,11 @@ class Resources:
         itype = self.migration_flavor(host_name, inst, mig, tracked)
         if itype is None:
             return
-        tx.set_host(
-            h._replace(
-                usage=self.add(h.usage, self.usage_of(itype)),
-                tracked_migrations=self._untrack(h, inst.name) | {(inst.name, itype, mig.id)},
-            )
-        )
+        tx.set_host(replaced(
+            h,
+            usage=self.add(h.usage, self.usage_of(itype)),
+            tracked_migrations=self._untrack(h, inst.name) | {(inst.name, itype, mig.id)},
+        ))
 
     @staticmethod
     def _untrack(h: Host, name: str) -> frozenset[tuple[str, str, str]]:
@@ -138,7 +137,7 @@ class Resources:
             dropped = flavor is not None
             if dropped:
                 usage = self.add(usage, self.usage_of(flavor), -1)
-        tx.set_host(h._replace(usage=usage, tracked_migrations=self._untrack(h, inst.name)))
+        tx.set_host(replaced(h, usage=usage, tracked_migrations=self._untrack(h, inst.name)))
         return dropped
 
     def update_usage(self, tx: Tx, host_name: str, inst: Instance) -> None:
@@ -156,12 +155,12 @@ class Resources:
             if self.rules_rt.update_usage_tracked_only:
                 return
             if inst.vm_state != DELETED:  # _update_usage_from_instance on a new instance
-                tx.set_host(h._replace(usage=self.add(h.usage, self.usage_of(inst.flavor)),
-                                       tracked_instances=h.tracked_instances | {inst.name}))
+                tx.set_host(replaced(h, usage=self.add(h.usage, self.usage_of(inst.flavor)),
+                                     tracked_instances=h.tracked_instances | {inst.name}))
             return
         if inst.vm_state == DELETED:
-            tx.set_host(h._replace(usage=self.add(h.usage, self.usage_of(inst.flavor), -1),
-                                   tracked_instances=h.tracked_instances - {inst.name}))
+            tx.set_host(replaced(h, usage=self.add(h.usage, self.usage_of(inst.flavor), -1),
+                                 tracked_instances=h.tracked_instances - {inst.name}))
 
     def audit_view(self, tx: Tx, host_name: str, per_instance: dict[str, Usage] | None = None,
                    stopped: list[str] | None = None
@@ -255,4 +254,4 @@ class Resources:
         h = tx.host(host_name)
         assert h is not None
         usage, tracked, migs = self.audit_view(tx, host_name)
-        tx.set_host(h._replace(usage=usage, tracked_instances=tracked, tracked_migrations=migs))
+        tx.set_host(replaced(h, usage=usage, tracked_instances=tracked, tracked_migrations=migs))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from operator import is_
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from .world import Frame, Host, Instance, Message, Migration, Quota, Requests, Reservation, World
 
@@ -108,6 +108,28 @@ def get_local(fr: Frame | WFrame, name: str, default: Any = None) -> Any:
 
 _new = tuple.__new__
 """Builds a record from its fields' tuple without the NamedTuple constructor's call."""
+
+_FIELD_INDEX: dict[type, dict[str, int]] = {}
+
+
+R = TypeVar("R", bound=tuple[Any, ...])
+
+
+def replaced(rec: R, **fields: Any) -> R:
+    """``rec._replace(**fields)`` (the same record, the same ValueError for a field it does not
+    have), without the two Python-level calls of NamedTuple's: the engine replaces fields of
+    hosts, instances and migrations on most steps."""
+    cls = type(rec)
+    index = _FIELD_INDEX.get(cls)
+    if index is None:
+        index = _FIELD_INDEX[cls] = {f: i for i, f in enumerate(cls._fields)}  # type: ignore[attr-defined]
+    y = list(rec)
+    for k, v in fields.items():
+        i = index.get(k)
+        if i is None:
+            raise ValueError(f"Got unexpected field names: {[k]!r}")
+        y[i] = v
+    return _new(cls, y)
 
 
 def _same(old: tuple[Any, ...], new: Any) -> tuple[Any, ...]:

@@ -6,6 +6,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+try:  # Counter.update's own C loop, without the Python call around it (a step's rows)
+    from collections import _count_elements as _count  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - another Python
+    def _count(mapping: Any, rows: Any) -> None:
+        for r in rows:
+            mapping[r] = mapping.get(r, 0) + 1
+
 from nova_resize.errors import ConfigError
 from nova_resize.files import bundled_text, parse_toml
 
@@ -19,7 +26,7 @@ class RowCoverage(Visitor):
         self.rows: Counter[str] = Counter()
 
     def on_step(self, before: Any, action: Any, step: Any) -> None:
-        self.rows.update(step.rows)
+        _count(self.rows, step.rows)
 
     def merge(self, other: Visitor) -> None:
         assert isinstance(other, RowCoverage)
