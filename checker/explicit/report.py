@@ -27,6 +27,8 @@ from nova_resize.engine.core import describe
 from nova_resize.engine.world import World, frame_of
 from nova_resize.spec import Spec
 
+from nova_resize import native
+
 from ..explorer import Exploration, Finding
 from .model import NovaModel
 from .properties import BY_NAME, PROPERTY_NAMES, at_quiescence
@@ -176,7 +178,8 @@ def text(rep: Report, spec: Spec, max_traces: int | None = None, verbose: bool =
             + ("complete" if ex.complete else "PARTIAL: " + ex.stop_reason))
     stats = (f"{ex.distinct_states:,} distinct states, {ex.transitions:,} transitions, "
              f"diameter {ex.diameter} steps, {ex.seconds:.1f} s "
-             f"({ex.states_per_second:,.0f} states/s)")
+             f"({ex.states_per_second:,.0f} states/s"
+             + (", compiled engine" if native.ACTIVE is not None else "") + ")")
     unexplained = [r for r in rep.uncovered if r not in rep.coverage_exempt]
     rows_line = (f"spec rows never executed: {len(rep.uncovered)}, "
                  + (f"{len(unexplained)} without a stated reason"
@@ -294,6 +297,7 @@ def to_json(rep: Report) -> dict[str, Any]:
         "seconds": round(ex.seconds, 3),
         "states_per_second": round(ex.states_per_second, 1),
         "peak_rss_bytes": ex.peak_rss_bytes,
+        "engine": native.STATUS,
         "complete": ex.complete,
         "stop_reason": ex.stop_reason,
         "stuck_states": ex.stuck_states,
