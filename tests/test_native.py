@@ -120,3 +120,13 @@ def test_the_compiled_engine_searches_exactly_as_the_sources_do(tmp_path):
                          env=env, capture_output=True, text=True, timeout=600, check=False)
     assert reg.returncode == 0, reg.stdout[-3000:] + reg.stderr[-3000:]
     assert reg.stdout.startswith("compiled (mypyc)\n44 presets, 0 differences")
+
+
+def test_without_a_compiler_the_build_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(native_build.shutil, "which", lambda name: None)
+    assert native_build.missing() is not None
+    assert native_build.main(["--out", str(tmp_path / "n"), "--quiet"]) == 2
+    assert native_build.main(["--out", str(tmp_path / "n"), "--auto", "--quiet"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all("no C compiler" in e and "stays pure Python" in e for e in err)
+    assert not (tmp_path / "n").exists()
