@@ -130,3 +130,15 @@ def test_without_a_compiler_the_build_says_so_in_one_line(tmp_path, monkeypatch,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all("no C compiler" in e and "stays pure Python" in e for e in err)
     assert not (tmp_path / "n").exists()
+
+
+def test_a_replaced_record_is_what_namedtuple_replace_gives_and_refuses_the_same():
+    from nova_resize.engine.tx import replaced
+    from nova_resize.engine.world import Host
+
+    h = Host("host1", "up", (1, 2, 3), frozenset(), frozenset(), frozenset(), frozenset())
+    assert replaced(h, status="down", usage=(0, 0, 0)) == h._replace(status="down",
+                                                                      usage=(0, 0, 0))
+    assert type(replaced(h, status="down")) is Host
+    with pytest.raises(ValueError, match="unexpected field names"):
+        replaced(h, bogus=1)
