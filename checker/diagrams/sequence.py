@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,7 +193,7 @@ def _frame_service(w: World, action: Action) -> str:
     return "api"
 
 
-def trace_sequence_dot(title: str, steps: list[Any], name: str) -> str:
+def trace_sequence_dot(title: str, steps: Sequence[Any], name: str) -> str:
     """A checker trace (report Steps) as a sequence diagram, one lane per actor."""
     lanes: list[str] = []
     for s in steps:

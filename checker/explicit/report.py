@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 from xml.sax.saxutils import escape
 
 from nova_resize.engine.actions import (
@@ -56,7 +57,7 @@ class Report:
     variants: list[str]
     strategy: str
     ex: Exploration
-    findings: list[tuple[Finding, list[Step], bool, str]]  # finding, trace, in baseline, reason
+    findings: list[tuple[Finding, Sequence[Step], bool, str]]  # finding, trace, in baseline, reason
     uncovered: list[str]
     coverage_exempt: dict[str, str] = field(default_factory=dict)
     rows_executed: Counter[str] = field(default_factory=Counter)
@@ -67,6 +68,15 @@ class Report:
     initial: dict[str, Any] = field(default_factory=dict)
     # for a patched run: Liberty's findings on the same configuration that it no longer has
     gone: list[dict[str, Any]] = field(default_factory=list)
+    # the spec the run checked: the citations are looked up from it when first needed
+    spec: Spec | None = None
+
+    def rows_cited(self) -> dict[str, dict[str, str]]:
+        """The citations of the rows the traces ran (:func:`row_citations`; replays every
+        trace not replayed yet)."""
+        if not self.citations and self.spec is not None and self.findings:
+            self.citations = row_citations(self.spec, self)
+        return self.citations
 
     @property
     def new_findings(self) -> list[Finding]:
@@ -128,6 +138,55 @@ def build_trace(model: NovaModel, actions: list[Action]) -> list[Step]:
                           state_summary(res.world), res.outcome, action_json(coerce(a))))
         w = res.world
     return steps
+
+
+class Trace(Sequence[Step]):
+    """A finding's shortest trace: its actions, replayed into steps on first use, which also
+    names the finding's cause when it has none yet. A check replays only the traces it shows
+    or writes: a text report shows a few of a run's hundreds of findings."""
+
+    __slots__ = ("_steps", "actions", "finding", "model")
+
+    def __init__(self, model: NovaModel, actions: Sequence[Action],
+                 finding: Finding | None = None) -> None:
+        self.model = model
+        self.actions = list(actions)
+        self.finding = finding
+        self._steps: list[Step] | None = None
+
+    def steps(self) -> list[Step]:
+        """The replayed steps (replayed once)."""
+        if self._steps is None:
+            f = self.finding
+            if f is not None and not f.cause:
+                f.cause = self.model.cause(self.actions, f.subject)
+            self._steps = build_trace(self.model, self.actions)
+        return self._steps
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+    @overload
+    def __getitem__(self, i: int) -> Step: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Step]: ...
+
+    def __getitem__(self, i: int | slice) -> Step | list[Step]:
+        return self.steps()[i]
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Trace, list)):
+            return self.steps() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Trace({len(self.actions)} steps)"
 
 
 def evaluated_unit(name: str) -> str:
@@ -232,7 +291,8 @@ def text(rep: Report, spec: Spec, max_traces: int | None = None, verbose: bool =
     return "\n".join(lines) + "\n"
 
 
-def _finding_lines(f: Finding, steps: list[Step], known: bool, reason: str) -> list[str]:
+def _finding_lines(f: Finding, trace: Sequence[Step], known: bool, reason: str) -> list[str]:
+    steps = list(trace)  # replayed first: the replay names the cause
     tag = f"baseline: {reason}" if known else "NEW"
     hosts = f.prop in HOST_PROPERTIES
     lines = [f"{f.prop}: {f.key}  [{tag}]"]
@@ -303,35 +363,40 @@ def to_json(rep: Report) -> dict[str, Any]:
         "stuck_states": ex.stuck_states,
         "properties": props,
         "findings": [
-            {
-                "property": f.prop,
-                "key": f.key,
-                "where": f.where,
-                "cause": f.cause,
-                "message": f.message,
-                "kind": f.kind,
-                "in_baseline": known,
-                "baseline_reason": reason,
-                "depth": f.depth,
-                "count": f.count,
-                "actions": [s.data for s in steps],
-                "trace": [
-                    {"n": s.n, "actor": s.actor, "action": s.action, "rows": s.rows,
-                     "outcome": s.outcome, "state": s.state, "action_data": s.data}
-                    for s in steps
-                ],
-            }
+            _finding_json(f, list(steps), known, reason)
             for f, steps, known, reason in rep.findings
         ],
         "gone_from_liberty": rep.gone,
         "origin": rep.origin,
         "initial_state": rep.initial,
-        "rows": rep.citations,
+        "rows": rep.rows_cited(),
         "coverage": {
             "rows_executed": dict(sorted(rep.rows_executed.items())),
             "never_executed": rep.uncovered,
             "exempt": rep.coverage_exempt,
         },
+    }
+
+
+def _finding_json(f: Finding, steps: list[Step], known: bool, reason: str) -> dict[str, Any]:
+    """A finding in the JSON report (``steps`` replayed before its cause is read)."""
+    return {
+        "property": f.prop,
+        "key": f.key,
+        "where": f.where,
+        "cause": f.cause,
+        "message": f.message,
+        "kind": f.kind,
+        "in_baseline": known,
+        "baseline_reason": reason,
+        "depth": f.depth,
+        "count": f.count,
+        "actions": [s.data for s in steps],
+        "trace": [
+            {"n": s.n, "actor": s.actor, "action": s.action, "rows": s.rows,
+             "outcome": s.outcome, "state": s.state, "action_data": s.data}
+            for s in steps
+        ],
     }
 
 

@@ -14,13 +14,22 @@ from nova_resize.engine.config import Config
 from nova_resize.engine.core import Engine
 from nova_resize.spec import Spec
 
-from ..explorer import Checkpointer, Control, Limits, Visitor, explore, simulate, trace_of
+from ..explorer import (
+    Checkpointer,
+    Control,
+    Finding,
+    Limits,
+    Visitor,
+    explore,
+    simulate,
+    trace_of,
+)
 from ..variants import Variant, build_spec
 from .baseline import Known, lookup
 from .coverage import RowCoverage, coverage_exemptions
 from .model import NovaModel
 from .replay import config_data, run_origin
-from .report import Report, build_trace, row_citations, state_summary
+from .report import Report, Step, Trace, state_summary
 
 
 @dataclass
@@ -61,21 +70,20 @@ def check(config: Config, variant_paths: Sequence[str], known: list[Known],
                      workers=workers, ray=ray)
         findings = [(f, trace_of(ex, f)) for f in ex.findings.values()]
     findings.sort(key=lambda it: (it[0].prop, it[0].depth, it[0].key))
-    items = []
+    items: list[tuple[Finding, Sequence[Step], bool, str]] = []
     for f, actions in findings:
-        if not f.cause:
-            f.cause = model.cause(actions, f.subject)
         why = (reference or {}).get(f.ident)
         if why is None:
             k = lookup(known, f.prop, f.key, f.where)
             why = k.reason if k is not None else None
-        items.append((f, build_trace(model, actions), why is not None, why or ""))
+        # the trace (and the cause it names) is replayed when a report shows or writes it
+        items.append((f, Trace(model, actions, f), why is not None, why or ""))
     exempt = coverage_exemptions(config.name)
     uncovered = sorted(r.id for r in spec.rows if r.id not in cov.rows)
     rep = Report(config.name, [v.name for v in variants], strategy, ex, items, uncovered,
                  {r: exempt[r] for r in uncovered if r in exempt}, cov.rows,
                  run_origin(config, variant_paths), {}, state_summary(model.engine.initial()))
-    rep.citations = row_citations(spec, rep)
+    rep.spec = spec
     return CheckResult(rep, model, spec, variants)
 
 
