@@ -111,3 +111,30 @@ def test_a_crash_and_a_service_that_stays_down_are_told_apart_in_the_rows_and_ho
     res = c.stay_down("host2")
     assert res.rows == ["compute.service.stays_down"]
     assert c.host("host2").status == "gone"
+
+
+def test_a_delete_whose_cast_is_lost_after_the_resize_errors_out_is_explained_by_the_baseline():
+    # the large preset met this beyond 10 million states; 2 hosts, a resize, a delete, a crash
+    # and a lost message reach it in 13,876 states
+    from conftest import config
+    from nova_resize.checker.explicit.baseline import load_baseline_reasons
+    from nova_resize.checker.explicit.run import check
+
+    cfg = config(actions={"resize": 1, "resize_flavors": ["medium"], "delete": 1},
+                 faults={"crash": 1, "lose": 1})
+    rep = check(cfg, [], load_baseline_reasons(None)).report
+    assert rep.ex.complete
+    hits = [(f, t, known, why) for f, t, known, why in rep.findings
+            if f.prop == "task-cleared-on-failure"
+            and f.key == "resize_instance raised UnexpectedTaskStateError: left error/deleting"]
+    assert len(hits) == 1
+    f, trace, known, why = hits[0]
+    assert known and "terminate_instance cast was lost" in why
+    rows = [r for s in trace for r in s.rows]
+    # the resize errored out after init_instance cleared resize_prep, then a delete's cast
+    # was lost before the handler's decorators ended
+    for row in ("compute.init_instance.resize_prep", "error_out.error_state",
+                "api.delete.terminate", "rpc.message_lost", "reverts_task_state.preempted"):
+        assert row in rows, row
+    assert rows.index("error_out.error_state") < rows.index("rpc.message_lost")
+    assert f.where.startswith("error/deleting")
