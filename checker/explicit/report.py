@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from nova_resize.engine.world import World, frame_of
 from nova_resize.spec import Spec
 
 from nova_resize import native
+from nova_resize.files import json_text
 
 from ..explorer import Exploration, Finding
 from .model import NovaModel
@@ -401,7 +401,8 @@ def _finding_json(f: Finding, steps: list[Step], known: bool, reason: str) -> di
 
 
 def to_json_text(rep: Report) -> str:
-    return json.dumps(to_json(rep), indent=2)
+    """The JSON report as text: a line per top-level key, property, finding and cited row."""
+    return json_text(to_json(rep))
 
 
 def to_junit(rep: Report) -> str:
