@@ -127,16 +127,28 @@ HOST_PROPERTIES = frozenset({"claims-consistent", "host-consistent", "disk-never
 """Properties about hosts: their traces show each host's usage."""
 
 
-def build_trace(model: NovaModel, actions: list[Action]) -> list[Step]:
-    """The steps of a trace, replayed on the model's engine."""
+Replays = dict[Action, tuple[World, "Step", "Replays"]]
+"""Steps already replayed, as a trie of actions from the initial state: a run's shortest traces
+share their first steps, which a report then replays (and summarises) once."""
+
+
+def build_trace(model: NovaModel, actions: Sequence[Action],
+                replays: Replays | None = None) -> list[Step]:
+    """The steps of a trace, replayed on the model's engine (through ``replays``, shared by the
+    traces of one run, when given)."""
     steps = []
     eng = model.engine
     w = eng.initial()
+    node: Replays = {} if replays is None else replays
     for n, a in enumerate(actions, 1):
-        res = eng.step(w, a)
-        steps.append(Step(n, actor_of(w, a), describe(w, a), list(res.rows),
-                          state_summary(res.world), res.outcome, action_json(coerce(a))))
-        w = res.world
+        hit = node.get(a)
+        if hit is None:
+            res = eng.step(w, a)
+            hit = node[a] = (res.world, Step(n, actor_of(w, a), describe(w, a), list(res.rows),
+                                             state_summary(res.world), res.outcome,
+                                             action_json(coerce(a))), {})
+        w, step, node = hit
+        steps.append(step)
     return steps
 
 
@@ -145,13 +157,14 @@ class Trace(Sequence[Step]):
     names the finding's cause when it has none yet. A check replays only the traces it shows
     or writes: a text report shows a few of a run's hundreds of findings."""
 
-    __slots__ = ("_steps", "actions", "finding", "model")
+    __slots__ = ("_steps", "actions", "finding", "model", "replays")
 
     def __init__(self, model: NovaModel, actions: Sequence[Action],
-                 finding: Finding | None = None) -> None:
+                 finding: Finding | None = None, replays: Replays | None = None) -> None:
         self.model = model
         self.actions = list(actions)
         self.finding = finding
+        self.replays = replays
         self._steps: list[Step] | None = None
 
     def steps(self) -> list[Step]:
@@ -160,7 +173,7 @@ class Trace(Sequence[Step]):
             f = self.finding
             if f is not None and not f.cause:
                 f.cause = self.model.cause(self.actions, f.subject)
-            self._steps = build_trace(self.model, self.actions)
+            self._steps = build_trace(self.model, self.actions, self.replays)
         return self._steps
 
     def __len__(self) -> int:

@@ -29,7 +29,7 @@ from .baseline import Known, lookup
 from .coverage import RowCoverage, coverage_exemptions
 from .model import NovaModel
 from .replay import config_data, run_origin
-from .report import Report, Step, Trace, state_summary
+from .report import Replays, Report, Step, Trace, state_summary
 
 
 @dataclass
@@ -71,13 +71,14 @@ def check(config: Config, variant_paths: Sequence[str], known: list[Known],
         findings = [(f, trace_of(ex, f)) for f in ex.findings.values()]
     findings.sort(key=lambda it: (it[0].prop, it[0].depth, it[0].key))
     items: list[tuple[Finding, Sequence[Step], bool, str]] = []
+    replays: Replays = {}  # the traces' common first steps are replayed once
     for f, actions in findings:
         why = (reference or {}).get(f.ident)
         if why is None:
             k = lookup(known, f.prop, f.key, f.where)
             why = k.reason if k is not None else None
         # the trace (and the cause it names) is replayed when a report shows or writes it
-        items.append((f, Trace(model, actions, f), why is not None, why or ""))
+        items.append((f, Trace(model, actions, f, replays), why is not None, why or ""))
     exempt = coverage_exemptions(config.name)
     uncovered = sorted(r.id for r in spec.rows if r.id not in cov.rows)
     rep = Report(config.name, [v.name for v in variants], strategy, ex, items, uncovered,
