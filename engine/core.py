@@ -29,6 +29,7 @@ from nova_resize.errors import SpecError
 
 from . import history
 from .actions import (
+    ACTION_TYPES,
     Action,
     ApiRequest,
     Crash,
@@ -49,8 +50,11 @@ from .outcome import UNEXPECTED_HTTP, ApiOutcome, answer_http, step_outcome
 from .refs import resolve
 from .resources import Resources, Usage
 from .tables import Tables
-from .tx import Event, Notification, Tx, WFrame, get_local, replaced
+from .tx import Event, Notification, Tx, WFrame, _new, get_local, replaced
 from .world import Frame, Host, Instance, Message, Migration, Quota, World, frame_of, quiescent
+
+ACTION_CLASSES: frozenset[type[Any]] = frozenset(ACTION_TYPES.values())
+"""The typed actions: a step given one of them needs no :func:`coerce`."""
 
 OWN_KINDS = frozenset({"deliver", "run", "restart", "periodic"})
 """Kinds of step Nova takes by itself (a timeout is one too when no one will answer)."""
@@ -62,8 +66,15 @@ RECLAIM_METHODS = (RECLAIM, "reclaim_instance")
 
 def _nobody(host: str | None = None) -> Instance:
     """The instance copy of a handler that is about no instance (a host-wide task, an admin
-    request about a flavor)."""
-    return Instance("", "", None, 0, host, "", None, None, None, False, False, False)
+    request about a flavor): one record per host, built once."""
+    got = _NOBODY.get(host)
+    if got is None:
+        got = _NOBODY[host] = Instance("", "", None, 0, host, "", None, None, None, False,
+                                       False, False)
+    return got
+
+
+_NOBODY: dict[str | None, Instance] = {}
 
 
 @dataclass(slots=True)
@@ -174,7 +185,9 @@ class Engine:
     # ---- the actions ------------------------------------------------------------------------
     def enabled(self, w: World) -> list[Action]:
         """Every action enabled in ``w`` (API requests included even when Nova would refuse
-        them; such a step returns the same state)."""
+        them; such a step returns the same state). The actions are built from their fields'
+        tuples (``_new``): the same values as their constructors give, without a call to the
+        interpreted ``__new__`` of each (the compiled engine builds about 800,000 on ``ci``)."""
         tb = self.tables
         budgets = dict(w.budgets)
         acts: list[Action] = []
@@ -184,18 +197,18 @@ class Engine:
             for fr in w.frames:
                 if fr.waiting:
                     if self._timeout_enabled(tx, fr):
-                        acts.append(Timeout(fr.id))
+                        acts.append(_new(Timeout, ("timeout", fr.id)))
                     continue
                 rows = applicable(tb, tx, fr)
                 if rows:
                     if tb.has_choice[rows[0].id]:
                         n = self._choices(tx, fr, rows[0])
-                        acts.extend(Run(fr.id, c) for c in range(max(n, 1)))
+                        acts.extend(_new(Run, ("run", fr.id, c)) for c in range(max(n, 1)))
                     else:
-                        acts.append(Run(fr.id, 0))
+                        acts.append(_new(Run, ("run", fr.id, 0)))
                 if (fr.handler, fr.label) in tb.fault_rows:
                     for r in faults_at(tb, tx, fr):
-                        acts.append(Fail(fr.id, r.id))
+                        acts.append(_new(Fail, ("fail", fr.id, r.id)))
         if w.messages:
             up = {h.name for h in w.hosts if h.status == "up"}
             fifo = tb.fifo
@@ -204,20 +217,20 @@ class Engine:
             for i, msg in enumerate(w.messages):
                 deliverable = msg.target == "conductor" or msg.target in up
                 if deliverable and not (fifo and msg.target in seen_targets):
-                    acts.append(Deliver(i))
+                    acts.append(_new(Deliver, ("deliver", i)))
                 seen_targets.add(msg.target)
                 if lose:
-                    acts.append(Lose(i))
+                    acts.append(_new(Lose, ("lose", i)))
         crash = budgets.get("fault:crash", 0) > 0
         stay = budgets.get("fault:stay_down", 0) > 0
         for host in w.hosts:
             if host.status in ("up", "init"):
                 if crash:
-                    acts.append(Crash(host.name))
+                    acts.append(_new(Crash, ("crash", host.name)))
                 if stay:
-                    acts.append(StayDown(host.name))
+                    acts.append(_new(StayDown, ("stay_down", host.name)))
             if host.status == "down":
-                acts.append(Restart(host.name))
+                acts.append(_new(Restart, ("restart", host.name)))
         for key, flavor_requests, requests in self._requests:
             if budgets.get(key, 0) <= 0:
                 continue
@@ -235,7 +248,8 @@ class Engine:
                 # an audit that would change nothing is a self-loop: not worth enumerating
                 view = audit_of(w.instances, w.migrations, host.name)
                 if view != (host.usage, host.tracked_instances, host.tracked_migrations):
-                    acts.append(Periodic("update_available_resource", host.name, None))
+                    acts.append(_new(Periodic, ("periodic", "update_available_resource", host.name,
+                                               None)))
         for task in self._periodic_tasks:
             acts.extend(self.periodic_candidates(w, task, tx))
         return acts
@@ -293,7 +307,8 @@ class Engine:
                     for f in w.frames
                 ):
                     continue
-                out.append(Periodic("poll_unconfirmed_resizes", mig.dest_compute, mig.id))
+                out.append(_new(Periodic, ("periodic", "poll_unconfirmed_resizes",
+                                          mig.dest_compute, mig.id)))
             return out
         return self._cleanups(tx, w)
 
@@ -306,7 +321,7 @@ class Engine:
                 continue
             if any(not i.deleted and i.host == host.name and i.vm_state == SOFT_DELETED
                    and i.task_state is None for i in w.instances):
-                out.append(Periodic(RECLAIM, host.name, None))
+                out.append(_new(Periodic, ("periodic", RECLAIM, host.name, None)))
         return out
 
     def _cleanups(self, tx: Tx, w: World) -> list[Periodic]:
@@ -324,7 +339,8 @@ class Engine:
                 if any(f.method == "cleanup_incomplete_migrations" and f.migration is not None
                        and f.migration.id == mig.id and f.service == host for f in w.frames):
                     continue
-                out.append(Periodic("cleanup_incomplete_migrations", host, mig.id))
+                out.append(_new(Periodic, ("periodic", "cleanup_incomplete_migrations", host,
+                                          mig.id)))
         return out
 
     def _choices(self, tx: Tx, fr: Frame | WFrame, row: m.Row) -> int:
@@ -347,7 +363,7 @@ class Engine:
 
     def step(self, w: World, action: Action | tuple[Any, ...]) -> StepResult:
         """The pure step function: the world after ``action`` (typed, or its plain tuple)."""
-        a = coerce(action)
+        a = action if type(action) in ACTION_CLASSES else coerce(action)
         tb = self.tables
         tx = Tx.of(w)
         kind = a[0]

@@ -19,7 +19,7 @@ from nova_resize.errors import SpecError
 from . import quota
 from .notify import issues_update, update_notification
 from .refs import resolve, value
-from .tx import Event, NovaError, Tx, WFrame, replaced
+from .tx import Event, NovaError, Tx, WFrame, _new, replaced
 from .world import (
     FLAVOR_SLOTS,
     INSTANCE_FIELDS,
@@ -114,7 +114,7 @@ def _set(tb: Tables, tx: Tx, fr: WFrame, eff: m.Set) -> None:
         else:
             fields = list(fr.instance)
             fields[i] = v
-            fr.instance = Instance._make(fields)
+            fr.instance = _new(Instance, fields)
         fr.dirty.add(eff.name)
     elif eff.target == "migration":
         if fr.migration is None:

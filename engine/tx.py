@@ -7,7 +7,6 @@ into a :class:`~nova_resize.engine.world.World`. Nothing outside a step ever see
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import is_
 from typing import Any, NamedTuple, TypeVar
 
 from .world import Frame, Host, Instance, Message, Migration, Quota, Requests, Reservation, World
@@ -132,11 +131,35 @@ def replaced(rec: R, **fields: Any) -> R:
     return _new(cls, y)
 
 
-def _same(old: tuple[Any, ...], new: Any) -> tuple[Any, ...]:
+def _same(old: tuple[Any, ...], new: list[Any]) -> tuple[Any, ...]:
     """``old`` itself when ``new`` holds the same objects, else a new tuple."""
-    if len(old) == len(new) and all(map(is_, old, new)):
-        return old
-    return tuple(new)
+    return old if _same_items(new, old) else tuple(new)
+
+
+def _same_items(new: list[Any], old: tuple[Any, ...]) -> bool:
+    """Whether ``new`` holds the very objects of ``old``, in order. (An indexed loop: the
+    compiled engine runs it without the generic ``all(map(is_, ...))`` calls.)"""
+    n = len(old)
+    if len(new) != n:
+        return False
+    i = 0
+    while i < n:
+        if new[i] is not old[i]:
+            return False
+        i += 1
+    return True
+
+
+def _same_values(new: dict[str, Any], old: tuple[Any, ...]) -> bool:
+    """Whether the values of ``new`` are the very objects of ``old``, in order."""
+    if len(new) != len(old):
+        return False
+    i = 0
+    for v in new.values():
+        if v is not old[i]:
+            return False
+        i += 1
+    return True
 
 
 def _message_key(m: Message) -> tuple[str, str, str, str]:
@@ -389,7 +412,7 @@ class Tx:
         # is the origin's own tuple, found without sorting or building anything
         msgs = self._messages
         om = o.messages
-        if msgs is None or (len(msgs) == len(om) and all(map(is_, msgs, om))):
+        if msgs is None or _same_items(msgs, om):
             messages = om
         else:
             if not fifo and len(msgs) > 1:
@@ -398,20 +421,20 @@ class Tx:
             messages = _same(om, msgs)
         fr = self.frames
         of = o.frames
-        if len(fr) == len(of) and all(map(is_, fr.values(), of)):
+        if _same_values(fr, of):
             frames = of
         else:
             frames = _same(of, [f.freeze() if type(f) is WFrame else f
                                 for f in (fr[k] for k in sorted(fr))])
         mg = self._migrations
         om_ = o.migrations
-        if mg is None or (len(mg) == len(om_) and all(map(is_, mg.values(), om_))):
+        if mg is None or _same_values(mg, om_):
             migs = om_
         else:
             migs = _same(om_, [mg[k] for k in sorted(mg)])
         rv = self._reservations
         orv = o.reservations
-        if rv is None or (len(rv) == len(orv) and all(map(is_, rv.values(), orv))):
+        if rv is None or _same_values(rv, orv):
             resv = orv
         else:
             resv = _same(orv, [rv[k] for k in sorted(rv)])
