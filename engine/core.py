@@ -97,6 +97,10 @@ class StepResult:
         """The next state (the explorer's name for it)."""
         return self.world
 
+    def kinds(self) -> frozenset[str]:
+        """The kinds of the step's events (what properties' ``triggers`` name)."""
+        return frozenset([e.kind for e in self.events])
+
 
 class Engine:
     """A spec compiled against a configuration, and the step function over its worlds."""

@@ -37,6 +37,10 @@ class NovaModel(Context):
         # one world per orbit of interchangeable hosts (engine/symmetry.py)
         self.fingerprint: Callable[[World], int] = (
             self.orbit_fingerprint if self._symmetric else self.world_fingerprint)
+        # called on every step: the engine's own functions, without a method of this class
+        # in between (compiled, they run without an interpreted frame)
+        self.is_own: Callable[[World, Action], bool] = engine.is_own_step
+        self.step_kinds: Callable[[StepResult], frozenset[str]] = StepResult.kinds
 
     # Fingerprints are 60 bits wide: Python stores an int below 2**60 in 32 bytes and a wider
     # one in 36, and the fingerprint table holds one per distinct state. Two of a million
@@ -89,15 +93,9 @@ class NovaModel(Context):
 
         return World(*[part(x) for x in w])
 
-    def step_kinds(self, res: StepResult) -> frozenset[str]:
-        """The kinds of the step's events (what the properties' ``triggers`` name)."""
-        return frozenset([e.kind for e in res.events])
 
     def format_action(self, state: World, action: Action) -> str:
         return self.engine.describe(state, action)
-
-    def is_own(self, state: World, action: Action) -> bool:
-        return self.engine.is_own_step(state, action)
 
     def properties(self) -> tuple[Property, ...]:
         return self._properties
