@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from nova_resize.spec import LIBERTY, Spec
@@ -114,6 +115,11 @@ class Engine:
         self._periodic_tasks = tuple(
             t for t in ("poll_unconfirmed_resizes", "cleanup_incomplete_migrations", RECLAIM)
             if config.periodic_enabled(t))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """An engine pickles as its configuration and spec (Ray ships the model to its
+        actors; a compiled class pickles no other way): unpickling compiles the tables again."""
+        return (Engine, (self.config, self.spec))
 
     # ---- what the engine was built from -----------------------------------------------------
     @property
@@ -271,19 +277,10 @@ class Engine:
                 out.append((f"op:{op}", tuple(ApiRequest(op, "", arg) for arg in args),
                             _no_requests))
                 continue
-            targets = self.config.targets_of(op)
-            memo: dict[str, tuple[ApiRequest, ...]] = {}
-
-            def about(name: str, op: str = op, args: tuple[Any, ...] = args,
-                      targets: tuple[str, ...] | None = targets,
-                      memo: dict[str, tuple[ApiRequest, ...]] = memo
-                      ) -> tuple[ApiRequest, ...]:
-                got = memo.get(name)
-                if got is None:
-                    got = memo[name] = (() if targets is not None and name not in targets else
-                                        tuple(ApiRequest(op, name, arg) for arg in args))
-                return got
-            out.append((f"op:{op}", None, about))
+            # a partial of a module-level function, not a closure: an engine pickles (Ray
+            # ships the model to its actors), compiled or not
+            out.append((f"op:{op}", None, partial(_requests_about, op, args,
+                                                  self.config.targets_of(op), {})))
         return out
 
     def periodic_candidates(self, w: World, task: str, tx: Tx | None = None) -> list[Periodic]:
@@ -416,6 +413,15 @@ class Engine:
             self._periodic(tx, a)
         return StepResult(tx.freeze(tb.fifo), tx.rows, tx.events, tx.notifications, tx.outcome,
                           tx.sent)
+
+    def explore_step(self, w: World, action: Action) -> StepResult | None:
+        """The step as a search takes it: None for a step that changes nothing, except a
+        request nova-api turns down (a refusal, or an error before anything changed), which
+        comes back to ``w`` itself: a self-loop, its answer seen by the properties."""
+        res = self.step(w, action)
+        if res.world is w and res.api is None:
+            return None
+        return res
 
     def _deliver(self, tx: Tx, i: int) -> None:
         msg = tx.messages.pop(i)
@@ -617,6 +623,18 @@ def _checked(op: str, exc: str, detail: str = "") -> ApiOutcome:
 
 def _no_requests(name: str) -> tuple[ApiRequest, ...]:
     return ()
+
+
+def _requests_about(op: str, args: tuple[Any, ...], targets: tuple[str, ...] | None,
+                    memo: dict[str, tuple[ApiRequest, ...]], name: str
+                    ) -> tuple[ApiRequest, ...]:
+    """The requests of ``op`` about instance ``name`` (none when the configuration aims the
+    operation at other instances), remembered in ``memo``."""
+    got = memo.get(name)
+    if got is None:
+        got = memo[name] = (() if targets is not None and name not in targets else
+                            tuple(ApiRequest(op, name, arg) for arg in args))
+    return got
 
 
 def _request_locals(opd: m.ApiOperation, arg: Any) -> dict[str, Any]:

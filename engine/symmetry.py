@@ -78,11 +78,22 @@ def _map(x: Any, m: dict[str, str]) -> Any:
     return x
 
 
+FINGERPRINT_MASK = (1 << 60) - 1
+"""Fingerprints are 60 bits wide: Python stores an int below 2**60 in 32 bytes and a wider one
+in 36, and a search's fingerprint table holds one per distinct state."""
+
+
+def world_fingerprint(w: World) -> int:
+    """A world's fingerprint: 60 bits of Python's hash."""
+    return hash(w) & FINGERPRINT_MASK
+
+
 class HostSymmetry:
     """The renamings of interchangeable hosts of one configuration, and the canonical
     fingerprint they give a world."""
 
     def __init__(self, config: Config, initial: World, fifo: bool = False) -> None:
+        self._args = (config, initial, fifo)
         self.order = [h.name for h in config.hosts]
         self.pos = {name: i for i, name in enumerate(self.order)}
         self.fifo = fifo
@@ -97,6 +108,10 @@ class HostSymmetry:
         # every renaming must fix the initial world, or the classes were wrong
         self.renamings = [m for m in self.renamings if self.rename(initial, m) == initial]
         self._memos: list[dict[Any, Any]] = [{} for _ in self.renamings]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """It pickles as what it was built from (a compiled class pickles no other way)."""
+        return (HostSymmetry, self._args)
 
     @property
     def active(self) -> bool:
@@ -216,6 +231,10 @@ class HostSymmetry:
                 h = h2
         return h
 
+    def orbit_fingerprint(self, w: World) -> int:
+        """The fingerprint of ``w``'s orbit: 60 bits of :meth:`fingerprint`."""
+        return self.fingerprint(w) & FINGERPRINT_MASK
+
 
 def interchangeable_hosts(config: Config) -> list[tuple[str, ...]]:
     """Classes (of two or more) of hosts the configuration cannot tell apart."""
@@ -236,4 +255,5 @@ def interchangeable_hosts(config: Config) -> list[tuple[str, ...]]:
     return out
 
 
-__all__ = ["MAX_GROUP", "HostSymmetry", "interchangeable_hosts"]
+__all__ = ["FINGERPRINT_MASK", "MAX_GROUP", "HostSymmetry", "interchangeable_hosts",
+           "world_fingerprint"]

@@ -87,6 +87,12 @@ for name, cap in [("ci", 40000), ("full", 25000), ("regression-soft-delete-races
     ex = explore(NovaModel(Engine(load_preset(name))), "bfs", Limits(max_states=cap))
     out[name] = [ex.distinct_states, ex.transitions, list(ex.parent)[-50:],
                  sorted([list(k), f.count, f.depth, f.state] for k, f in ex.findings.items())]
+# a model pickles (Ray ships it to its actors), compiled or not, and its copy searches alike
+import pickle
+copy = pickle.loads(pickle.dumps(NovaModel(Engine(load_preset("full")))))
+ex = explore(copy, "bfs", Limits(max_states=25000))
+out["pickled"] = [ex.distinct_states, ex.transitions, list(ex.parent)[-50:]]
+assert out["pickled"] == out["full"][:3], "the pickled model searched differently"
 print(json.dumps(out))
 """
 

@@ -12,15 +12,13 @@ from typing import Any
 
 from nova_resize.engine.actions import Action
 from nova_resize.engine.core import Engine, StepResult
-from nova_resize.engine.symmetry import HostSymmetry
+from nova_resize.engine.symmetry import FINGERPRINT_MASK, HostSymmetry, world_fingerprint
 from nova_resize.engine.world import World
 
 from ..explorer.model import Property
 from ..explorer.stable import stable_hash
 from .properties import PROPERTIES, Context
 from .properties.where import projection
-
-FINGERPRINT_MASK = (1 << 60) - 1
 
 
 class NovaModel(Context):
@@ -35,24 +33,24 @@ class NovaModel(Context):
         self._interned: dict[Any, Any] = {}
         self._symmetric = symmetry and self.symmetry.active
         # one world per orbit of interchangeable hosts (engine/symmetry.py)
-        self.fingerprint: Callable[[World], int] = (
-            self.orbit_fingerprint if self._symmetric else self.world_fingerprint)
         # called on every step: the engine's own functions, without a method of this class
         # in between (compiled, they run without an interpreted frame)
+        self.fingerprint: Callable[[World], int] = (
+            self.symmetry.orbit_fingerprint if self._symmetric else world_fingerprint)
+        self.step = engine.explore_step  # type: ignore[assignment]  # the method, bound
         self.is_own: Callable[[World, Action], bool] = engine.is_own_step
         self.step_kinds: Callable[[StepResult], frozenset[str]] = StepResult.kinds
 
-    # Fingerprints are 60 bits wide: Python stores an int below 2**60 in 32 bytes and a wider
-    # one in 36, and the fingerprint table holds one per distinct state. Two of a million
-    # states share one with a probability of about 1e-6 (TLC's 64-bit fingerprints: 3e-8).
+    # Fingerprints are 60 bits wide (engine/symmetry.py). Two of a million states share one
+    # with a probability of about 1e-6 (TLC's 64-bit fingerprints: 3e-8).
 
     def world_fingerprint(self, w: World) -> int:
         """A world's fingerprint: Python's hash, 60 bits of it."""
-        return hash(w) & FINGERPRINT_MASK
+        return world_fingerprint(w)
 
     def orbit_fingerprint(self, w: World) -> int:
         """The fingerprint of a world's orbit under host symmetry, 60 bits of it."""
-        return self.symmetry.fingerprint(w) & FINGERPRINT_MASK
+        return self.symmetry.orbit_fingerprint(w)
 
     def stable_fingerprint(self, w: World) -> int:
         """The fingerprint, equal in every process (for workers that are not forked: see
@@ -68,15 +66,12 @@ class NovaModel(Context):
         return self.engine.enabled(state)
 
     def step(self, state: World, action: Action) -> StepResult | None:
-        """The engine's step. A request nova-api turns down (a refusal, or an error before
-        anything changed) comes back to ``state`` itself: a self-loop, counted, its rows
-        covered and its answer seen by the properties, with no new state (a user's request is
-        never Nova's own step, so liveness is not fooled by it). Any other step that changes
-        nothing is None."""
-        res = self.engine.step(state, action)
-        if res.world is state and res.api is None:
-            return None
-        return res
+        """The engine's step (:meth:`Engine.explore_step`; an instance runs that directly). A
+        request nova-api turns down (a refusal, or an error before anything changed) comes
+        back to ``state`` itself: a self-loop, counted, its rows covered and its answer seen
+        by the properties, with no new state (a user's request is never Nova's own step, so
+        liveness is not fooled by it). Any other step that changes nothing is None."""
+        return self.engine.explore_step(state, action)
 
     def intern(self, w: World) -> World:
         """An equal world whose records (and the tuples of them) are the ones seen before: a
