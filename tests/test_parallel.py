@@ -179,7 +179,8 @@ def test_a_worker_crash_is_an_internal_error(monkeypatch: Any, capsys: Any) -> N
     def broken(self: Any, w: Any, action: Any) -> Any:
         raise KeyError("a bug in a worker")
 
-    monkeypatch.setattr(NovaModel, "step", broken)
+    # the model's step is the engine's explore_step (bound when the model is built)
+    monkeypatch.setattr(Engine, "explore_step", broken)
     assert main(["check", "--config", "seed", "--workers", "2", "--quiet"]) == 3
     err = capsys.readouterr().err
     assert "internal error" in err
