@@ -66,6 +66,9 @@ class _Coordinator:
         self.progress_every = progress_every
         self.chunk = chunk
         self.action_ids: dict[Any, int] = {}
+        # per worker, its actions (by its own ids) and their global ids (-1: none yet)
+        self.worker_actions: list[list[Any]] = [[] for _ in range(pool.n)]
+        self.global_ids: list[list[int]] = [[] for _ in range(pool.n)]
         self.t0 = time.monotonic()
         self.last_progress = self.t0
 
@@ -104,7 +107,10 @@ class _Coordinator:
         links; the owners then evaluate them. Returns how many there are."""
         ex = self.ex
         keys = self.pool.call("keys")
-        order = sorted((p, pos, w, j) for w, (ps, poss, _) in enumerate(keys)
+        for w, (_, _, _, new) in enumerate(keys):
+            self.worker_actions[w].extend(new)
+            self.global_ids[w].extend([-1] * len(new))
+        order = sorted((p, pos, w, j) for w, (ps, poss, _, _) in enumerate(keys)
                        for j, (p, pos) in enumerate(zip(ps, poss, strict=True)))
         if self.limits.max_states is not None:
             room = max(0, self.limits.max_states - len(ex.parent))
@@ -112,11 +118,19 @@ class _Coordinator:
                 ex.stop(f"max states {self.limits.max_states:,}", "states")
                 del order[room:]
         gids = [array("q", [-1]) * len(k[0]) for k in keys]
+        parent_app, via_app, depth_app = ex.parent.append, ex.via.append, ex.depth.append
         for p, _, w, j in order:
             gids[w][j] = len(ex.parent)
-            ex.parent.append(p)
-            ex.via.append(self._aid(keys[w][2][j]))
-            ex.depth.append(depth)
+            parent_app(p)
+            la = keys[w][2][j]
+            if la < 0:
+                via_app(-1)
+            else:
+                g = self.global_ids[w][la]
+                if g < 0:  # numbered in the order the sequential search meets them
+                    g = self.global_ids[w][la] = self._aid(self.worker_actions[w][la])
+                via_app(g)
+            depth_app(depth)
         if order:
             ex.diameter = depth
         self.pool.call("number", [(g, depth) for g in gids])

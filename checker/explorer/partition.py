@@ -83,6 +83,7 @@ class Partition:
         self.inbox: Any = None  # this worker's own batch of a chunk (never pickled)
         self.held: list[dict[int, Any]] = []  # this chunk's candidates, by owner
         self.action_ids: dict[Any, int] = {}
+        self.actions_sent = 0  # this worker's actions the coordinator has been given (keys)
 
     def probe(self) -> list[int]:
         """The fingerprints of the initial states: every worker must compute the same ones
@@ -245,13 +246,30 @@ class Partition:
                     pending[h] = (p, pos, action, state)
         return self.counters(), [None] * self.n
 
-    def keys(self) -> tuple[array[int], array[int], list[Any]]:
+    def keys(self) -> tuple[array[int], array[int], array[int], list[Any]]:
         """The keys of the states new at this level, sorted, with the actions that reached
-        them (the coordinator numbers them)."""
+        them as this worker's action ids (-1: none), and the actions this worker numbered
+        since the last call (the coordinator numbers the states, and maps the ids: a level's
+        actions cross as ints, not as pickled tuples)."""
         items = sorted(self.pending.items(), key=lambda kv: (kv[1][0], kv[1][1]))
         self.pending = dict(items)
+        ids = self.action_ids
+        actions = self.ex.actions
+        aids = array("q")
+        for _, c in items:
+            a = c[2]
+            if a is None:
+                aids.append(-1)
+                continue
+            aid = ids.get(a)
+            if aid is None:
+                aid = ids[a] = len(actions)
+                actions.append(a)
+            aids.append(aid)
+        new = actions[self.actions_sent:]
+        self.actions_sent = len(actions)
         return (array("q", [c[0] for _, c in items]), array("q", [c[1] for _, c in items]),
-                [c[2] for _, c in items])
+                aids, new)
 
     def number(self, gids: array[int], depth: int) -> dict[str, int]:
         """The global indices of the new states (in the order of ``keys``; -1: dropped by a
