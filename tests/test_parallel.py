@@ -20,7 +20,7 @@ from nova_resize.checker.cli.common import resolve_config
 from nova_resize.checker.cli.main import main
 from nova_resize.checker.explicit.model import NovaModel
 from nova_resize.checker.explicit.run import check
-from nova_resize.checker.explorer import Control, Limits, Visitor, explore
+from nova_resize.checker.explorer import Control, Limits, Visitor, explore, parallel
 from nova_resize.checker.explorer.pool import FingerprintMismatch, WorkerError
 from nova_resize.engine.core import Engine
 from nova_resize.engine.presets import load_preset
@@ -53,6 +53,13 @@ def summary(config: Any, variants: list[str], limits: Limits | None = None,
         "rows": dict(res.report.rows_executed),
         "own": sorted(zip(ex.own_src, ex.own_dst, strict=True)),
     }
+
+
+def states_part(s: dict[str, Any]) -> dict[str, Any]:
+    """What a run stopped by a state cap part-way through a level shares with the sequential
+    run: the number of states, and every state check evaluated on each of them once."""
+    return {"states": s["states"], "stop": s["stop"],
+            "checked": {k for k, v in s["evaluations"].items() if v == s["states"]}}
 
 
 def steps_actions(steps: list[Any]) -> list[str]:
@@ -328,3 +335,48 @@ def test_a_state_received_from_another_worker_gets_its_sharing_back():
     again = model.intern(copy)
     assert again == first and again.instances is first.instances
     assert all(a is b for a, b in zip(again.hosts, first.hosts, strict=True))
+
+
+@pytest.mark.parametrize("counts", [[0, 0], [1, 0], [500, 0, 0], [7, 300, 40], [100, 100],
+                                    [1000, 10, 10, 980], [3, 1, 4, 1, 5, 9, 2, 6]])
+@pytest.mark.parametrize("slack", [0, 32])
+def test_a_level_is_balanced_by_moving_only_the_surplus(counts: list[int], slack: int) -> None:
+    gives = parallel._balance(counts, slack)
+    n, total = len(counts), sum(counts)
+    after = [c - sum(gives[w]) + sum(g[w] for g in gives) for w, c in enumerate(counts)]
+    assert sum(after) == total and all(g[w] == 0 for w, g in enumerate(gives))
+    assert all(x >= 0 for g in gives for x in g)
+    for w in range(n):  # a worker gives only what it holds above its share, or receives
+        assert sum(gives[w]) == 0 or not any(g[w] for g in gives)
+        assert sum(gives[w]) <= max(0, counts[w] - total // n)
+    assert max(after) - total / n <= slack + 1
+
+
+def test_states_given_away_to_balance_levels_change_no_result(monkeypatch: Any) -> None:
+    """Every state that can move does (no slack), and levels span many chunks (so a candidate
+    an owner chose is often beaten by another worker's in a later chunk): the results are still
+    the sequential ones, findings, evaluations and parent links included. A run stopped by a
+    state cap part-way through a level evaluates every state it keeps, those it never expanded
+    included. (Which states of the last level it keeps differs: workers expand their frontiers
+    side by side, so the successors they found by the stop are not the sequential search's
+    first ones.)"""
+    moved: list[int] = []
+    balance = parallel._balance
+
+    def spy(counts: list[int], slack: int | None = None) -> list[list[int]]:
+        gives = balance(counts, 0)
+        moved.append(sum(map(sum, gives)))
+        return gives
+
+    cfg = three_hosts()
+    one = summary(cfg, [str(DATA / "break-guard.toml")])
+    capped = summary(cfg, [str(DATA / "break-guard.toml")], Limits(max_states=777))
+    assert capped["stop"] == "states" and capped["findings"] and capped["evaluations"]
+    monkeypatch.setattr(parallel, "_balance", spy)
+    monkeypatch.setattr(parallel, "CHUNK", 4)
+    for n in (2, 3):
+        assert summary(cfg, [str(DATA / "break-guard.toml")], workers=n) == one
+        got = summary(cfg, [str(DATA / "break-guard.toml")], Limits(max_states=777),
+                      workers=n)
+        assert states_part(got) == states_part(capped)
+    assert sum(moved) > 300

@@ -23,16 +23,21 @@ from collections import Counter
 from typing import Any
 
 from .exploration import Exploration, Finding, Limits, LivenessData, current_rss_bytes, rss_bytes
+from .partition import LEVEL_END
 from .pool import FingerprintMismatch, ProcessPool, RayPool
 from .visitor import Control, Visitor
 
 CHUNK = 1024
 """States each worker expands between two exchanges (bounds and signals are checked between)."""
 
+BALANCE_SLACK = 32
+"""How many states above its share of a level a worker may hold before it gives the surplus to
+the workers below theirs (pickling a state costs about a quarter of expanding it)."""
+
 
 def run(model: Any, ex: Exploration, limits: Limits, visitors: list[Visitor],
         progress: Any, control: Control, liveness: bool, progress_every: float,
-        workers: int | None, ray: str | None = None, chunk: int = CHUNK) -> None:
+        workers: int | None, ray: str | None = None, chunk: int | None = None) -> None:
     """Explore ``model`` into ``ex`` with ``workers`` workers (None with ``ray``: one per CPU
     of the cluster)."""
     for v in visitors:
@@ -46,7 +51,8 @@ def run(model: Any, ex: Exploration, limits: Limits, visitors: list[Visitor],
     else:
         pool = ProcessPool(model, workers or 1, liveness, visitors)
     try:
-        _Coordinator(pool, ex, limits, progress, control, progress_every, chunk).search()
+        _Coordinator(pool, ex, limits, progress, control, progress_every,
+                     chunk or CHUNK).search()
         finals = pool.call("final")
     except BaseException:
         pool.close(graceful=False)
@@ -80,7 +86,7 @@ class _Coordinator:
                 "the workers computed different fingerprints for the initial states: the "
                 "model's fingerprint depends on the process (Python's hash of a str or of "
                 "None does)")
-        pool.exchange("seed", (), [0])
+        pool.exchange("seed", [()], [0])
         remaining = self.number(0)
         level = 0
         max_depth = self.limits.max_depth
@@ -90,7 +96,8 @@ class _Coordinator:
                 ex.stop(f"max depth {max_depth}", "depth")
                 break
             while True:
-                sent, got = pool.exchange("expand", (self.chunk,), list(range(pool.n)))
+                sent, got = pool.exchange("expand", [(self.chunk,)] * pool.n,
+                                          list(range(pool.n)))
                 ex.transitions = sum(c["transitions"] for c in sent)
                 left = sum(c["frontier"] for c in sent)
                 pending = sum(c["pending"] for c in got)
@@ -104,36 +111,47 @@ class _Coordinator:
 
     def number(self, depth: int) -> int:
         """Give the states new at ``depth`` their indices (in key order) and record their
-        links; the owners then evaluate them. Returns how many there are."""
+        links; the workers holding them then evaluate them, after those holding more than
+        their share gave the rest away. Returns how many there are."""
         ex = self.ex
+        n = self.pool.n
         keys = self.pool.call("keys")
-        for w, (_, _, _, new) in enumerate(keys):
+        for w, (_, _, _, _, new) in enumerate(keys):
             self.worker_actions[w].extend(new)
             self.global_ids[w].extend([-1] * len(new))
-        order = sorted((p, pos, w, j) for w, (ps, poss, _, _) in enumerate(keys)
+        order = sorted((p, pos, w, j) for w, (ps, poss, _, _, _) in enumerate(keys)
                        for j, (p, pos) in enumerate(zip(ps, poss, strict=True)))
         if self.limits.max_states is not None:
             room = max(0, self.limits.max_states - len(ex.parent))
             if len(order) > room:
                 ex.stop(f"max states {self.limits.max_states:,}", "states")
                 del order[room:]
-        gids = [array("q", [-1]) * len(k[0]) for k in keys]
+        owned = [array("q", [-1]) * len(k[0]) for k in keys]
+        held = [array("q", [-1]) * len(k[3]) for k in keys]
+        cursor = [0] * n
         parent_app, via_app, depth_app = ex.parent.append, ex.via.append, ex.depth.append
         for p, _, w, j in order:
-            gids[w][j] = len(ex.parent)
+            g = len(ex.parent)
+            owned[w][j] = g
             parent_app(p)
-            la = keys[w][2][j]
+            hw = keys[w][2][j]  # the worker holding the state: its entries are in key order
+            c = cursor[hw]
+            cursor[hw] = c + 1
+            held[hw][c] = g
+            la = keys[hw][3][c]
             if la < 0:
                 via_app(-1)
             else:
-                g = self.global_ids[w][la]
-                if g < 0:  # numbered in the order the sequential search meets them
-                    g = self.global_ids[w][la] = self._aid(self.worker_actions[w][la])
-                via_app(g)
+                a = self.global_ids[hw][la]
+                if a < 0:  # numbered in the order the sequential search meets them
+                    a = self.global_ids[hw][la] = self._aid(self.worker_actions[hw][la])
+                via_app(a)
             depth_app(depth)
         if order:
             ex.diameter = depth
-        self.pool.call("number", [(g, depth) for g in gids])
+        gives = _balance(cursor)
+        self.pool.exchange("number", [(owned[w], held[w], depth, gives[w]) for w in range(n)],
+                           list(range(n)), LEVEL_END)
         return len(order)
 
     def _aid(self, action: Any) -> int:
@@ -165,6 +183,34 @@ class _Coordinator:
                           f"{rss / 2**20:,.0f} MiB, {now - self.t0:,.0f} s, "
                           f"{self.pool.n} workers")
         return bool(ex.stop_kind)
+
+
+def _balance(counts: list[int], slack: int | None = None) -> list[list[int]]:
+    """How many of its new states each worker gives each other (``[w][o]``) so that every
+    worker holds its share of the level (within ``slack`` states: a small level is not worth
+    the pickling): the workers above their share give to those below it, largest first."""
+    if slack is None:
+        slack = BALANCE_SLACK
+    n = len(counts)
+    total = sum(counts)
+    share = [total // n + (1 if w < total % n else 0) for w in range(n)]
+    over = [[counts[w] - share[w], w] for w in range(n) if counts[w] - share[w] > slack]
+    under = [[share[w] - counts[w], w] for w in range(n) if share[w] > counts[w]]
+    gives = [[0] * n for _ in range(n)]
+    if not over:
+        return gives
+    over.sort(reverse=True)
+    under.sort(reverse=True)
+    u = 0
+    for o in over:
+        while o[0] > 0 and u < len(under):
+            k = min(o[0], under[u][0])
+            gives[o[1]][under[u][1]] += k
+            o[0] -= k
+            under[u][0] -= k
+            if under[u][0] == 0:
+                u += 1
+    return gives
 
 
 def _merge(ex: Exploration, finals: list[dict[str, Any]], visitors: list[Visitor]) -> None:
@@ -213,4 +259,4 @@ def _merge(ex: Exploration, finals: list[dict[str, Any]], visitors: list[Visitor
     ex.peak_rss_bytes = rss_bytes() + sum(fin["peak_rss"] for fin in finals)
 
 
-__all__ = ["CHUNK", "run"]
+__all__ = ["BALANCE_SLACK", "CHUNK", "run"]

@@ -1,20 +1,24 @@
-"""One worker's share of a parallel breadth-first search (:mod:`.parallel`): the states whose
-fingerprint is ``me`` modulo ``n``, their part of the fingerprint table, and the frontier of
-them still to expand.
+"""One worker's share of a parallel breadth-first search (:mod:`.parallel`). A worker plays
+two parts: it *owns* the fingerprints that are ``me`` modulo ``n`` (their part of the
+fingerprint table, and the choice of each new one's representative), and it *holds* states (its
+frontier, whose states it evaluates and expands). A state is held by the worker that reached it,
+so states do not cross between processes, except to balance a level.
 
 Every state reached first at a level is identified by its *key* (the global index of the state
 it was reached from, the position of the action among that state's actions): the sequential
 search numbers the states of a level in exactly that order, so the coordinator, sorting the
-keys of a level, gives every state the index the sequential search gives it. A worker keeps,
-for each fingerprint new at the level, the state of the smallest key (the representative the
-sequential search explores), and evaluates properties in the same order of keys, so the first
-witness of each finding is the sequential search's (:attr:`.evaluate.Evaluator.order`).
+keys of a level, gives every state the index the sequential search gives it. For each
+fingerprint new at the level the owner chooses the candidate of the smallest key (the
+representative the sequential search explores), and states are evaluated under the order of
+their keys, so the first witness of each finding is the sequential search's
+(:attr:`.evaluate.Evaluator.order`).
 
-A chunk of expansions is exchanged in four phases (:data:`PHASES`): the sender routes the
-fingerprints and keys of its successors to their owners; each owner asks for the states that
-are new with the smallest key so far; the senders ship those; the owners store them. Most
-successors are states seen before (about two in three on ``ci``), so whole states cross
-between processes about once each, as pickled batches.
+A chunk of expansions is exchanged in three phases (:data:`PHASES`): the sender routes the
+fingerprints and keys of its successors to their owners (the states stay with it); each owner
+tells each sender which of its candidates are new with the smallest key so far, and which it
+kept in an earlier chunk and lost since; the senders keep and drop them. At the end of a level
+(:data:`LEVEL_END`) every worker evaluates the states it holds; the coordinator has those of a
+worker holding more than its share go, pickled, to one holding fewer.
 """
 
 from __future__ import annotations
@@ -33,9 +37,12 @@ Key = tuple[int, int, int]  # (state index, action position, 0 for a step / 1 fo
 Out = tuple[dict[str, int], list[bytes | None]]  # counters, and a batch for each worker
 
 
-PHASES = ("receive", "ship", "store")
+PHASES = ("receive", "keep")
 """The methods that follow ``expand`` (or ``seed``) in a chunk, each fed the batches the
 previous one produced for its worker."""
+
+LEVEL_END = ("adopt",)
+"""The methods that follow ``number`` at the end of a level."""
 
 
 def fingerprint_of(model: Any, stable: bool) -> Any:
@@ -52,7 +59,7 @@ def fingerprint_of(model: Any, stable: bool) -> Any:
 
 class Partition:
     """Worker ``me`` of ``n``: see the module docstring. The coordinator calls the public
-    methods in the order seed/expand/receive/pending/number, ..., final."""
+    methods in the order seed/expand/receive/keep/keys/number/adopt, ..., final."""
 
     def __init__(self, model: Any, me: int, n: int, liveness: bool,
                  visitors: list[Visitor], stable: bool = False) -> None:
@@ -74,8 +81,14 @@ class Partition:
         self.successors = getattr(model, "successors", None)
         self.seen: dict[int, int] = {}  # fingerprint -> global index
         self.gids = array("q")  # local index -> global index
-        self.pending: dict[int, tuple[int, int, Any, Any]] = {}  # fp -> parent, pos, action, state
-        self.frontier: list[tuple[int, int, Any]] = []  # (local index, global index, state)
+        # owner: fp -> the smallest key so far at this level (parent, action position) and
+        # the worker holding that candidate
+        self.pending: dict[int, tuple[int, int, int]] = {}
+        # holder: fp -> the candidate it keeps (parent, action position, action, state)
+        self.kept: dict[int, tuple[int, int, Any, Any]] = {}
+        # (global index, key's parent, key's position, state), in global order: each is
+        # evaluated just before it is expanded (the level's end is not held up by it)
+        self.frontier: list[tuple[int, int, int, Any]] = []
         self.cursor = 0
         self.depth = 0
         self.own_src = array("q")
@@ -107,8 +120,10 @@ class Partition:
         end = min(len(self.frontier), self.cursor + limit)
         chunk = self.frontier[self.cursor:end]
         self.cursor = end
-        for li, g, w in chunk:
-            if self.lean:
+        lean = self.lean
+        for g, p, pos, w in chunk:
+            li = self._evaluate(g, p, pos, w)
+            if lean:
                 self._expand_lean(w, g, boxes)
             else:
                 self._expand(w, li, g, boxes, edges)
@@ -190,9 +205,9 @@ class Partition:
 
     def receive(self, batches: list[bytes | None]) -> Out:
         """Phase 2, at the owner: which candidates are new with a smaller key than any seen at
-        this level; asks their senders for those states (its own batch has them)."""
+        this level. Tells each sender which of its candidates to keep (it holds them from now
+        on: states do not cross) and which it kept before and lost since to a smaller key."""
         seen = self.seen
-        pending = self.pending
         best: dict[int, tuple[int, int, int]] = {}  # fp -> key and sender, this chunk
         for i, b in enumerate(batches):
             if b is None:
@@ -200,63 +215,78 @@ class Partition:
                 self.inbox = None
                 for h, cand in items:
                     if h not in seen:
-                        cur = pending.get(h)
+                        cur = best.get(h)
                         if cur is None or (cand[0], cand[1]) < (cur[0], cur[1]):
-                            pending[h] = cand
-                            best.pop(h, None)
+                            best[h] = (cand[0], cand[1], i)
             else:
                 hs, ps, poss, (src, fps) = pickle.loads(b)
                 for h, p, pos in zip(hs, ps, poss, strict=True):
                     if h not in seen:
-                        cur = pending.get(h)
+                        cur = best.get(h)
                         if cur is None or (p, pos) < (cur[0], cur[1]):
-                            pending[h] = (p, pos, None, None)
                             best[h] = (p, pos, i)
             self.own_src.extend(src)
             self.own_fp.extend(fps)
-        asks: list[array[int]] = [array("q") for _ in range(self.n)]
-        for h, (_, _, i) in best.items():
-            asks[i].append(h)
-        return self.counters(), [pickle.dumps(a, protocol=pickle.HIGHEST_PROTOCOL) if a else None
-                                 for a in asks]
-
-    def ship(self, asks: list[bytes | None]) -> Out:
-        """Phase 3, at the sender: the states the owners asked for (action and state)."""
+        pending = self.pending
+        keeps: list[array[int]] = [array("q") for _ in range(self.n)]
+        drops: list[array[int]] = [array("q") for _ in range(self.n)]
+        for h, k in best.items():
+            cur = pending.get(h)
+            if cur is None:
+                pending[h] = k
+                keeps[k[2]].append(h)
+            elif (k[0], k[1]) < (cur[0], cur[1]):
+                pending[h] = k
+                keeps[k[2]].append(h)
+                if cur[2] != k[2]:
+                    drops[cur[2]].append(h)
         out: list[bytes | None] = []
-        for o, b in enumerate(asks):
-            if b is None:
+        for o in range(self.n):
+            if o == self.me:
+                self.inbox = (keeps[o], drops[o])
                 out.append(None)
-                continue
-            held = self.held[o]  # asked for: so this worker sent candidates
-            out.append(pickle.dumps([(h, held[h][2], held[h][3]) for h in pickle.loads(b)],
-                                    protocol=pickle.HIGHEST_PROTOCOL))
-        self.held = []
+            elif keeps[o] or drops[o]:
+                out.append(pickle.dumps((keeps[o], drops[o]), protocol=pickle.HIGHEST_PROTOCOL))
+            else:
+                out.append(None)
         return self.counters(), out
 
-    def store(self, batches: list[bytes | None]) -> Out:
-        """Phase 4, at the owner: the states asked for, under the keys they won with."""
-        pending = self.pending
-        intern = self.intern
-        for b in batches:
-            if b is not None:
-                for h, action, state in pickle.loads(b):
-                    p, pos, _, _ = pending[h]
-                    if intern is not None:
-                        state = intern(state)
-                    pending[h] = (p, pos, action, state)
+    def keep(self, replies: list[bytes | None]) -> Out:
+        """Phase 3, at the sender: keep the candidates an owner chose (until the end of the
+        level, when they are numbered here), forget those that lost since."""
+        kept = self.kept
+        held = self.held
+        for o, b in enumerate(replies):
+            if o == self.me:
+                ks, ds = self.inbox
+                self.inbox = None
+            elif b is None:
+                continue
+            else:
+                ks, ds = pickle.loads(b)
+            if not ks and not ds:
+                continue
+            box = held[o]
+            for h in ks:  # before the drops: a candidate chosen and then beaten in one chunk
+                kept[h] = box[h]
+            for h in ds:
+                del kept[h]
+        self.held = []
         return self.counters(), [None] * self.n
 
-    def keys(self) -> tuple[array[int], array[int], array[int], list[Any]]:
-        """The keys of the states new at this level, sorted, with the actions that reached
-        them as this worker's action ids (-1: none), and the actions this worker numbered
-        since the last call (the coordinator numbers the states, and maps the ids: a level's
-        actions cross as ints, not as pickled tuples)."""
+    def keys(self) -> tuple[array[int], array[int], array[int], array[int], list[Any]]:
+        """The level's new states this worker owns, in key order (their keys and the workers
+        holding them); the ids (-1: none) of the actions that reached the states it holds, in
+        key order; and the actions it numbered since the last call (the coordinator numbers
+        the states and maps the ids: a level's actions cross as ints, not pickled tuples)."""
         items = sorted(self.pending.items(), key=lambda kv: (kv[1][0], kv[1][1]))
         self.pending = dict(items)
+        held = sorted(self.kept.items(), key=lambda kv: (kv[1][0], kv[1][1]))
+        self.kept = dict(held)
         ids = self.action_ids
         actions = self.ex.actions
         aids = array("q")
-        for _, c in items:
+        for _, c in held:
             a = c[2]
             if a is None:
                 aids.append(-1)
@@ -269,28 +299,59 @@ class Partition:
         new = actions[self.actions_sent:]
         self.actions_sent = len(actions)
         return (array("q", [c[0] for _, c in items]), array("q", [c[1] for _, c in items]),
-                aids, new)
+                array("q", [c[2] for _, c in items]), aids, new)
 
-    def number(self, gids: array[int], depth: int) -> dict[str, int]:
-        """The global indices of the new states (in the order of ``keys``; -1: dropped by a
-        bound): record them and evaluate the state checks on them, in key order."""
-        ev = self.ev
-        nxt: list[tuple[int, int, Any]] = []
-        for (h, (p, pos, _, s)), g in zip(self.pending.items(), gids, strict=True):
-            if g < 0:
-                continue
-            self.seen[h] = g
-            li = len(self.gids)
-            self.gids.append(g)
-            ev.order = (p, pos, 1)
-            ev.on_state(s, g, depth)
-            for v in self.state_visitors:
-                v.on_state(s, g, depth)
-            nxt.append((li, g, s))
+    def number(self, owned: array[int], held: array[int], depth: int, give: list[int]) -> Out:
+        """The global indices (-1: dropped by a bound) of the new states this worker owns and
+        of those it holds, each in the order of ``keys``: records the first, and evaluates the
+        state checks on the second, except the last ``give[o]`` of them, which go to worker
+        ``o`` (a level's states are balanced between workers; see :meth:`adopt`)."""
+        for h, g in zip(self.pending, owned, strict=True):
+            if g >= 0:
+                self.seen[h] = g
         self.pending = {}
+        for e in self.frontier[self.cursor:]:  # a run stopped part-way through the level
+            self._evaluate(*e)
         self.depth = depth
-        self.frontier, self.cursor = nxt, 0
-        return self.counters()
+        mine = [(g, c[0], c[1], c[3]) for c, g in zip(self.kept.values(), held, strict=True)
+                if g >= 0]
+        self.kept = {}
+        out: list[bytes | None] = [None] * self.n
+        end = len(mine)
+        for o, k in enumerate(give):
+            if k:
+                out[o] = pickle.dumps(mine[end - k:end], protocol=pickle.HIGHEST_PROTOCOL)
+                end -= k
+        self.frontier, self.cursor = mine[:end], 0
+        return self.counters(), out
+
+    def adopt(self, batches: list[bytes | None]) -> Out:
+        """Phase 2 of a level's end: the states other workers gave this one join the frontier,
+        which stays in the order of the global indices (so the first candidate of a successor
+        in a chunk is the one of the smallest key)."""
+        intern = self.intern
+        got: list[tuple[int, int, int, Any]] = []
+        for b in batches:
+            if b is not None:
+                got.extend(pickle.loads(b))
+        if got:
+            if intern is not None:
+                got = [(g, p, pos, intern(s)) for g, p, pos, s in got]
+            self.frontier.extend(got)
+            self.frontier.sort(key=_global)
+        return self.counters(), [None] * self.n
+
+    def _evaluate(self, g: int, p: int, pos: int, s: Any) -> int:
+        """The state checks and state visitors on a state (global index ``g``, key ``(p,
+        pos)``); returns its local index."""
+        li = len(self.gids)
+        self.gids.append(g)
+        ev = self.ev
+        ev.order = (p, pos, 1)
+        ev.on_state(s, g, self.depth)
+        for v in self.state_visitors:
+            v.on_state(s, g, self.depth)
+        return li
 
     def counters(self) -> dict[str, int]:
         return {"pending": len(self.pending), "frontier": len(self.frontier) - self.cursor,
@@ -300,6 +361,9 @@ class Partition:
         """Everything the coordinator merges: findings with their order and actions,
         counters, liveness data by global index, own-step edges, the visitors."""
         ex = self.ex
+        for g, p, pos, s in self.frontier[self.cursor:]:  # a run stopped before expanding them
+            self._evaluate(g, p, pos, s)
+        self.frontier = []
         self.ev.flush()
         findings = []
         for k, f in ex.findings.items():
@@ -313,4 +377,8 @@ class Partition:
                 "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
 
 
-__all__ = ["PHASES", "Key", "Out", "Partition", "fingerprint_of"]
+def _global(entry: tuple[int, int, int, Any]) -> int:
+    return entry[0]
+
+
+__all__ = ["LEVEL_END", "PHASES", "Key", "Out", "Partition", "fingerprint_of"]

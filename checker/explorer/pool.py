@@ -144,16 +144,18 @@ class ProcessPool:
             c.send((method, args[i] if args is not None else ()))
         return [self._result(i) for i in range(self.n)]
 
-    def exchange(self, method: str, args: tuple[Any, ...], senders: list[int]
+    def exchange(self, method: str, args: list[tuple[Any, ...]], senders: list[int],
+                 phases: tuple[str, ...] = PHASES
                  ) -> tuple[list[dict[str, int]], list[dict[str, int]]]:
-        """``method`` on the senders, each returning (counters, one batch per worker); then
-        each phase of :data:`~.partition.PHASES` on every worker, fed the batches the previous
-        step produced for it. The counters of the senders and of the last phase."""
-        for i in senders:
-            self.conns[i].send((method, args))
+        """``method`` on the senders (with their own arguments), each returning (counters, one
+        batch per worker); then each of ``phases`` (by default a chunk's,
+        :data:`~.partition.PHASES`) on every worker, fed the batches the previous step produced
+        for it. The counters of the senders and of the last phase."""
+        for i, a in zip(senders, args, strict=True):
+            self.conns[i].send((method, a))
         outs = [self._result(i) for i in senders]
         first = [out[0] for out in outs]
-        for phase in PHASES:
+        for phase in phases:
             for o, c in enumerate(self.conns):
                 c.send((phase, ([out[1][o] for out in outs],)))
             outs = [self._result(o) for o in range(self.n)]
@@ -243,15 +245,16 @@ class RayPool:
         return self._get([a.call.remote(method, *(args[i] if args is not None else ()))
                           for i, a in enumerate(self.actors)])
 
-    def exchange(self, method: str, args: tuple[Any, ...], senders: list[int]
+    def exchange(self, method: str, args: list[tuple[Any, ...]], senders: list[int],
+                 phases: tuple[str, ...] = PHASES
                  ) -> tuple[list[dict[str, int]], list[dict[str, int]]]:
         """As :meth:`ProcessPool.exchange`; each batch is an object of Ray's store, passed from
         actor to actor."""
         n1 = self.n + 1
-        refs = [self.actors[i].send.options(num_returns=n1).remote(method, *args)
-                for i in senders]
+        refs = [self.actors[i].send.options(num_returns=n1).remote(method, *a)
+                for i, a in zip(senders, args, strict=True)]
         first = [r[0] for r in refs]
-        for phase in PHASES:
+        for phase in phases:
             refs = [a.route.options(num_returns=n1).remote(phase, *[r[1 + o] for r in refs])
                     for o, a in enumerate(self.actors)]
         return self._get(first), self._get([r[0] for r in refs])
