@@ -44,8 +44,15 @@ class Known:
     presets: tuple[str, ...] = ()
 
     def matches(self, prop: str, key: str, where: str = "") -> bool:
-        return (prop == self.prop and fnmatch.fnmatchcase(key, self.key)
-                and fnmatch.fnmatchcase(where, self.where))
+        return prop == self.prop and _glob(key, self.key) and _glob(where, self.where)
+
+
+def _glob(text: str, pattern: str) -> bool:
+    """fnmatchcase, without compiling a pattern that has no wildcard (most baseline entries are
+    a finding's exact key)."""
+    if "*" in pattern or "?" in pattern or "[" in pattern:
+        return fnmatch.fnmatchcase(text, pattern)
+    return text == pattern
 
 
 def parse_baseline(text: str, source: str) -> list[Known]:
@@ -109,7 +116,7 @@ def glob_escape(text: str) -> str:
 def lookup(known: list[Known], prop: str, key: str, where: str = "") -> Known | None:
     """The first entry that explains a finding, or None."""
     for k in known:
-        if k.matches(prop, key, where):
+        if k.prop == prop and k.matches(prop, key, where):
             return k
     return None
 

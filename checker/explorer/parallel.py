@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from array import array
 from collections import Counter
+from itertools import compress
 from typing import Any
 
 from .exploration import Exploration, Finding, Limits, LivenessData, current_rss_bytes, rss_bytes
@@ -233,10 +234,9 @@ def _merge(ex: Exploration, finals: list[dict[str, Any]], visitors: list[Visitor
             else:
                 cur[1].count += f.count
         evaluations.update(fin["evaluations"])
-        for s, d in zip(fin["own_src"], fin["own_dst"], strict=True):
-            if d >= 0:
-                ex.own_src.append(s)
-                ex.own_dst.append(d)
+        kept = [d >= 0 for d in fin["own_dst"]]  # edges to a state dropped by a bound go
+        ex.own_src.extend(compress(fin["own_src"], kept))
+        ex.own_dst.extend(compress(fin["own_dst"], kept))
         for name, (good, key, keys) in fin["liveness"].items():
             data = ex.liveness.setdefault(name, LivenessData(bytearray(n),
                                                              array("i", [-1]) * n))
