@@ -26,6 +26,7 @@ from __future__ import annotations
 import pickle
 import resource
 from array import array
+from operator import itemgetter
 from typing import Any
 
 from .evaluate import Evaluator
@@ -86,6 +87,9 @@ class Partition:
         self.pending: dict[int, tuple[int, int, int]] = {}
         # holder: fp -> the candidate it keeps (parent, action position, action, state)
         self.kept: dict[int, tuple[int, int, Any, Any]] = {}
+        # between keys and number: the owned fingerprints and the held candidates, in key order
+        self.owned: list[int] = []
+        self.held_sorted: list[tuple[int, int, Any, Any]] = []
         # (global index, key's parent, key's position, state), in global order: each is
         # evaluated just before it is expanded (the level's end is not held up by it)
         self.frontier: list[tuple[int, int, int, Any]] = []
@@ -279,14 +283,16 @@ class Partition:
         holding them); the ids (-1: none) of the actions that reached the states it holds, in
         key order; and the actions it numbered since the last call (the coordinator numbers
         the states and maps the ids: a level's actions cross as ints, not pickled tuples)."""
-        items = sorted(self.pending.items(), key=lambda kv: (kv[1][0], kv[1][1]))
-        self.pending = dict(items)
-        held = sorted(self.kept.items(), key=lambda kv: (kv[1][0], kv[1][1]))
-        self.kept = dict(held)
+        # keys are unique, so sorting the entries (key first) compares nothing after the key
+        items = sorted(self.pending.items(), key=itemgetter(1))
+        self.owned = [h for h, _ in items]
+        held = sorted(self.kept.values())
+        self.held_sorted = held
+        self.kept = {}
         ids = self.action_ids
         actions = self.ex.actions
         aids = array("q")
-        for _, c in held:
+        for c in held:
             a = c[2]
             if a is None:
                 aids.append(-1)
@@ -306,16 +312,18 @@ class Partition:
         of those it holds, each in the order of ``keys``: records the first, and evaluates the
         state checks on the second, except the last ``give[o]`` of them, which go to worker
         ``o`` (a level's states are balanced between workers; see :meth:`adopt`)."""
-        for h, g in zip(self.pending, owned, strict=True):
+        seen = self.seen
+        for h, g in zip(self.owned, owned, strict=True):
             if g >= 0:
-                self.seen[h] = g
+                seen[h] = g
         self.pending = {}
+        self.owned = []
         for e in self.frontier[self.cursor:]:  # a run stopped part-way through the level
             self._evaluate(*e)
         self.depth = depth
-        mine = [(g, c[0], c[1], c[3]) for c, g in zip(self.kept.values(), held, strict=True)
+        mine = [(g, c[0], c[1], c[3]) for c, g in zip(self.held_sorted, held, strict=True)
                 if g >= 0]
-        self.kept = {}
+        self.held_sorted = []
         out: list[bytes | None] = [None] * self.n
         end = len(mine)
         for o, k in enumerate(give):
