@@ -31,6 +31,9 @@ class NovaModel(Context):
         self._properties = tuple(properties)
         self.symmetry = HostSymmetry(engine.config, engine.initial(), engine.tables.fifo)
         self._interned: dict[Any, Any] = {}
+        # the ids of the objects in that table: they live as long as it does, so an id found
+        # here is that very object's, and the parts a step left alone are found by id alone
+        self._interned_ids: set[int] = set()
         self._symmetric = symmetry and self.symmetry.active
         # one world per orbit of interchangeable hosts (engine/symmetry.py)
         # called on every step: the engine's own functions, without a method of this class
@@ -74,19 +77,37 @@ class NovaModel(Context):
         return self.engine.explore_step(state, action)
 
     def intern(self, w: World) -> World:
-        """An equal world whose records (and the tuples of them) are the ones seen before: a
-        parallel worker gives each state it receives from another process back its sharing
-        (less memory, cheaper copies and hashes of the parts steps leave alone)."""
-        table = self._interned
-        get = table.setdefault
+        """An equal world whose records (and the tuples of them) are the ones seen before. A
+        parallel worker interns every state it keeps: one received from another process gets
+        its sharing back, and one it reached itself shares what siblings reached by other paths
+        have in common (less memory where the frontier is most of it, and cheaper copies and
+        hashes of the parts steps leave alone). A part already in the table is known by its id,
+        without hashing it."""
+        ids = self._interned_ids
+        parts: list[Any] = []
+        same = True
+        for x in w:
+            if id(x) not in ids:
+                x2 = self._intern_part(x)
+                same = same and x2 is x
+                x = x2
+            parts.append(x)
+        return w if same else World(*parts)
 
-        def part(x: Any) -> Any:
-            if type(x) is tuple:
-                t = tuple([get(r, r) for r in x])
-                return get(t, t)
-            return get(x, x)
-
-        return World(*[part(x) for x in w])
+    def _intern_part(self, x: Any) -> Any:
+        ids = self._interned_ids
+        get = self._interned.setdefault
+        if type(x) is tuple:
+            rs = []
+            for r in x:
+                if id(r) not in ids:
+                    r = get(r, r)
+                    ids.add(id(r))
+                rs.append(r)
+            x = tuple(rs)
+        x = get(x, x)
+        ids.add(id(x))
+        return x
 
 
     def format_action(self, state: World, action: Action) -> str:

@@ -257,9 +257,10 @@ class Partition:
 
     def keep(self, replies: list[bytes | None]) -> Out:
         """Phase 3, at the sender: keep the candidates an owner chose (until the end of the
-        level, when they are numbered here), forget those that lost since."""
+        level, when they are numbered here), interned, and forget those that lost since."""
         kept = self.kept
         held = self.held
+        intern = self.intern
         for o, b in enumerate(replies):
             if o == self.me:
                 ks, ds = self.inbox
@@ -272,7 +273,8 @@ class Partition:
                 continue
             box = held[o]
             for h in ks:  # before the drops: a candidate chosen and then beaten in one chunk
-                kept[h] = box[h]
+                c = box[h]
+                kept[h] = c if intern is None else (c[0], c[1], c[2], intern(c[3]))
             for h in ds:
                 del kept[h]
         self.held = []
