@@ -380,3 +380,27 @@ def test_states_given_away_to_balance_levels_change_no_result(monkeypatch: Any) 
                       workers=n)
         assert states_part(got) == states_part(capped)
     assert sum(moved) > 300
+
+
+def test_interning_keeps_every_state_equal_and_shares_its_parts() -> None:
+    """Every state a search keeps is interned: equal to what the step made, sharing every
+    part with the equal parts of states interned before, and itself when nothing is new."""
+    import pickle
+
+    model = NovaModel(Engine(load_preset("ci")))
+    frontier = [model.init_states()[0]]
+    seen = 0
+    while frontier and seen < 300:
+        w = frontier.pop(0)
+        for a in model.actions(w):
+            st = model.step(w, a)
+            if st is None:
+                continue
+            seen += 1
+            s = model.intern(st.state)
+            assert s == st.state and hash(s) == hash(st.state)
+            assert model.intern(s) is s
+            copy = model.intern(pickle.loads(pickle.dumps(st.state)))
+            assert copy == s and all(x is y for x, y in zip(copy, s, strict=True))
+            frontier.append(s)
+    assert seen >= 300

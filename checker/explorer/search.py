@@ -52,6 +52,10 @@ class Search:
         # nothing looks at the steps themselves: the lean loop (and the model's successors)
         self.lean = not (self.ev.trans or self.step_visitors or liveness)
         self.successors = getattr(model, "successors", None)
+        # the model's optional intern(state): an equal state made of parts seen before (the
+        # Nova model: its records and tuples of records), so that the states of a level share
+        # what they have in common (on full, 1.2x faster and less memory)
+        self.intern: Callable[[Any], Any] | None = getattr(model, "intern", None)
         ex.rss_start_bytes = rss_bytes()
         self.t0 = time.monotonic()
         self.last_check = self.t0
@@ -116,6 +120,7 @@ class Search:
         step_visitors = self.step_visitors
         liveness = self.liveness
         fingerprint = self.fingerprint
+        intern = self.intern
         d = ex.depth[idx]
         new: list[tuple[Any, int]] = []
         own = False
@@ -140,6 +145,8 @@ class Search:
             h = fingerprint(nw)
             nidx = index.get(h)
             if nidx is None:
+                if intern is not None:
+                    nw = intern(nw)
                 nidx = self._add(nw, h, idx, aid, d + 1)
                 new.append((nw, nidx))
             if liveness and model.is_own(w, action):
@@ -176,6 +183,8 @@ class Search:
                 if aid is None:
                     aid = self.action_ids[action] = len(ex.actions)
                     ex.actions.append(action)
+                if self.intern is not None:
+                    nw = self.intern(nw)
                 new.append((nw, self._add(nw, h, idx, aid, d1)))
         return new
 
@@ -207,6 +216,7 @@ class Search:
         fresh = 0
         state_visitors = self.state_visitors
         front_app = frontier.append
+        intern = self.intern
         succ = self.successors
         step = self.model.step
         actions = self.model.actions
@@ -239,6 +249,8 @@ class Search:
                 if aid is None:
                     aid = action_ids[action] = len(ex.actions)
                     actions_app(action)
+                if intern is not None:
+                    nw = intern(nw)
                 nidx = len(parent)
                 index[h] = nidx
                 parent_app(idx)
