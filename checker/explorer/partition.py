@@ -65,8 +65,8 @@ class Partition:
     def __init__(self, model: Any, me: int, n: int, liveness: bool,
                  visitors: list[Visitor], stable: bool = False) -> None:
         self.model = model
-        # a state received from another worker shares no part with this worker's states: the
-        # model's optional intern(state) gives back an equal state made of parts seen before
+        # the model's optional intern(state): an equal state made of parts seen before, for
+        # every state kept (one received from another worker shares no part with this one's)
         self.intern = getattr(model, "intern", None)
         self.me = me
         self.n = n
