@@ -86,7 +86,7 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
         res = check(config, args.variant, known, strategy=strategy, limits=bounds.limits,
                     progress=progress, visitors=visitors, control=control,
                     reference=reference, checkpoint=checkpoint, workers=workers, ray=ray,
-                    **kwargs)
+                    por=getattr(args, "por", False), **kwargs)
     end_progress(progress)
     rep = res.report
     if liberty is not None:
@@ -260,6 +260,9 @@ def register(sub: Any, epilog: str) -> None:
     c.add_argument("--strategy", choices=("bfs", "dfs"), default="bfs")
     c.add_argument("--max-depth", type=positive, metavar="N")
     add_worker_flags(c)
+    c.add_argument("--por", action="store_true",
+                   help="partial-order reduction: where a handler's next step touches only its "
+                   "own memory, take that step alone (the same findings; docs/architecture.md)")
     c.add_argument("--diagrams", metavar="DIR",
                    help="draw the reached projection graph and each new finding's trace here")
     resume.add_checkpoint_flags(c)

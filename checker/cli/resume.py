@@ -112,7 +112,8 @@ def checkpointer(args: argparse.Namespace, config: Config) -> Checkpointer | Non
     name = args.config or "ci"
     config_arg = name if name in preset_names() else str(Path(name).resolve())
     cp = Checkpointer(args.checkpoint, args.checkpoint_every,
-                      run_identity(config, args.variant, config_arg), getattr(args, "resume", None))
+                      run_identity(config, args.variant, config_arg, getattr(args, "por", False)),
+                      getattr(args, "resume", None))
     cp.check_identity()
     return cp
 

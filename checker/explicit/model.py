@@ -19,13 +19,14 @@ from ..explorer.model import Property
 from ..explorer.stable import stable_hash
 from .properties import PROPERTIES, Context
 from .properties.where import projection
+from .reduction import PartialOrder
 
 
 class NovaModel(Context):
     """The explorer's view of an :class:`Engine`."""
 
     def __init__(self, engine: Engine, properties: Sequence[Property] = PROPERTIES,
-                 symmetry: bool = True) -> None:
+                 symmetry: bool = True, por: bool = False) -> None:
         super().__init__(engine)
         self.name = engine.config.name
         self._properties = tuple(properties)
@@ -42,6 +43,11 @@ class NovaModel(Context):
             self.symmetry.orbit_fingerprint if self._symmetric else world_fingerprint)
         self.step = engine.explore_step  # type: ignore[assignment]  # the method, bound
         self.is_own: Callable[[World, Action], bool] = engine.is_own_step
+        # partial-order reduction (reduction.py): a handler's local step alone where one is
+        # enabled
+        self.reduction = PartialOrder(engine) if por else None
+        if self.reduction is not None:
+            self.actions = self.reduction.actions  # type: ignore[method-assign,assignment]
         self.step_kinds: Callable[[StepResult], frozenset[str]] = StepResult.kinds
 
     # Fingerprints are 60 bits wide (engine/symmetry.py). Two of a million states share one

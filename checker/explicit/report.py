@@ -70,6 +70,8 @@ class Report:
     gone: list[dict[str, Any]] = field(default_factory=list)
     # the spec the run checked: the citations are looked up from it when first needed
     spec: Spec | None = None
+    # reductions besides host symmetry (always on): "partial-order" (reduction.py)
+    reductions: list[str] = field(default_factory=list)
 
     def rows_cited(self) -> dict[str, dict[str, str]]:
         """The citations of the rows the traces ran (:func:`row_citations`; replays every
@@ -247,6 +249,7 @@ def text(rep: Report, spec: Spec, max_traces: int | None = None, verbose: bool =
     head = (f"configuration: {rep.config}" + (f"  variants: {', '.join(rep.variants)}"
                                               if rep.variants else "")
             + f"  strategy: {rep.strategy}, "
+            + "".join(f"{r} reduction, " for r in rep.reductions)
             + ("complete" if ex.complete else "PARTIAL: " + ex.stop_reason))
     stats = (f"{ex.distinct_states:,} distinct states, {ex.transitions:,} transitions, "
              f"diameter {ex.diameter} steps, {ex.seconds:.1f} s "
@@ -364,6 +367,7 @@ def to_json(rep: Report) -> dict[str, Any]:
         "configuration": rep.config,
         "variants": rep.variants,
         "strategy": rep.strategy,
+        "reductions": rep.reductions,
         "distinct_states": ex.distinct_states,
         "transitions": ex.transitions,
         "diameter": ex.diameter,

@@ -47,15 +47,16 @@ def check(config: Config, variant_paths: Sequence[str], known: list[Known],
           progress_every: float = 5.0,
           reference: dict[tuple[str, str, str], str] | None = None,
           checkpoint: Checkpointer | None = None, workers: int | None = 1,
-          ray: str | None = None) -> CheckResult:
+          ray: str | None = None, por: bool = False) -> CheckResult:
     """Explore ``config`` under Liberty patched by the variants, and build the report. A
     finding is known when its identity is in ``reference`` (identity -> reason: Liberty's own
     findings on the same configuration, for a patched run) or an entry of ``known`` matches
     it. ``checkpoint`` writes (and resumes) checkpoints of a one-worker bfs run; its identity
     should be :func:`run_identity`'s. ``workers`` and ``ray``: a parallel breadth-first search
-    (see :func:`~nova_resize.checker.explorer.explore`)."""
+    (see :func:`~nova_resize.checker.explorer.explore`). ``por``: partial-order reduction
+    (:mod:`.reduction`)."""
     spec, variants = build_spec(list(variant_paths))
-    model = NovaModel(Engine(config, spec))
+    model = NovaModel(Engine(config, spec), por=por)
     cov = RowCoverage()
     all_visitors = [cov, *visitors]
     findings: list[tuple[Any, list[Any]]] = []
@@ -85,6 +86,8 @@ def check(config: Config, variant_paths: Sequence[str], known: list[Known],
                  {r: exempt[r] for r in uncovered if r in exempt}, cov.rows,
                  run_origin(config, variant_paths), {}, state_summary(model.engine.initial()))
     rep.spec = spec
+    if model.reduction is not None:
+        rep.reductions.append("partial-order")
     return CheckResult(rep, model, spec, variants)
 
 
@@ -106,12 +109,15 @@ def code_version() -> str:
     return h.hexdigest()
 
 
-def run_identity(config: Config, variant_paths: Sequence[str], config_arg: str) -> dict[str, Any]:
+def run_identity(config: Config, variant_paths: Sequence[str], config_arg: str,
+                 por: bool = False) -> dict[str, Any]:
     """What makes a run this run, for its checkpoints: the configuration (as given on the
-    command line, ``config_arg``, and as data), the variants (files and texts) and the code's
-    version."""
+    command line, ``config_arg``, and as data), the variants (files and texts), the code's
+    version and, when on, the partial-order reduction (it reaches other states)."""
     origin = run_origin(config, list(variant_paths))
+    extra: dict[str, Any] = {"reductions": ["partial-order"]} if por else {}
     return {
+        **extra,
         "config": config_arg,
         "config_sha256": _digest(config_data(config)),
         "variants": [str(Path(p).resolve()) for p in variant_paths],

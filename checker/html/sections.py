@@ -35,7 +35,8 @@ def _summary_stats(r: dict[str, Any]) -> list[str]:
         out.append(stat("variants", esc(", ".join(map(str, r["variants"])))))
     if "strategy" in r:
         done = "complete" if r.get("complete") else f"PARTIAL: {r.get('stop_reason', '')}"
-        out.append(stat("strategy", esc(f"{r['strategy']}, {done}")))
+        red = "".join(f"{x} reduction, " for x in r.get("reductions") or [])
+        out.append(stat("strategy", esc(f"{r['strategy']}, {red}{done}")))
     for key, label, unit, digits in (
             ("distinct_states", "distinct states", "states", 0),
             ("transitions", "transitions", "steps", 0),
