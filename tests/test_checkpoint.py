@@ -183,6 +183,9 @@ def test_a_checkpoint_of_another_run_is_refused_naming_what_differs(tmp_path, ca
     msg = _resume_with(tmp_path / "c", capsys, saved.replace(b'"code_sha256": "', b'"code_sha'
                                                              b'256": "0', 1))
     assert "(code_sha256: " in msg
+    # partial-order reduction reaches other states: a run with it is another run
+    msg = _resume_with(tmp_path / "d", capsys, saved, "--por")
+    assert '(reductions: null there, ["partial-order"] in this run)' in msg
 
 
 def test_checkpoint_flags_refuse_what_cannot_be_resumed(tmp_path, capsys):
