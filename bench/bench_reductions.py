@@ -3,6 +3,9 @@
     python bench/bench_reductions.py [--configs full] [--reductions symmetry,por]
                                      [--variant FILE]...
 
+``--configs regression`` stands for every ``regression-*`` preset (44 small configurations, each
+aimed at one part of the tables); a last line adds up the states of all configurations run.
+
 Per configuration and reduction, two exhaustive runs in fresh processes, one with the
 reduction and one without (everything else as the command line has it: host symmetry on while
 partial-order reduction is compared): distinct states, transitions, seconds, states/s and peak
@@ -101,16 +104,33 @@ def main() -> int:
     print(f"{'config':10} {'reduction':>9} {'on':>4} {'states':>11} {'transitions':>12} "
           f"{'seconds':>8} {'states/s':>9} {'peak MB':>8}")
     status = 0
+    names: list[str] = []
     for name in args.configs.split(","):
+        if name == "regression":
+            from nova_resize.engine.presets import preset_names
+
+            names += sorted(n for n in preset_names() if n.startswith("regression-"))
+        else:
+            names.append(name)
+    totals: dict[tuple[str, str], int] = {}
+    for name in names:
         for reduction in chosen:
             res = {s: run(name, reduction, s, args.variant) for s in ("on", "off")}
             for s, r in res.items():
+                totals[reduction, s] = totals.get((reduction, s), 0) + int(r["states"])  # type: ignore[call-overload]
                 rate = float(r["states"]) / float(r["seconds"]) if r["seconds"] else 0.0  # type: ignore[arg-type]
                 print(f"{name:10} {reduction:>9} {s:>4} {r['states']:>11,} "
                       f"{r['transitions']:>12,} {r['seconds']:>8.1f} {rate:>9,.0f} "
                       f"{int(r['peak_rss']) / 2**20:>8.0f}")  # type: ignore[call-overload]
             if not compare(name, reduction, res["on"], res["off"]):
                 status = 1
+    if len(names) > 1:
+        for reduction in chosen:
+            on, off = totals[reduction, "on"], totals[reduction, "off"]
+            print(f"all {len(names)} configurations: {reduction}: {off:,} states without, "
+                  f"{on:,} with ({off / max(on, 1):.3f}x fewer)")
+    print("every verdict the same with and without" if status == 0 else
+          "A REDUCTION CHANGED A VERDICT")
     return status
 
 
