@@ -235,3 +235,12 @@ def test_the_command_line_says_the_reduction_is_on(capsys: Any, tmp_path: Path) 
     import json
 
     assert json.loads(out.read_text())["reductions"] == ["partial-order"]
+
+
+def test_depth_first_with_the_reduction_reaches_what_breadth_first_does() -> None:
+    # the cycle proviso holds under DFS too (no cycle of reduced states alone)
+    spec, _ = build_spec([SKIP])
+    bfs = explore(NovaModel(Engine(two_instances(), spec), por=True), "bfs")
+    dfs = explore(NovaModel(Engine(two_instances(), spec), por=True), "dfs")
+    assert dfs.complete and dfs.distinct_states == bfs.distinct_states
+    assert set(dfs.findings) == set(bfs.findings)
