@@ -6,6 +6,7 @@ import dataclasses
 import json
 from typing import Any
 
+from nova_resize.engine.footprint import row_footprint
 from nova_resize.spec import Spec
 from nova_resize.spec import model as m
 
@@ -123,6 +124,9 @@ def to_json(spec: Spec) -> dict[str, Any]:
         d["guard"] = guard_of(r)
         d["effects_text"] = [show_effect(e) for e in r.effects]
         d["when_text"] = [str(c) for c in r.when]
+        fp = row_footprint(r)
+        d["reads"] = sorted(fp.reads)
+        d["writes"] = sorted(fp.writes)
         rows.append(d)
     return {
         "spec": spec.name,

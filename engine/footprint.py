@@ -51,7 +51,7 @@ _EFFECTS: dict[type, tuple[frozenset[str], frozenset[str]]] = {
     m.Claim: (frozenset({"hosts", "db.migration", FRAME}),
               frozenset({"hosts", "db.migration", FRAME})),
     m.Driver: (frozenset({"hosts", FRAME}), frozenset({"hosts", FRAME})),
-    m.Send: (frozenset({"messages", FRAME}), frozenset({"messages", FRAME_SHARED})),
+    m.Send: (frozenset({FRAME}), frozenset({"messages", FRAME_SHARED})),
     m.Raise: (frozenset({FRAME}), frozenset({FRAME_SHARED})),
     m.Refuse: (frozenset({FRAME}), frozenset({"frames", FRAME_SHARED})),
     m.Destroy: (frozenset({FRAME}), frozenset({"db.instance"})),

@@ -31,6 +31,9 @@ def test_spec_json_is_machine_readable(capsys):
     doc = json.loads(out)
     assert {"rows", "operations", "handlers", "state_pairs", "migration_edges"} <= set(doc)
     assert all(r["cite"].startswith("nova/") for r in doc["rows"])
+    # each row's static footprint: a save reads and writes the instance's row
+    task = next(r for r in doc["rows"] if r["id"] == "compute.resize_instance.task_migrating")
+    assert "db.instance" in task["reads"] and "db.instance" in task["writes"]
 
 
 def test_spec_markdown(capsys):
