@@ -160,6 +160,36 @@ def row_footprint(row: m.Row) -> Footprint:
     return Footprint(frozenset(reads), frozenset(writes))
 
 
+def reads_rows_and_own_host(tb: Tables, handler: str) -> bool:
+    """Whether every run of ``handler`` reads the instance and migration rows and its own
+    host's record alone, and writes that record alone: no condition reads anything but the
+    handler's memory, no effect but the resource tracker's audit of its own host and
+    assignments of its memory, no jump to another handler, no fault, and nothing that raises
+    (an error handler might read more). Liberty's periodic audit is such a handler; the engine
+    then remembers its steps (Engine._audit_step)."""
+    h = tb.handlers.get(handler)
+    if h is None or any(chain for _, chain in h.scopes):
+        return False
+    rows = [r for r in tb.spec.rows if r.handler == handler]
+    if not rows:
+        return False
+    for r in rows:
+        if r.fault or r.on_fail is not None or r.then == RAISE:
+            return False
+        if not all(cond_reads(c) <= {FRAME} for c in r.when):
+            return False
+        for e in r.effects:
+            if isinstance(e, m.Claim):
+                if e.op != "audit" or e.host != "self.host":
+                    return False
+            elif isinstance(e, m.Goto):
+                if e.handler != handler:
+                    return False
+            elif not effect_footprint(e).local:
+                return False
+    return True
+
+
 def _next_labels(row: m.Row) -> set[tuple[str, str]]:
     """Where a handler may stand after ``row`` (its Goto targets, and its ``then``)."""
     out = {(e.handler, e.label) for e in row.effects if isinstance(e, m.Goto)}
@@ -246,6 +276,7 @@ __all__ = [
     "effect_footprint",
     "local_steps",
     "path_reads",
+    "reads_rows_and_own_host",
     "row_footprint",
     "value_reads",
 ]
