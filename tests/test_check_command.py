@@ -75,6 +75,30 @@ def test_findings_in_a_baseline_exit_0(tmp_path, capsys):
     assert code == 0 and "0 not in the baseline" in out
 
 
+def test_a_patch_is_judged_by_libertys_run_alone_as_diff_judges_it(tmp_path, capsys):
+    # the patch leaves every resize's finish_resize blocked for good: a stuck resize, which the
+    # bundled reason patterns explain on Liberty (where only a fault makes one), so it must be
+    # judged by Liberty's run of the same configuration, where this one does not happen
+    block = str(DATA / "block-finish.toml")
+    j = tmp_path / "r.json"
+    code, out, _ = run(["check", "--config", SMALL, "--variant", block, "--quiet",
+                        "--json", str(j)], capsys)
+    assert code == 1 and "1 not in the baseline" in out
+    new = [f for f in json.loads(j.read_text())["findings"] if not f["in_baseline"]]
+    assert [(f["property"], f["key"]) for f in new] == [
+        ("no-stuck-resize", "blocked: host2:finish_resize:resized")]
+    code_diff, out_diff, _ = run(["diff", "--config", SMALL, "--variant", block, "--quiet",
+                                  "--cache", str(tmp_path / "cache")], capsys)
+    assert code_diff == 1 and out_diff.startswith("1 new")
+    # a baseline the user names still counts
+    b = tmp_path / "b.toml"
+    b.write_text('[[finding]]\nproperty = "no-stuck-resize"\nkey = "blocked: *"\n'
+                 'reason = "expected of this patch"\n')
+    code, out, _ = run(["check", "--config", SMALL, "--variant", block, "--quiet",
+                        "--baseline", str(b)], capsys)
+    assert code == 0 and "0 not in the baseline" in out
+
+
 def test_bounded_runs_say_they_are_partial(tmp_path, capsys):
     j = tmp_path / "r.json"
     code, out, _ = run(["check", "--config", "ci", "--max-states", "500", "--quiet",

@@ -83,6 +83,12 @@ def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
             reference = {ident_of(f): "also found on Liberty's tables" + (
                 f" ({f['baseline_reason']})" if f.get("baseline_reason") else "")
                 for f in liberty["findings"]}
+            # ...and by that run alone, as diff judges it: the bundled baseline and its reason
+            # patterns explain Liberty's findings, and a pattern would excuse a patch's new
+            # finding that only looks like one of them (a handler the patch leaves blocked at
+            # every resize is a stuck resize, as a crash makes one on Liberty). A baseline
+            # the user names still counts.
+            known = load_baseline(args.baseline) if args.baseline is not None else []
         res = check(config, args.variant, known, strategy=strategy, limits=bounds.limits,
                     progress=progress, visitors=visitors, control=control,
                     reference=reference, checkpoint=checkpoint, workers=workers, ray=ray,
