@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 import tomllib
 from importlib import resources
@@ -28,7 +29,11 @@ def read_text(path: str | Path, error: type[InputError] = ConfigError) -> str:
     try:
         if p.is_dir():
             raise error(f"{p}: is a directory, expected a file")
-        size = p.stat().st_size
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):
+            # a pipe would block the read (and a signal with it), a device never end
+            raise error(f"{p}: {_kind(st.st_mode)}, expected a regular file")
+        size = st.st_size
         if size > MAX_INPUT_BYTES:
             raise error(f"{p}: {size:,} bytes, larger than the {MAX_INPUT_BYTES:,} accepted")
         data = p.read_bytes()
@@ -40,6 +45,17 @@ def read_text(path: str | Path, error: type[InputError] = ConfigError) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise error(f"{p}: not UTF-8 text (byte {e.start})") from None
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular one is, for an error message."""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:

@@ -44,6 +44,8 @@ from .workers import add_worker_flags, workers_of
 def cmd_check(args: argparse.Namespace, strategy: str | None = None) -> int:
     resume.prepare(args, strategy or args.strategy)
     config = resolve_config(args.config or "ci")
+    if args.variant:
+        build_spec(list(args.variant))  # a bad variant is bad input before Liberty's run
     _check_outputs(args)
     known: list[Known] = []
     if not args.no_baseline:

@@ -25,6 +25,17 @@ def load_report(path: str) -> dict[str, Any]:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    try:
+        return _replay(args)
+    except InputError as e:
+        # what the report holds is the user's file: name it
+        text = str(e)
+        if text.startswith(args.report):
+            raise
+        raise InputError(f"{args.report}: {text}") from None
+
+
+def _replay(args: argparse.Namespace) -> int:
     from ..explicit.replay import find_finding, pytest_source, replay_finding
 
     report = load_report(args.report)

@@ -8,7 +8,7 @@ import json
 import time
 from typing import Any
 
-from nova_resize.errors import UsageError
+from nova_resize.errors import InputError, UsageError
 from nova_resize.files import bundled_text, check_writable, parse_toml, read_text
 
 from ..variants import build_spec
@@ -16,11 +16,19 @@ from .common import add_variant, positive, resolve_config, write_output
 from .exits import FINDINGS, INCOMPLETE, OK
 
 
+MAX_BMC_DEPTH = 1_000
+"""The deepest unrolling bmc accepts: the one-instance models it encodes settle within a few
+dozen steps, and every step costs z3 more than the last."""
+
+
 def cmd_bmc(args: argparse.Namespace) -> int:
     """k steps of the one-instance model in z3, compared depth by depth with the explicit
     explorer."""
     from ..symbolic.bmc import Encoding, OutsideFragment, format_projection, iter_cross_check
 
+    if args.depth > MAX_BMC_DEPTH:
+        raise InputError(f"--depth: at most {MAX_BMC_DEPTH:,} steps (each one more unrolling "
+                         f"for z3 and a level of the explicit search), found {args.depth:,}")
     config = resolve_config(args.config)
     spec, _ = build_spec(args.variant)
     if args.json:

@@ -47,7 +47,18 @@ def workers_of(args: argparse.Namespace, strategy: str) -> tuple[int | None, str
                              "'nova-resize-model[ray]', or pip install -e '.[ray]' in a "
                              "checkout)") from None
         return workers, ray
-    return (workers or cores()), None
+    n = workers or cores()
+    if n > max_local_workers():
+        raise InputError(f"--workers: at most {max_local_workers()} processes on this machine "
+                         f"({cores()} cores; each process holds a share of the states and the "
+                         f"engine), found {n} (a cluster: --ray ADDRESS)")
+    return n, None
 
 
-__all__ = ["add_worker_flags", "cores", "workers_of"]
+def max_local_workers() -> int:
+    """How many processes a run may start on this machine: four per core (more only share the
+    same cores, and every process holds its own engine and part of the states)."""
+    return 4 * cores()
+
+
+__all__ = ["add_worker_flags", "cores", "max_local_workers", "workers_of"]

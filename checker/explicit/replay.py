@@ -123,9 +123,23 @@ def find_finding(report: dict[str, Any], key: str) -> dict[str, Any]:
 def finding_actions(finding: dict[str, Any]) -> list[Action]:
     """A finding's actions: its ``actions`` list, else each trace step's ``action_data``."""
     data = finding.get("actions")
+    where = "finding.actions"
     if data is None:
-        data = [s.get("action_data") for s in finding.get("trace", [])]
+        trace = finding.get("trace", [])
+        if not isinstance(trace, list) or not all(isinstance(s, dict) for s in trace):
+            raise InputError("finding.trace: expected an array of steps (objects), found "
+                             f"{_short(trace)}")
+        data = [s.get("action_data") for s in trace]
+        where = "finding.trace[].action_data"
+    if not isinstance(data, list):
+        raise InputError(f"{where}: expected an array of actions, found {_short(data)}")
     return [from_json(a, f"finding.actions[{n}]") for n, a in enumerate(data)]
+
+
+def _short(x: Any) -> str:
+    """A bad value, cut to one short line for an error message."""
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def violations(engine: Engine, prop: str, before: World, step: StepResult | None

@@ -37,6 +37,8 @@ def run(model: Any, ex: Exploration, runs: int, depth: int, seed: int, limits: L
             ev.on_state(w, 0, 0)
         walk: list[Any] = []
         for d in range(depth):
+            if d & 1023 == 1023 and _stop(ex, limits, control, t0, len(seen)):
+                break
             acts = list(model.actions(w))
             if not acts:
                 break
@@ -64,21 +66,11 @@ def run(model: Any, ex: Exploration, runs: int, depth: int, seed: int, limits: L
                     walks[k] = list(walk)
         done = run_no + 1
         now = time.monotonic()
-        if control.reason is not None:
-            ex.stop(control.reason, "interrupt")
-            break
-        if limits.max_seconds is not None and now - t0 > limits.max_seconds:
-            ex.stop(f"time limit {limits.max_seconds:g} s", "seconds")
-            break
-        if limits.max_states is not None and len(seen) >= limits.max_states:
-            ex.stop(f"max states {limits.max_states:,}", "states")
+        if not ex.complete or _stop(ex, limits, control, t0, len(seen)):
             break
         if now - last >= progress_every:
             last = now
             rss = current_rss_bytes()
-            if limits.max_memory_bytes is not None and rss > limits.max_memory_bytes:
-                ex.stop(f"memory limit {limits.max_memory_bytes / 2**20:,.0f} MiB", "memory")
-                break
             if progress is not None:
                 progress(f"{done:,}/{runs:,} walks, {len(seen):,} distinct states, "
                          f"{rss / 2**20:,.0f} MiB, {now - t0:,.0f} s")
@@ -90,6 +82,24 @@ def run(model: Any, ex: Exploration, runs: int, depth: int, seed: int, limits: L
         ex.complete = False
         ex.stop_reason = f"simulation: {done} walks of up to {depth} steps, seed {seed}"
     return walks
+
+
+def _stop(ex: Exploration, limits: Limits, control: Control, t0: float, seen: int) -> bool:
+    """Whether the simulation stops now (an interrupt or a bound), recorded in ``ex``. Checked
+    after each walk and every 1,024 steps of a long one."""
+    if control.reason is not None:
+        ex.stop(control.reason, "interrupt")
+        return True
+    if limits.max_seconds is not None and time.monotonic() - t0 > limits.max_seconds:
+        ex.stop(f"time limit {limits.max_seconds:g} s", "seconds")
+        return True
+    if limits.max_states is not None and seen >= limits.max_states:
+        ex.stop(f"max states {limits.max_states:,}", "states")
+        return True
+    if limits.max_memory_bytes is not None and current_rss_bytes() > limits.max_memory_bytes:
+        ex.stop(f"memory limit {limits.max_memory_bytes / 2**20:,.0f} MiB", "memory")
+        return True
+    return False
 
 
 __all__ = ["run"]
