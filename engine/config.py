@@ -169,6 +169,18 @@ def _typed(source: str, key: str, value: Any, kind: type | tuple[type, ...], wha
     return value
 
 
+def _name(source: str, key: str, value: Any, reserved: str) -> str:
+    """A flavor's, host's or instance's name: a non-empty line of printable characters without
+    the ``reserved`` ones (the engine builds ids from instance names: reservations
+    ``<name>/<n>``, migrations ``<name>#<n>``)."""
+    name: str = _typed(source, key, value, str, "a string")
+    bad = [c for c in name if not c.isprintable() or c in reserved]
+    if not name or bad:
+        extra = f" and without {' or '.join(repr(c) for c in reserved)}" if reserved else ""
+        raise _err(source, key, f"a non-empty name of printable characters{extra}", name)
+    return name
+
+
 def _table(source: str, key: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _err(source, key, "a table", value)
@@ -197,11 +209,22 @@ def _option_value(source: str, k: str, v: Any) -> Any:
     default = DEFAULTS[k]
     kind = type(default)
     _typed(source, f"options.{k}", v, kind, kind.__name__)
-    if isinstance(default, int) and not isinstance(default, bool) and v < 0:
-        raise _err(source, f"options.{k}", "a non-negative integer", v)
-    if isinstance(default, str) and not v:
-        raise _err(source, f"options.{k}", "a non-empty string", v)
+    if isinstance(default, int) and not isinstance(default, bool):
+        low = MIN_OPTION.get(k, 0)
+        if v < low:
+            raise _err(source, f"options.{k}", "a positive integer" if low else
+                       "a non-negative integer", v)
+        if v > MAX_AMOUNT:
+            raise _err(source, f"options.{k}", f"at most {MAX_AMOUNT:,}", v)
+    if isinstance(default, str) and (not v or not v.isprintable()):
+        raise _err(source, f"options.{k}", "a non-empty name of printable characters", v)
     return v
+
+
+MIN_OPTION = {"scheduler_max_attempts": 1}
+"""Integer options with a floor above 0: below 1, scheduler_max_attempts makes every scheduling
+request fail (nova/scheduler/utils.py:_max_attempts raises NovaException), a configuration
+error rather than a cloud to check."""
 
 def _at_most(source: str, key: str, items: list[Any], limit: int) -> None:
     if len(items) > limit:
@@ -235,7 +258,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
             if req not in f:
                 raise _missing(source, f"{key}.{req}", "a string" if req == "name" else
                                "a non-negative integer")
-        fname = _typed(source, f"{key}.name", f["name"], str, "a string")
+        fname = _name(source, f"{key}.name", f["name"], "")
         nums = {}
         for n in ("vcpus", "memory_mb", "root_gb"):
             nums[n] = _typed(source, f"{key}.{n}", f[n], int, "a non-negative integer")
@@ -265,7 +288,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         _known(source, key + ".", h, ("name", "vcpus", "memory_mb", "disk_gb", "up"))
         if "name" not in h:
             raise _missing(source, f"{key}.name", "a string")
-        hname = _typed(source, f"{key}.name", h["name"], str, "a string")
+        hname = _name(source, f"{key}.name", h["name"], "")
         if hname in ("api", "conductor") or not hname:
             raise _err(source, f"{key}.name", "a host name other than api/conductor", hname)
         nums = {}
@@ -293,7 +316,7 @@ def parse_config(data: dict[str, Any], source: str, name: str) -> Config:
         for req in ("name", "host", "flavor"):
             if req not in inst:
                 raise _missing(source, f"{key}.{req}", "a string")
-        iname = _typed(source, f"{key}.name", inst["name"], str, "a string")
+        iname = _name(source, f"{key}.name", inst["name"], "/#")
         ihost = _typed(source, f"{key}.host", inst["host"], str, "a string")
         if ihost not in hnames:
             raise _err(source, f"{key}.host", f"one of the hosts {hnames}", ihost)

@@ -101,9 +101,15 @@ def value(tb: Tables, tx: Tx, fr: Frame | WFrame, v: Any) -> Any:
         return resolve(tb, tx, fr, v.path) != v.value
     if isinstance(v, Inc):
         x = resolve(tb, tx, fr, v.path)
+        if x is not None and (type(x) is not int):
+            raise SpecError(f"{fr.handler}:{fr.label}: inc of {v.path}: expected a number or "
+                            f"None, found {x!r}")
         return (x or 0) + 1
     if isinstance(v, Append):
         x = resolve(tb, tx, fr, v.path) or ()
+        if type(x) is not tuple:
+            raise SpecError(f"{fr.handler}:{fr.label}: append to {v.path}: expected a list or "
+                            f"None, found {x!r}")
         return (*x, value(tb, tx, fr, v.value))
     if isinstance(v, IfEq):
         x = resolve(tb, tx, fr, v.path)

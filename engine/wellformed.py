@@ -142,6 +142,11 @@ class _Checker:
         if domain is None:
             return
         for v in values if isinstance(values, tuple) else (values,):
+            if isinstance(v, m.Default):
+                v = v.value  # the value written when the path holds None
+            elif isinstance(v, m.IfEq):
+                self.check_value_in(where, what, domain, (v.then, v.orelse))
+                continue
             if isinstance(v, EXPRESSIONS):
                 continue
             if v not in domain:

@@ -27,8 +27,15 @@ interrupted before it could say 0; a bound you set yourself does not count)."""
 def one_line(text: str) -> str:
     """``text`` with everything unprintable (a user's newline, carriage return, escape
     sequence) escaped, so that a message stays one line whatever it quotes."""
+    if len(text) > MAX_MESSAGE:
+        # a message quoting a huge value of the user's: its start says what and where
+        text = f"{text[:MAX_MESSAGE]}... ({len(text):,} characters)"
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
                    for c in text)
+
+
+MAX_MESSAGE = 1000
+"""Characters of a one-line message kept (the rest of a quoted value is cut)."""
 
 
 class _Parser(argparse.ArgumentParser):

@@ -15,7 +15,6 @@ from ..variants import build_spec
 from .common import add_variant, positive, resolve_config, write_output
 from .exits import FINDINGS, INCOMPLETE, OK
 
-
 MAX_BMC_DEPTH = 1_000
 """The deepest unrolling bmc accepts: the one-instance models it encodes settle within a few
 dozen steps, and every step costs z3 more than the last."""

@@ -99,6 +99,11 @@ def find_finding(report: dict[str, Any], key: str) -> dict[str, Any]:
     findings = report.get("findings")
     if not isinstance(findings, list):
         raise InputError("report: no findings list (expected a check or simulate --json report)")
+    for n, f in enumerate(findings):
+        if not isinstance(f, dict) or not isinstance(f.get("property"), str) \
+                or not isinstance(f.get("key"), str):
+            raise InputError(f"findings[{n}]: expected a finding (an object with a property and "
+                             f"a key), found {_short(f)}")
     if key.isdigit() and int(key) < len(findings):
         return findings[int(key)]  # type: ignore[no-any-return]
     for f in findings:

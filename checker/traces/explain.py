@@ -88,8 +88,17 @@ def read_migration_status(path: str, instance_id: str | None) -> str | None:
         if m["status"] not in MIGRATION_STATUSES:
             raise ObservationError(f"{path}: unknown migration status {m['status']!r} "
                                    f"(expected one of {', '.join(MIGRATION_STATUSES)})")
-        if m.get("created_at") not in (None, "", "-"):
-            parse_time(m["created_at"], f"{path}: created_at")
+        for stamp in ("created_at", "updated_at"):
+            if m.get(stamp) not in (None, "", "-"):
+                if not isinstance(m[stamp], str):
+                    raise ObservationError(f"{path}: {stamp}: expected a time, found "
+                                           f"{m[stamp]!r}"[:200])
+                parse_time(m[stamp], f"{path}: {stamp}")
+        mid = m.get("id")
+        if mid not in (None, "") and not ((isinstance(mid, int) and not isinstance(mid, bool))
+                                          or (isinstance(mid, str) and mid.isdigit())):
+            raise ObservationError(f"{path}: id: expected a migration's integer id, found "
+                                   f"{mid!r}"[:200])
     latest = sorted(mine, key=lambda m: (str(m.get("created_at") or ""),
                                          int(m.get("id") or 0)))[-1]
     return str(latest["status"])

@@ -51,6 +51,9 @@ def unwrap(rec: Any, where: str) -> Any:
             except json.JSONDecodeError as e:
                 raise ObservationError(f"{where}: oslo.message is not valid JSON: "
                                        f"{e.msg}") from None
+            except RecursionError:
+                raise ObservationError(f"{where}: oslo.message is not valid JSON: nested too "
+                                       f"deeply") from None
         if not isinstance(inner, dict):
             raise ObservationError(f"{where}: oslo.message: expected a JSON object")
         return inner
@@ -69,6 +72,13 @@ def _state(v: Any, key: str, where: str, known: tuple[str, ...]) -> str | None:
         raise ObservationError(f"{where}: payload {key} {s!r} is not a Liberty "
                                f"{'vm_state' if known is LIBERTY_VM_STATES else 'task_state'}")
     return s
+
+
+def _found(where: str, et: str, key: str, expected: str, v: Any) -> str:
+    shown = repr(v)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return f"{where}: {et}: payload {key}: expected {expected}, found {shown}"
 
 
 def notification_fields(msg: dict[str, Any], where: str) -> tuple[str, list[tuple[str, Any]],
@@ -93,12 +103,23 @@ def notification_fields(msg: dict[str, Any], where: str) -> tuple[str, list[tupl
             raise ObservationError(f"{where}: {et}: publisher_id {pub!r} is not "
                                    f"<service>.<host>")
         fields.append(("publisher_id", pub))
+    for k in ("host", "instance_type", "new_instance_type", "instance_id", "state",
+              "old_state", "old_task_state", "new_task_state", "state_description"):
+        v = payload.get(k)
+        if v is not None and not isinstance(v, str):
+            raise ObservationError(_found(where, et, k, "a string", v))
+    fid = payload.get("instance_flavor_id")
+    if fid is not None and (isinstance(fid, bool) or not isinstance(fid, (str, int))):
+        raise ObservationError(_found(where, et, "instance_flavor_id", "a flavor id", fid))
+    if "state" in payload and _none(payload["state"]) is None:
+        # info_from_instance always carries the instance's vm_state
+        raise ObservationError(_found(where, et, "state", "a vm_state", payload["state"]))
     if payload.get("host"):
         fields.append(("host", str(payload["host"])))
     if payload.get("instance_type"):
         fields.append(("flavor", str(payload["instance_type"])))
-    if payload.get("instance_flavor_id") not in (None, ""):
-        fields.append(("flavor_id", str(payload["instance_flavor_id"])))
+    if fid not in (None, ""):
+        fields.append(("flavor_id", str(fid)))
     if payload.get("new_instance_type"):
         fields.append(("new_flavor", str(payload["new_instance_type"])))
     for k in ("state", "old_state"):

@@ -203,26 +203,52 @@ def server_obs(rec: Mapping[str, Any], where: str, n: int) -> Obs:
     if "OS-EXT-STS:vm_state" not in rec:
         raise ObservationError(f"{where}: no OS-EXT-STS:vm_state (is this `openstack server "
                                f"show -f json` or the API's server JSON, read as admin?)")
-    inst = rec.get("name") or rec.get("id")
-    if not isinstance(inst, str):
+    name = _text(rec, "name", where)
+    ident = _text(rec, "id", where)
+    inst = name or ident
+    if inst is None:
         raise ObservationError(f"{where}: no name or id")
+    vm = _none(_text(rec, "OS-EXT-STS:vm_state", where))
+    if vm is None:
+        raise ObservationError(f"{where}: OS-EXT-STS:vm_state: expected one of Liberty's "
+                               f"vm_states, found {rec['OS-EXT-STS:vm_state']!r}")
     fields: list[tuple[str, Any]] = [
-        ("vm_state", _known(_none(rec["OS-EXT-STS:vm_state"]), LIBERTY_VM_STATES, "vm_state",
-                            where)),
-        ("task_state", _known(_none(rec.get("OS-EXT-STS:task_state")), LIBERTY_TASK_STATES,
-                              "task_state", where)),
+        ("vm_state", _known(vm, LIBERTY_VM_STATES, "vm_state", where)),
+        ("task_state", _known(_none(_text(rec, "OS-EXT-STS:task_state", where)),
+                              LIBERTY_TASK_STATES, "task_state", where)),
     ]
-    if rec.get("status"):
-        fields.append(("status", _known(str(rec["status"]), LIBERTY_STATUSES, "status",
-                                        where)))
-    if rec.get("OS-EXT-SRV-ATTR:host"):
-        fields.append(("host", str(rec["OS-EXT-SRV-ATTR:host"])))
-    fields += _flavor(rec.get("flavor"))
-    if rec.get("id"):
-        fields.append(("id", str(rec["id"])))
-    t = rec.get("updated")
+    status = _text(rec, "status", where)
+    if status:
+        fields.append(("status", _known(status, LIBERTY_STATUSES, "status", where)))
+    host = _text(rec, "OS-EXT-SRV-ATTR:host", where)
+    if host:
+        fields.append(("host", host))
+    flavor = rec.get("flavor")
+    if flavor is not None and not isinstance(flavor, (str, dict)):
+        raise ObservationError(_found(where, "flavor", "a flavor (\"name (id)\" or an object)",
+                                      flavor))
+    fields += _flavor(flavor)
+    if ident:
+        fields.append(("id", ident))
+    t = _text(rec, "updated", where)
     at = parse_time(t, f"{where}: updated") if t else None
-    return Obs("snapshot", where, inst, t if isinstance(t, str) else None, tuple(fields), n, at)
+    return Obs("snapshot", where, inst, t, tuple(fields), n, at)
+
+
+def _text(rec: Mapping[str, Any], key: str, where: str) -> str | None:
+    """A server field that is text when present (None when absent or null); an error naming
+    the key for anything else (a number, a list, an object)."""
+    v = rec.get(key)
+    if v is None or isinstance(v, str):
+        return v
+    raise ObservationError(_found(where, key, "a string", v))
+
+
+def _found(where: str, key: str, expected: str, v: Any) -> str:
+    shown = repr(v)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return f"{where}: {key}: expected {expected}, found {shown}"
 
 
 def read_server_show(text: str, name: str) -> list[Obs]:

@@ -72,12 +72,15 @@ def apply_variant_data(spec: Spec, data: dict[str, Any], source: str) -> Variant
             raise ConfigError(f"{source}: {_esc(k)}: unknown key (expected one of "
                               f"{', '.join(SECTIONS)})")
     p = Patch(spec, data, source)
-    apply_handlers(p)
-    apply_operations(p)
-    apply_rows(p)
-    apply_validations(p)
-    apply_edges(p)
-    apply_tracker(p)
+    try:
+        apply_handlers(p)
+        apply_operations(p)
+        apply_rows(p)
+        apply_validations(p)
+        apply_edges(p)
+        apply_tracker(p)
+    except RecursionError:
+        raise ConfigError(f"{source}: a value nested too deeply to be a row's") from None
     name = data.get("name", Path(source).stem)
     desc = data.get("description", "")
     if not isinstance(name, str) or not isinstance(desc, str):

@@ -124,6 +124,9 @@ def apply_rows(p: Patch) -> None:
     for n, t in enumerate(p.tables("replace")):
         where = f"{p.source}: replace[{n}]"
         i = p.find(t.get("row"), where + ".row")
+        if "id" in t:
+            raise ConfigError(f"{where}.id: a replaced row keeps its id (name it with row = "
+                              f"...; add a row with another id with [[add]])")
         kw = row_kwargs(t, where, required=False)
         kw.pop("id", None)
         rows[i] = dataclasses.replace(rows[i], **kw)

@@ -121,6 +121,12 @@ def parse_effect(d: Any, where: str) -> Any:
                                                                else x for x in v)
         else:
             kwargs[k] = parse_value(v, f"{where}.{k}")
+    missing = [f.name for f in dataclasses.fields(cls) if f.name not in kwargs
+               and f.default is dataclasses.MISSING
+               and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise ConfigError(f"{where}: {cls.__name__} needs {', '.join(missing)} (its fields: "
+                          f"{', '.join(sorted(names))})")
     try:
         return cls(**kwargs)
     except TypeError as e:
