@@ -20,8 +20,9 @@ from .exits import BAD_INPUT, INCOMPLETE, INTERNAL
 
 EPILOG = """exit status: 0 success; 1 findings (a finding not in the baseline, a rejected trace,
 a refuted proof); 2 bad input or usage (one line names the file, key or line); 3 internal error
-(a bug: the traceback is written to a file); 4 incomplete (stopped by a default cap or
-interrupted before it could say 0; a bound you set yourself does not count)."""
+(a bug: the traceback is written to a file); 4 incomplete (stopped by a cap or a bound, or
+interrupted, before it could say 0; with --allow-partial a run stopped by a bound ends 0 or 1
+by its findings)."""
 
 
 def one_line(text: str) -> str:
