@@ -15,8 +15,8 @@ TLC's):
 
 A run whose bounded end the user accepted (``--allow-partial``, or ``allow_partial = true`` in
 the configuration's ``[check]`` table) ends 0 or 1 by what it found, its report marked partial;
-without that, a bound the user set (``--max-states``...) ends it 4 like a default cap. New findings make a
-partial run end 1: what was found is real whether or not the search finished.
+without that, a bound the user set (``--max-states``...) ends it 4 like a default cap. New
+findings make a partial run end 1: what was found is real whether or not the search finished.
 """
 
 from __future__ import annotations
