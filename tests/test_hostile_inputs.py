@@ -170,6 +170,11 @@ def test_notification_payloads_of_the_wrong_type_are_refused(tmp_path, capsys):
         p = tmp_path / "n.jsonl"
         p.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
         bad(["validate", str(p)], capsys, f"payload {key}")
+    first = json.loads(lines[0])
+    first["event_type"] = "compute.instance.update\nx"
+    p = tmp_path / "n.jsonl"
+    p.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    bad(["validate", str(p)], capsys, "event_type")
     deep = {"oslo.version": "2.0", "oslo.message": "[" * 100_000 + "]" * 100_000}
     p = tmp_path / "e.json"
     p.write_text(json.dumps([deep]))
@@ -177,7 +182,8 @@ def test_notification_payloads_of_the_wrong_type_are_refused(tmp_path, capsys):
 
 
 def test_migration_fields_of_the_wrong_type_are_refused(tmp_path, capsys):
-    for key, value in (("id", "abc"), ("updated_at", 12345), ("created_at", [])):
+    for key, value in (("id", "abc"), ("updated_at", 12345), ("created_at", []),
+                       ("instance_uuid", 7)):
         path = _edited(tmp_path, MIGRATIONS,
                        lambda d, k=key, v=value: d["migrations"][0].__setitem__(k, v))
         bad(["explain", str(SERVER), "--migrations", path], capsys, key)

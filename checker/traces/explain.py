@@ -78,6 +78,11 @@ def read_migration_status(path: str, instance_id: str | None) -> str | None:
         migs = [m for t in tables for m in migration_rows(t)]
     if not isinstance(migs, list):
         raise ObservationError(f"{path}: expected a list of migrations")
+    for m in migs:
+        uuid = m.get("instance_uuid") if isinstance(m, dict) else None
+        if uuid is not None and not isinstance(uuid, str):
+            raise ObservationError(f"{path}: instance_uuid: expected a string, found "
+                                   f"{uuid!r}"[:200])
     mine = [m for m in migs if isinstance(m, dict) and (
         instance_id is None or m.get("instance_uuid") in (instance_id, None))]
     if not mine:

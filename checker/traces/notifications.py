@@ -12,6 +12,7 @@ is checked by :mod:`.validate` once the instance is known.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from nova_resize.spec import Spec
@@ -26,6 +27,10 @@ EXTRA_EVENT_TYPES = ("compute.instance.update", "compute.instance.exists",
                      "compute.instance.resize.error", "compute.instance.delete.start",
                      "compute.instance.delete.end")
 """Event types of the resize family not named by a spec row's notify fields."""
+
+
+EVENT_TYPE = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
+"""What an event_type looks like (oslo.messaging's are dotted words)."""
 
 
 def known_event_types(spec: Spec) -> set[str]:
@@ -88,6 +93,9 @@ def notification_fields(msg: dict[str, Any], where: str) -> tuple[str, list[tupl
     et = msg.get("event_type")
     if not isinstance(et, str):
         raise ObservationError(f"{where}: expected a notification with an event_type")
+    if not et.isprintable() or (et.startswith("compute.") and not EVENT_TYPE.fullmatch(et)):
+        raise ObservationError(f"{where}: event_type {et[:80]!r}: expected a dotted name such "
+                               f"as compute.instance.update")
     if not et.startswith("compute.instance."):
         return None  # other services' notifications
     payload = msg.get("payload")
